@@ -1,0 +1,358 @@
+/**
+ * `PersistentClient`: the official client's `ChromaClient` API (plus its `AdminClient` calls for
+ * tenants and databases), served in process from a folder on disk.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { DEFAULT_TIMEOUT_MS, Engine, type CollectionInfo } from "../engine/engine.js";
+import { ClosedError, InvalidArgumentError, ResetDisabledError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { validateCollectionName, validateScopeName } from "../model/collection.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT, type Durability } from "../store/sqlite-store.js";
+import type {
+  CallOptions,
+  CollectionMetadata,
+  CreateCollectionConfiguration,
+  Database,
+  EmbeddingFunction,
+} from "../types.js";
+import type { OperationScope } from "../util/abort.js";
+import { Collection, type ClientContext } from "./collection.js";
+import { describeEmbeddingFunction } from "./embedding.js";
+
+export const VERSION = "0.1.0";
+
+export interface PersistentClientOptions {
+  /** Data folder; created if missing. Default `./chroma` (as Python's `PersistentClient`). */
+  path?: string;
+  /** Tenant of this client's collections. Default `default_tenant`. */
+  tenant?: string;
+  /** Database of this client's collections. Default `default_database`. */
+  database?: string;
+  /** Allow `reset()`, which deletes all data. Default false, as in Chroma. */
+  allowReset?: boolean;
+  /**
+   * Default timeout of every call in ms; a call that takes longer rejects with `TimeoutError` (and a
+   * write that times out changes nothing). Default 60000. `0` disables it. Each call can override it.
+   */
+  timeout?: number;
+  /** `normal` (default): acknowledged writes survive a crash of the process. `full`: also a power loss. */
+  durability?: Durability;
+  /** Largest batch `add`/`upsert`/`update` accept. Default 5461, as Chroma. */
+  maxBatchSize?: number;
+  /** pino-compatible logger; gets every operation with its duration and outcome. Silent by default. */
+  logger?: Logger;
+}
+
+const OPTION_KEYS = new Set(["path", "tenant", "database", "allowReset", "timeout", "durability", "maxBatchSize", "logger"]);
+
+interface SharedEngine {
+  engine: Engine;
+  clients: number;
+}
+
+/**
+ * Engines by canonical folder path. Two clients on one folder in one process share the engine (and
+ * its lock); the folder is released when the last of them closes.
+ */
+const openEngines = new Map<string, SharedEngine>();
+
+function canonicalPath(p: string): string {
+  const resolved = path.resolve(p);
+  fs.mkdirSync(resolved, { recursive: true });
+  return fs.realpathSync(resolved);
+}
+
+interface CollectionArgs extends CallOptions {
+  name: string;
+  metadata?: CollectionMetadata;
+  configuration?: CreateCollectionConfiguration;
+  embeddingFunction?: EmbeddingFunction | null;
+}
+
+/**
+ * An embedded, persistent Chroma. Construct it with a folder; it opens on first use.
+ *
+ * @example
+ * ```ts
+ * import { PersistentClient } from "chromalite";
+ * const client = new PersistentClient({ path: "./chroma-data" });
+ * const docs = await client.getOrCreateCollection({ name: "docs" });
+ * await docs.add({ ids: ["a"], embeddings: [[1, 2, 3]], documents: ["hello"] });
+ * const hits = await docs.query({ queryEmbeddings: [[1, 2, 3]], nResults: 1 });
+ * await client.close();
+ * ```
+ */
+export class PersistentClient implements AsyncDisposable {
+  readonly path: string;
+  readonly #options: PersistentClientOptions;
+  #tenant: string;
+  #database: string;
+  #key: string | undefined;
+  #engine: Engine | undefined;
+  #closed = false;
+  readonly #context: ClientContext;
+
+  constructor(options: PersistentClientOptions = {}) {
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) {
+        throw new InvalidArgumentError(`Unknown PersistentClient option '${key}'; known options: ${[...OPTION_KEYS].join(", ")}`);
+      }
+    }
+    if (options.timeout !== undefined && !(options.timeout >= 0)) {
+      throw new InvalidArgumentError(`Expected 'timeout' to be a number of milliseconds >= 0, got ${String(options.timeout)}`);
+    }
+    this.#options = { ...options };
+    this.path = path.resolve(options.path ?? "./chroma");
+    this.#tenant = validateScopeName(options.tenant ?? DEFAULT_TENANT, "tenant");
+    this.#database = validateScopeName(options.database ?? DEFAULT_DATABASE, "database");
+    this.#context = { run: (name, call, fn) => this.#run(name, call, fn) };
+  }
+
+  /** Opens the folder now, so that a locked or damaged folder fails here rather than on first use. */
+  static async open(options: PersistentClientOptions = {}): Promise<PersistentClient> {
+    const client = new PersistentClient(options);
+    await client.heartbeat();
+    return client;
+  }
+
+  get tenant(): string {
+    return this.#tenant;
+  }
+
+  get database(): string {
+    return this.#database;
+  }
+
+  #engineOrOpen(): Engine {
+    if (this.#closed) throw new ClosedError();
+    if (this.#engine && !this.#engine.closed) return this.#engine;
+    const key = canonicalPath(this.path);
+    let shared = openEngines.get(key);
+    if (!shared || shared.engine.closed) {
+      const engine = Engine.open({
+        path: key,
+        durability: this.#options.durability,
+        allowReset: true, // checked per client in reset()
+        maxBatchSize: this.#options.maxBatchSize,
+        timeoutMs: this.#options.timeout ?? DEFAULT_TIMEOUT_MS,
+        logger: this.#options.logger,
+      });
+      shared = { engine, clients: 0 };
+      openEngines.set(key, shared);
+    }
+    shared.clients++;
+    this.#key = key;
+    this.#engine = shared.engine;
+    return shared.engine;
+  }
+
+  #run<T>(
+    name: string,
+    call: CallOptions | undefined,
+    fn: (engine: Engine, scope: OperationScope) => Promise<T> | T,
+  ): Promise<T> {
+    let engine: Engine;
+    try {
+      engine = this.#engineOrOpen();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const timeout = call?.timeout ?? this.#options.timeout ?? DEFAULT_TIMEOUT_MS;
+    return engine.run(name, { signal: call?.signal, timeout }, (scope) => fn(engine, scope));
+  }
+
+  #collection(info: CollectionInfo, ef: EmbeddingFunction | null | undefined): Collection {
+    return new Collection(this.#context, info, ef ?? undefined);
+  }
+
+  /** Nanoseconds since the epoch, like Chroma's heartbeat. */
+  heartbeat(options?: CallOptions): Promise<number> {
+    return this.#run("heartbeat", options, () => Date.now() * 1_000_000);
+  }
+
+  /** chromalite's version. */
+  version(options?: CallOptions): Promise<string> {
+    return this.#run("version", options, () => VERSION);
+  }
+
+  getMaxBatchSize(options?: CallOptions): Promise<number> {
+    return this.#run("getMaxBatchSize", options, (engine) => engine.maxBatchSize);
+  }
+
+  getPreflightChecks(options?: CallOptions): Promise<{ max_batch_size: number; supports_base64_encoding: boolean }> {
+    return this.#run("getPreflightChecks", options, (engine) => ({
+      max_batch_size: engine.maxBatchSize,
+      supports_base64_encoding: true,
+    }));
+  }
+
+  getUserIdentity(options?: CallOptions): Promise<{ user_id: string; tenant: string; databases: string[] }> {
+    return this.#run("getUserIdentity", options, () => ({
+      user_id: "",
+      tenant: this.#tenant,
+      databases: [this.#database],
+    }));
+  }
+
+  /** Creates a collection; a name that exists rejects with `UniqueConstraintError`. */
+  createCollection(args: CollectionArgs): Promise<Collection> {
+    return this.#create("createCollection", args, false);
+  }
+
+  /** Returns the named collection, creating it (with these settings) if it does not exist. */
+  getOrCreateCollection(args: CollectionArgs): Promise<Collection> {
+    return this.#create("getOrCreateCollection", args, true);
+  }
+
+  #create(op: string, args: CollectionArgs, getOrCreate: boolean): Promise<Collection> {
+    return this.#run(op, args, async (engine, scope) => {
+      if (args === null || typeof args !== "object") throw new InvalidArgumentError(`${op} expects an arguments object`);
+      const name = validateCollectionName(args.name);
+      const configuration = args.configuration ?? {};
+      const ef = args.embeddingFunction ?? configuration.embeddingFunction ?? undefined;
+      const { info } = await engine.createCollection(
+        {
+          tenant: this.#tenant,
+          database: this.#database,
+          name,
+          metadata: args.metadata,
+          hnsw: configuration.hnsw,
+          embeddingFunction: describeEmbeddingFunction(ef),
+          defaultSpace: ef?.defaultSpace?.(),
+          getOrCreate,
+        },
+        scope,
+      );
+      return this.#collection(info, ef);
+    });
+  }
+
+  /** The named collection; rejects with `NotFoundError` if there is none. */
+  getCollection(args: { name: string; embeddingFunction?: EmbeddingFunction } & CallOptions): Promise<Collection> {
+    return this.#run("getCollection", args, (engine) =>
+      this.#collection(engine.getCollection(this.#tenant, this.#database, args.name), args.embeddingFunction),
+    );
+  }
+
+  /** The collection with this id. */
+  getCollectionById(id: string, options?: CallOptions & { embeddingFunction?: EmbeddingFunction }): Promise<Collection> {
+    return this.#run("getCollectionById", options, (engine) =>
+      this.#collection(engine.getCollectionById(id), options?.embeddingFunction),
+    );
+  }
+
+  /** Several collections by name. */
+  async getCollections(items: (string | { name: string; embeddingFunction?: EmbeddingFunction })[]): Promise<Collection[]> {
+    const out: Collection[] = [];
+    for (const item of items) out.push(await this.getCollection(typeof item === "string" ? { name: item } : item));
+    return out;
+  }
+
+  /** Collections of this client's database in creation order; `limit` defaults to 100. */
+  listCollections(args: { limit?: number; offset?: number } & CallOptions = {}): Promise<Collection[]> {
+    return this.#run("listCollections", args, (engine) => {
+      const limit = args.limit ?? 100;
+      const offset = args.offset ?? 0;
+      if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`Expected 'limit' to be an integer >= 0`);
+      if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError(`Expected 'offset' to be an integer >= 0`);
+      return engine.listCollections(this.#tenant, this.#database, limit, offset).map((info) => this.#collection(info, undefined));
+    });
+  }
+
+  countCollections(options?: CallOptions): Promise<number> {
+    return this.#run("countCollections", options, (engine) => engine.countCollections(this.#tenant, this.#database));
+  }
+
+  /** Deletes a collection and all its records. This is the only way records of a collection are removed wholesale. */
+  deleteCollection(args: { name: string } & CallOptions): Promise<void> {
+    return this.#run("deleteCollection", args, (engine, scope) =>
+      engine.deleteCollection(this.#tenant, this.#database, args.name, scope),
+    );
+  }
+
+  /** Deletes everything in the folder. Only with `allowReset: true`; otherwise `ResetDisabledError`. */
+  reset(options?: CallOptions): Promise<void> {
+    if (!this.#options.allowReset) return Promise.reject(new ResetDisabledError());
+    let engine: Engine;
+    try {
+      engine = this.#engineOrOpen();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return engine.exclusive("reset", options, (scope) => engine.reset(scope));
+  }
+
+  // ------------------------------------------------------------------ tenants and databases
+
+  createTenant(args: { name: string } & CallOptions): Promise<void> {
+    return this.#run("createTenant", args, (engine) => engine.createTenant(validateScopeName(args.name, "tenant")));
+  }
+
+  getTenant(args: { name: string } & CallOptions): Promise<string> {
+    return this.#run("getTenant", args, (engine) => engine.getTenant(args.name).name);
+  }
+
+  createDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<void> {
+    return this.#run("createDatabase", args, (engine) =>
+      engine.createDatabase(args.tenant ?? this.#tenant, validateScopeName(args.name, "database")),
+    );
+  }
+
+  getDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<Database> {
+    return this.#run("getDatabase", args, (engine) => engine.getDatabase(args.tenant ?? this.#tenant, args.name));
+  }
+
+  listDatabases(args: { tenant?: string; limit?: number; offset?: number } & CallOptions = {}): Promise<Database[]> {
+    return this.#run("listDatabases", args, (engine) =>
+      engine.listDatabases(args.tenant ?? this.#tenant, args.limit ?? -1, args.offset ?? 0),
+    );
+  }
+
+  deleteDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<void> {
+    return this.#run("deleteDatabase", args, (engine, scope) =>
+      engine.deleteDatabase(args.tenant ?? this.#tenant, args.name, scope),
+    );
+  }
+
+  /** Points this client at another tenant / database (both must exist). */
+  async setDatabase(args: { tenant?: string; database: string } & CallOptions): Promise<void> {
+    const tenant = args.tenant ?? this.#tenant;
+    await this.getDatabase({ name: args.database, tenant, signal: args.signal, timeout: args.timeout });
+    this.#tenant = tenant;
+    this.#database = args.database;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Saves the vector indexes and checkpoints SQLite now; writes are durable without it. */
+  flush(options?: CallOptions): Promise<void> {
+    return this.#run("flush", options, (engine, scope) => engine.flush(scope));
+  }
+
+  /**
+   * Closes the client: waits for its in-flight calls (or cancels them with `{ cancel: true }`), saves
+   * the indexes, checkpoints and closes SQLite and releases every file handle and the folder lock.
+   * Keeps all data. Idempotent. Other clients on the same folder in this process keep it open.
+   */
+  async close(options: { cancel?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const engine = this.#engine;
+    const key = this.#key;
+    this.#engine = undefined;
+    if (!engine || key === undefined) return;
+    const shared = openEngines.get(key);
+    if (shared && shared.engine === engine) {
+      shared.clients--;
+      if (shared.clients > 0) return;
+      openEngines.delete(key);
+    }
+    await engine.close(options);
+  }
+
+  /** `await using client = new PersistentClient(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

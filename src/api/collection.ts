@@ -1,0 +1,282 @@
+/** A collection handle with the official client's methods, arguments and result shapes. */
+import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
+import { InvalidArgumentError, NotImplementedError } from "../errors.js";
+import { validateCollectionName } from "../model/collection.js";
+import { parseFilters } from "../model/filter.js";
+import { validateEmbeddings, validateIds, validateRecordBatch, type WriteKind } from "../model/records.js";
+import type { Columns, RecordRow } from "../store/sqlite-store.js";
+import type {
+  CallOptions,
+  CollectionConfiguration,
+  CollectionMetadata,
+  DeleteArgs,
+  DeleteResult,
+  EmbeddingFunction,
+  GetArgs,
+  Include,
+  IndexingStatus,
+  Metadata,
+  QueryArgs,
+  RecordSetArgs,
+  UpdateCollectionConfiguration,
+} from "../types.js";
+import type { OperationScope } from "../util/abort.js";
+import { describeEmbeddingFunction, embedWith } from "./embedding.js";
+import { GetResult, QueryResult } from "./results.js";
+
+/** @internal What a collection needs from its client. */
+export interface ClientContext {
+  run<T>(name: string, call: CallOptions | undefined, fn: (engine: Engine, scope: OperationScope) => Promise<T> | T): Promise<T>;
+}
+
+const INCLUDE_VALUES: readonly Include[] = ["documents", "embeddings", "metadatas", "distances", "uris"];
+const GET_DEFAULT: Include[] = ["documents", "metadatas"];
+const QUERY_DEFAULT: Include[] = ["documents", "metadatas", "distances"];
+
+function parseInclude(include: unknown, defaults: Include[], allowDistances: boolean): Include[] {
+  if (include === undefined || include === null) return defaults;
+  if (!Array.isArray(include)) throw new InvalidArgumentError(`Expected 'include' to be an array, got ${typeof include}`);
+  for (const [i, item] of include.entries()) {
+    if (!INCLUDE_VALUES.includes(item as Include)) {
+      throw new InvalidArgumentError(
+        `Unknown value '${String(item)}' at include[${i}]; expected one of ${INCLUDE_VALUES.join(", ")}`,
+      );
+    }
+    if (item === "distances" && !allowDistances) {
+      throw new InvalidArgumentError("distances is not allowed for this operation");
+    }
+  }
+  return [...(include as Include[])];
+}
+
+function columnsOf(include: Include[]): Columns {
+  return {
+    embeddings: include.includes("embeddings"),
+    documents: include.includes("documents"),
+    metadatas: include.includes("metadatas"),
+    uris: include.includes("uris"),
+  };
+}
+
+function nonNegativeInt(v: unknown, field: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+    throw new InvalidArgumentError(`Expected '${field}' to be a non-negative integer, but got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+const toArray = (v: Float32Array | null): number[] => (v ? Array.from(v) : []);
+
+export class Collection {
+  readonly id: string;
+  readonly tenant: string;
+  readonly database: string;
+  #name: string;
+  #metadata: CollectionMetadata | undefined;
+  #configuration: CollectionConfiguration;
+  #embeddingFunction: EmbeddingFunction | undefined;
+  readonly #client: ClientContext;
+
+  /** @internal Collections come from the client's `createCollection` / `getCollection`. */
+  constructor(client: ClientContext, info: CollectionInfo, embeddingFunction: EmbeddingFunction | undefined) {
+    this.#client = client;
+    this.id = info.id;
+    this.tenant = info.tenant;
+    this.database = info.database;
+    this.#name = info.name;
+    this.#metadata = info.metadata ?? undefined;
+    this.#configuration = info.configuration;
+    this.#embeddingFunction = embeddingFunction;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  get metadata(): CollectionMetadata | undefined {
+    return this.#metadata;
+  }
+
+  get configuration(): CollectionConfiguration {
+    return this.#configuration;
+  }
+
+  get embeddingFunction(): EmbeddingFunction | undefined {
+    return this.#embeddingFunction;
+  }
+
+  /** Number of records. */
+  count(options?: CallOptions & { readLevel?: string }): Promise<number> {
+    return this.#client.run("count", options, (engine, scope) => engine.count(this.id, scope));
+  }
+
+  /** Adds records. Ids that already exist are left as they are (as in Chroma). */
+  add(args: RecordSetArgs): Promise<void> {
+    return this.#write("add", args);
+  }
+
+  /** Inserts new records and updates existing ones (metadata is merged key by key). */
+  upsert(args: RecordSetArgs): Promise<void> {
+    return this.#write("upsert", args);
+  }
+
+  /** Updates existing records; missing ids are ignored. A `null` metadata value deletes that key. */
+  update(args: RecordSetArgs): Promise<void> {
+    return this.#write("update", args);
+  }
+
+  #write(kind: WriteKind, args: RecordSetArgs): Promise<void> {
+    return this.#client.run(kind, args, async (engine, scope) => {
+      if (args === null || typeof args !== "object") throw new InvalidArgumentError(`${kind} expects an arguments object`);
+      const dimension = engine.collectionDimension(this.id);
+      const batch = validateRecordBatch(args, kind, { mode: "client", dimension, maxBatchSize: engine.maxBatchSize });
+      if (!batch.embeddings && kind !== "update") {
+        if (!batch.documents) {
+          throw new InvalidArgumentError(`At least one of 'embeddings' and 'documents' must be provided to ${kind}`);
+        }
+      }
+      if (!batch.embeddings && batch.documents) {
+        const documents = batch.documents;
+        if (documents.some((d) => typeof d !== "string")) {
+          throw new InvalidArgumentError(`Every document must be a string when embeddings are computed from documents`);
+        }
+        const vectors = await embedWith(this.#embeddingFunction, this.#name, documents as string[], "documents", scope);
+        batch.embeddings = validateEmbeddings(vectors, dimension, "embeddings (from the embedding function)");
+      }
+      await engine.write(this.id, kind, batch, scope);
+    });
+  }
+
+  /** Records by id and/or filter, in insertion order. */
+  get<TMeta extends Metadata = Metadata>(args: GetArgs = {}): Promise<GetResult<TMeta>> {
+    return this.#client.run("get", args, async (engine, scope) => {
+      const include = parseInclude(args.include, GET_DEFAULT, false);
+      const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
+      const filter = parseFilters(args.where, args.whereDocument);
+      const limit = nonNegativeInt(args.limit, "limit");
+      const offset = nonNegativeInt(args.offset, "offset");
+      const rows = await engine.get(this.id, { ids, filter, limit, offset, columns: columnsOf(include) }, scope);
+      return this.#getResult<TMeta>(rows, include);
+    });
+  }
+
+  /** The first `limit` records (default 10). */
+  peek(args: { limit?: number } & CallOptions = {}): Promise<GetResult> {
+    return this.get({ limit: args.limit ?? 10, signal: args.signal, timeout: args.timeout });
+  }
+
+  #getResult<TMeta extends Metadata>(rows: RecordRow[], include: Include[]): GetResult<TMeta> {
+    return new GetResult<TMeta>({
+      ids: rows.map((r) => r.id),
+      documents: include.includes("documents") ? rows.map((r) => r.document) : [],
+      embeddings: include.includes("embeddings") ? rows.map((r) => toArray(r.embedding)) : [],
+      metadatas: include.includes("metadatas") ? rows.map((r) => r.metadata as TMeta | null) : [],
+      uris: include.includes("uris") ? rows.map((r) => r.uri) : [],
+      include,
+    });
+  }
+
+  /** The `nResults` nearest records to each query embedding (or text), nearest first. */
+  query<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<QueryResult<TMeta>> {
+    return this.#client.run("query", args, async (engine, scope) => {
+      if (args === null || typeof args !== "object") throw new InvalidArgumentError("query expects an arguments object");
+      const include = parseInclude(args.include, QUERY_DEFAULT, true);
+      const nResults = nonNegativeInt(args.nResults, "nResults") ?? 10;
+      const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
+      const filter = parseFilters(args.where, args.whereDocument);
+      const dimension = engine.collectionDimension(this.id);
+      let queries: Float32Array[];
+      if (args.queryEmbeddings !== undefined && args.queryEmbeddings !== null) {
+        if (args.queryTexts !== undefined) {
+          throw new InvalidArgumentError("Provide either 'queryEmbeddings' or 'queryTexts', not both");
+        }
+        queries = validateEmbeddings(args.queryEmbeddings, dimension, "queryEmbeddings");
+      } else if (args.queryTexts !== undefined && args.queryTexts !== null) {
+        if (!Array.isArray(args.queryTexts) || args.queryTexts.some((t) => typeof t !== "string")) {
+          throw new InvalidArgumentError("Expected 'queryTexts' to be an array of strings");
+        }
+        const vectors = await embedWith(this.#embeddingFunction, this.#name, args.queryTexts, "queries", scope);
+        queries = validateEmbeddings(vectors, dimension, "embeddings of queryTexts");
+      } else {
+        throw new InvalidArgumentError("Provide 'queryEmbeddings' or 'queryTexts' to query");
+      }
+      const hits = await engine.query(this.id, { queries, nResults, ids, filter, columns: columnsOf(include) }, scope);
+      return this.#queryResult<TMeta>(hits, include);
+    });
+  }
+
+  #queryResult<TMeta extends Metadata>(hits: QueryHit[][], include: Include[]): QueryResult<TMeta> {
+    const has = (f: Include) => include.includes(f);
+    return new QueryResult<TMeta>({
+      ids: hits.map((list) => list.map((h) => h.row.id)),
+      distances: has("distances") ? hits.map((list) => list.map((h) => h.distance)) : [],
+      documents: has("documents") ? hits.map((list) => list.map((h) => h.row.document)) : [],
+      embeddings: has("embeddings") ? hits.map((list) => list.map((h) => toArray(h.row.embedding))) : [],
+      metadatas: has("metadatas") ? hits.map((list) => list.map((h) => h.row.metadata as TMeta | null)) : [],
+      uris: has("uris") ? hits.map((list) => list.map((h) => h.row.uri)) : [],
+      include,
+    });
+  }
+
+  /** Deletes records by id and/or filter. Returns how many were deleted. */
+  delete(args: DeleteArgs = {}): Promise<DeleteResult> {
+    return this.#client.run("delete", args, async (engine, scope) => {
+      const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
+      const filter = parseFilters(args.where, args.whereDocument);
+      if (ids !== undefined && ids.length === 0 && filter === undefined) {
+        throw new InvalidArgumentError("Either ids or where must be specified to delete");
+      }
+      const limit = nonNegativeInt(args.limit, "limit");
+      const deleted = await engine.deleteRecords(this.id, { ids, filter, limit }, scope);
+      return { deleted };
+    });
+  }
+
+  /** Renames the collection, replaces its metadata, or changes its search-time configuration. */
+  modify(args: {
+    name?: string;
+    metadata?: CollectionMetadata;
+    configuration?: UpdateCollectionConfiguration;
+  } & CallOptions): Promise<void> {
+    return this.#client.run("modify", args, async (engine, scope) => {
+      const name = args.name === undefined ? undefined : validateCollectionName(args.name, "new_name");
+      const ef = args.configuration?.embeddingFunction;
+      const info = await engine.modifyCollection(
+        this.id,
+        {
+          name,
+          metadata: args.metadata,
+          hnsw: args.configuration?.hnsw,
+          embeddingFunction: ef === undefined ? undefined : describeEmbeddingFunction(ef),
+        },
+        scope,
+      );
+      this.#name = info.name;
+      this.#metadata = info.metadata ?? undefined;
+      this.#configuration = info.configuration;
+      if (ef !== undefined) this.#embeddingFunction = ef;
+    });
+  }
+
+  /** How far background indexing has got (Chroma's shape). Queries are always complete regardless. */
+  getIndexingStatus(options?: CallOptions): Promise<IndexingStatus> {
+    return this.#client.run("getIndexingStatus", options, (engine, scope) => engine.indexingStatus(this.id, scope));
+  }
+
+  /** Resolves once every record is in the ANN index (useful before a benchmark). chromalite only. */
+  waitForIndexing(options?: CallOptions): Promise<void> {
+    return this.#client.run("waitForIndexing", { timeout: 0, ...options }, (engine, scope) =>
+      engine.waitForIndexing(this.id, scope),
+    );
+  }
+
+  /** Not offered by Chroma's single-node server, nor here. */
+  fork(_args: { name: string }): Promise<Collection> {
+    return Promise.reject(new NotImplementedError("Collection forking is not implemented in chromalite"));
+  }
+
+  forkCount(): Promise<number> {
+    return Promise.reject(new NotImplementedError("Collection forking is not implemented in chromalite"));
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Exact distances, computed as hnswlib (and so Chroma) defines them and rounded to float32:
+ * `l2` = squared Euclidean, `ip` = 1 − dot, `cosine` = 1 − dot of the normalised vectors.
+ */
+import type { Space } from "../types.js";
+
+export type DistanceFn = (a: Float32Array, b: Float32Array) => number;
+
+function l2(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    sum += d * d;
+  }
+  return Math.fround(sum);
+}
+
+function ip(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return Math.fround(1 - dot);
+}
+
+function norm(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  // hnswlib divides by (norm + 1e-30), so a zero vector stays zero and its distance is 1.
+  return Math.sqrt(s) + 1e-30;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
+  return Math.fround(1 - dot / (norm(a) * norm(b)));
+}
+
+export function distanceFunction(space: Space): DistanceFn {
+  switch (space) {
+    case "l2":
+      return l2;
+    case "ip":
+      return ip;
+    case "cosine":
+      return cosine;
+  }
+}
+
+/** A scored candidate; ties are broken by rowid, i.e. insertion order, as Chroma does. */
+export interface Scored {
+  rid: number;
+  distance: number;
+}
+
+export function compareScored(a: Scored, b: Scored): number {
+  return a.distance - b.distance || a.rid - b.rid;
+}
+
+/** Keeps the k best candidates seen so far (a bounded max-heap on (distance, rid)). */
+export class TopK {
+  readonly #k: number;
+  readonly #heap: Scored[] = [];
+
+  constructor(k: number) {
+    this.#k = k;
+  }
+
+  get size(): number {
+    return this.#heap.length;
+  }
+
+  /** The current k-th best, or undefined while fewer than k are held. */
+  worst(): Scored | undefined {
+    return this.#heap.length === this.#k ? this.#heap[0] : undefined;
+  }
+
+  push(rid: number, distance: number): void {
+    if (this.#k <= 0) return;
+    const heap = this.#heap;
+    if (heap.length < this.#k) {
+      heap.push({ rid, distance });
+      this.#siftUp(heap.length - 1);
+      return;
+    }
+    const top = heap[0]!;
+    if (compareScored({ rid, distance }, top) >= 0) return;
+    heap[0] = { rid, distance };
+    this.#siftDown(0);
+  }
+
+  /** The kept candidates, best first. */
+  sorted(): Scored[] {
+    return [...this.#heap].sort(compareScored);
+  }
+
+  #siftUp(i: number): void {
+    const heap = this.#heap;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (compareScored(heap[i]!, heap[parent]!) <= 0) return;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  #siftDown(i: number): void {
+    const heap = this.#heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let largest = i;
+      if (l < heap.length && compareScored(heap[l]!, heap[largest]!) > 0) largest = l;
+      if (r < heap.length && compareScored(heap[r]!, heap[largest]!) > 0) largest = r;
+      if (largest === i) return;
+      [heap[i], heap[largest]] = [heap[largest]!, heap[i]!];
+      i = largest;
+    }
+  }
+}

@@ -1,0 +1,804 @@
+/**
+ * The engine: one per data folder. It serialises writes, plans queries, keeps each collection's
+ * vector index in step with SQLite, and owns the folder's lifecycle (lock, open, close). Everything
+ * runs on the caller's thread in short slices: no call holds the event loop for long, and every call
+ * can be cancelled or time out while it waits or between slices.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import {
+  ChromaLiteError,
+  ClosedError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResetDisabledError,
+  UniqueConstraintError,
+  wrapError,
+} from "../errors.js";
+import { silentLogger, type Logger } from "../logger.js";
+import {
+  applyHnswUpdate,
+  resolveCreateHnsw,
+  validateCollectionMetadata,
+  type StoredConfiguration,
+} from "../model/collection.js";
+import type { FilterNode } from "../model/filter.js";
+import { DEFAULT_MAX_BATCH_SIZE, type RecordBatch, type WriteKind } from "../model/records.js";
+import { FolderLock } from "../store/folder-lock.js";
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_TENANT,
+  SqliteStore,
+  type CollectionRow,
+  type Columns,
+  type Durability,
+  type RecordRow,
+} from "../store/sqlite-store.js";
+import type {
+  CallOptions,
+  CollectionMetadata,
+  EmbeddingFunctionConfiguration,
+  HnswConfiguration,
+  IndexingStatus,
+  Metadata,
+} from "../types.js";
+import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.js";
+import { Mutex, ReadWriteLock } from "../util/lock.js";
+import { CollectionState, type VectorChange } from "./collection-state.js";
+import { distanceFunction, TopK, type Scored } from "./distance.js";
+
+export interface EngineOptions {
+  /** The data folder. Created if missing. */
+  path: string;
+  /** `normal` (default): an acknowledged write survives a process crash. `full`: also a power loss. */
+  durability?: Durability;
+  /** Allow `reset()`, which deletes everything. Off by default, as in Chroma. */
+  allowReset?: boolean;
+  /** Largest accepted batch; Chroma's is 5461. */
+  maxBatchSize?: number;
+  /** Default timeout of every operation in ms (0 = none). */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+/** What the engine reports about a collection. */
+export interface CollectionInfo {
+  id: string;
+  name: string;
+  tenant: string;
+  database: string;
+  metadata: CollectionMetadata | null;
+  configuration: StoredConfiguration;
+  dimension: number | null;
+  logPosition: number;
+  version: number;
+}
+
+export interface QueryHit {
+  row: RecordRow;
+  distance: number;
+}
+
+/** Below this many vectors a query scans exactly: it is as fast as HNSW there, and exact. */
+const EXACT_SCAN_MAX_TOTAL = 1000;
+/** A filter that keeps at most this many records is answered by an exact scan of them. */
+const EXACT_SCAN_MAX_CANDIDATES = 3000;
+const CHECKPOINT_BYTES = 16 << 20;
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+function toInfo(row: CollectionRow): CollectionInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    tenant: row.tenant,
+    database: row.database,
+    metadata: row.metadata,
+    configuration: row.configuration,
+    dimension: row.dimension,
+    logPosition: row.seq,
+    version: row.version,
+  };
+}
+
+function mergeMetadata(oldJson: string | null, update: Metadata): Metadata | null {
+  const merged: Metadata = oldJson ? (JSON.parse(oldJson) as Metadata) : {};
+  for (const [key, value] of Object.entries(update)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return Object.keys(merged).length === 0 ? null : merged;
+}
+
+function dropNulls(metadata: Metadata): Metadata | null {
+  const out: Metadata = {};
+  for (const [k, v] of Object.entries(metadata)) if (v !== null) out[k] = v;
+  return Object.keys(out).length === 0 ? null : out;
+}
+
+function intersectSorted(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i]! === b[j]!) {
+      out.push(a[i]!);
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return out;
+}
+
+export class Engine {
+  readonly path: string;
+  readonly maxBatchSize: number;
+  readonly #store: SqliteStore;
+  readonly #lock: FolderLock;
+  readonly #logger: Logger;
+  readonly #allowReset: boolean;
+  readonly #timeoutMs: number;
+  /** Every operation holds it shared; close and reset hold it alone. */
+  readonly #gate = new ReadWriteLock();
+  /** One SQLite write transaction at a time. */
+  readonly #writeMutex = new Mutex();
+  readonly #states = new Map<string, CollectionState>();
+  /** Aborts in-flight work when close({ cancel: true }) is called. */
+  readonly #shutdown = new AbortController();
+  #closing: Promise<void> | null = null;
+  #closed = false;
+  #bytesSinceCheckpoint = 0;
+
+  private constructor(dir: string, store: SqliteStore, lock: FolderLock, options: EngineOptions) {
+    this.path = dir;
+    this.#store = store;
+    this.#lock = lock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#allowReset = options.allowReset ?? false;
+    this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  /** Opens the folder: takes its lock, opens SQLite and removes index folders of deleted collections. */
+  static open(options: EngineOptions): Engine {
+    const dir = path.resolve(options.path);
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = FolderLock.acquire(dir);
+    let store: SqliteStore;
+    try {
+      store = SqliteStore.open(dir, { durability: options.durability ?? "normal" });
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    const engine = new Engine(dir, store, lock, options);
+    engine.#removeOrphanIndexes();
+    return engine;
+  }
+
+  #removeOrphanIndexes(): void {
+    const indexRoot = path.join(this.path, "index");
+    if (!fs.existsSync(indexRoot)) return;
+    const known = new Set(this.#store.allCollections().map((c) => c.id));
+    for (const name of fs.readdirSync(indexRoot)) {
+      if (!known.has(name)) fs.rmSync(path.join(indexRoot, name), { recursive: true, force: true });
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#closing !== null;
+  }
+
+  /**
+   * Runs one operation: checks the engine is open, applies the timeout and the caller's signal, holds
+   * the gate so close() waits for it, logs it, and turns foreign errors into typed ones.
+   */
+  async run<T>(name: string, call: CallOptions | undefined, fn: (scope: OperationScope) => Promise<T> | T): Promise<T> {
+    if (this.closed) throw new ClosedError(`${name}: the client is closed`);
+    const timeout = call?.timeout ?? this.#timeoutMs;
+    const signal = call?.signal ? AbortSignal.any([call.signal, this.#shutdown.signal]) : this.#shutdown.signal;
+    const scope = new OperationScope(name, signal, timeout);
+    const started = performance.now();
+    let releaseGate: (() => void) | undefined;
+    try {
+      releaseGate = await this.#gate.read(scope);
+      if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
+      const result = await fn(scope);
+      this.#logger.debug?.({ op: name, ms: +(performance.now() - started).toFixed(3), ok: true }, name);
+      return result;
+    } catch (err) {
+      const typed = err instanceof ChromaLiteError ? err : wrapError(err, name);
+      this.#logger.debug?.(
+        { op: name, ms: +(performance.now() - started).toFixed(3), ok: false, error: typed.name, message: typed.message },
+        name,
+      );
+      throw typed;
+    } finally {
+      releaseGate?.();
+      scope.dispose();
+    }
+  }
+
+  // ------------------------------------------------------------------ tenants and databases
+
+  createTenant(name: string): void {
+    if (!this.#store.createTenant(name)) throw new UniqueConstraintError(`Tenant [${name}] already exists`);
+  }
+
+  getTenant(name: string): { name: string } {
+    if (!this.#store.tenantExists(name)) throw new NotFoundError(`Tenant [${name}] not found`);
+    return { name };
+  }
+
+  createDatabase(tenant: string, name: string): void {
+    this.getTenant(tenant);
+    if (!this.#store.createDatabase(randomUUID(), tenant, name)) {
+      throw new UniqueConstraintError(`Database [${name}] already exists`);
+    }
+  }
+
+  getDatabase(tenant: string, name: string): { id: string; name: string; tenant: string } {
+    const db = this.#store.getDatabase(tenant, name);
+    if (!db) throw new NotFoundError(`Database [${name}] not found in tenant [${tenant}]`);
+    return db;
+  }
+
+  listDatabases(tenant: string, limit: number, offset: number): { id: string; name: string; tenant: string }[] {
+    this.getTenant(tenant);
+    return this.#store.listDatabases(tenant, limit, offset);
+  }
+
+  async deleteDatabase(tenant: string, name: string, scope: OperationScope): Promise<void> {
+    const db = this.getDatabase(tenant, name);
+    const rows = this.#store.listCollections(db.id, -1, 0);
+    for (const row of rows) await this.#deleteCollectionRow(row, scope);
+    this.#store.deleteDatabase(db.id);
+  }
+
+  #databaseId(tenant: string, database: string): string {
+    const db = this.#store.getDatabase(tenant, database);
+    if (!db) {
+      if (!this.#store.tenantExists(tenant)) throw new NotFoundError(`Tenant [${tenant}] not found`);
+      throw new NotFoundError(`Database [${database}] not found in tenant [${tenant}]`);
+    }
+    return db.id;
+  }
+
+  // ------------------------------------------------------------------ collections
+
+  async createCollection(
+    args: {
+      tenant: string;
+      database: string;
+      name: string;
+      metadata?: unknown;
+      hnsw?: HnswConfiguration | null;
+      embeddingFunction?: EmbeddingFunctionConfiguration | null;
+      defaultSpace?: "l2" | "cosine" | "ip";
+      getOrCreate: boolean;
+    },
+    scope: OperationScope,
+  ): Promise<{ info: CollectionInfo; created: boolean }> {
+    const databaseId = this.#databaseId(args.tenant, args.database);
+    const metadata = validateCollectionMetadata(args.metadata);
+    const hnsw = resolveCreateHnsw(args.hnsw, metadata, args.defaultSpace);
+    const release = await this.#writeMutex.acquire(scope);
+    try {
+      const existing = this.#store.collectionByName(databaseId, args.name);
+      if (existing) {
+        if (args.getOrCreate) return { info: toInfo(existing), created: false };
+        throw new UniqueConstraintError(`Collection [${args.name}] already exists`);
+      }
+      const configuration: StoredConfiguration = {
+        hnsw,
+        spann: null,
+        embedding_function: args.embeddingFunction ?? null,
+      };
+      const id = randomUUID();
+      this.#store.insertCollection({ id, databaseId, name: args.name, metadata, configuration });
+      const row = this.#store.collectionById(id)!;
+      return { info: toInfo(row), created: true };
+    } finally {
+      release();
+    }
+  }
+
+  getCollection(tenant: string, database: string, name: string): CollectionInfo {
+    const row = this.#store.collectionByName(this.#databaseId(tenant, database), name);
+    if (!row) throw new NotFoundError(`Collection [${name}] does not exist`);
+    return toInfo(row);
+  }
+
+  getCollectionById(id: string): CollectionInfo {
+    const row = this.#store.collectionById(id);
+    if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
+    return toInfo(row);
+  }
+
+  listCollections(tenant: string, database: string, limit: number, offset: number): CollectionInfo[] {
+    return this.#store.listCollections(this.#databaseId(tenant, database), limit, offset).map(toInfo);
+  }
+
+  countCollections(tenant: string, database: string): number {
+    return this.#store.countCollections(this.#databaseId(tenant, database));
+  }
+
+  async deleteCollection(tenant: string, database: string, name: string, scope: OperationScope): Promise<void> {
+    const row = this.#store.collectionByName(this.#databaseId(tenant, database), name);
+    if (!row) throw new NotFoundError(`Collection [${name}] does not exist`);
+    await this.#deleteCollectionRow(row, scope);
+  }
+
+  async #deleteCollectionRow(row: CollectionRow, scope: OperationScope): Promise<void> {
+    const state = this.#state(row.id);
+    const releaseCollection = await state.lock.write(scope);
+    try {
+      const release = await this.#writeMutex.acquire(scope);
+      try {
+        this.#store.begin();
+        try {
+          // Records go in slices so a large collection never holds the event loop for long.
+          while (this.#store.deleteRecordSlice(row.cid, 2000) > 0) {
+            scope.check();
+            await yieldToEventLoop();
+          }
+          scope.check();
+          this.#store.deleteCollection(row.cid);
+          this.#store.commit();
+        } catch (err) {
+          this.#store.rollback();
+          throw err;
+        }
+      } finally {
+        release();
+      }
+      this.#states.delete(row.id);
+      state.deleted = true;
+      await state.close({ save: false });
+      fs.rmSync(state.indexDir, { recursive: true, force: true });
+    } finally {
+      releaseCollection();
+    }
+  }
+
+  async modifyCollection(
+    id: string,
+    change: {
+      name?: string;
+      metadata?: unknown;
+      hnsw?: unknown;
+      embeddingFunction?: EmbeddingFunctionConfiguration | null;
+    },
+    scope: OperationScope,
+  ): Promise<CollectionInfo> {
+    const state = this.#state(id);
+    const releaseCollection = await state.lock.write(scope);
+    try {
+      this.#assertLive(state);
+      const release = await this.#writeMutex.acquire(scope);
+      try {
+        const row = this.#store.collectionById(id);
+        if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
+        const update: { name?: string; metadata?: CollectionMetadata | null; configuration?: StoredConfiguration } = {};
+        if (change.name !== undefined && change.name !== row.name) {
+          if (this.#store.collectionByName(row.databaseId, change.name)) {
+            throw new UniqueConstraintError(`Collection [${change.name}] already exists`);
+          }
+          update.name = change.name;
+        }
+        if (change.metadata !== undefined) update.metadata = validateCollectionMetadata(change.metadata);
+        if (change.hnsw !== undefined || change.embeddingFunction !== undefined) {
+          update.configuration = {
+            ...row.configuration,
+            hnsw: applyHnswUpdate(row.configuration.hnsw, change.hnsw),
+            ...(change.embeddingFunction !== undefined ? { embedding_function: change.embeddingFunction } : {}),
+          };
+        }
+        this.#store.updateCollection(row.cid, update);
+        const fresh = this.#store.collectionById(id)!;
+        state.row = fresh;
+        state.setEfSearch(fresh.configuration.hnsw.ef_search);
+        return toInfo(fresh);
+      } finally {
+        release();
+      }
+    } finally {
+      releaseCollection();
+    }
+  }
+
+  #state(id: string): CollectionState {
+    let state = this.#states.get(id);
+    if (!state) {
+      const row = this.#store.collectionById(id);
+      if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
+      state = new CollectionState(row, this.#store, this.path, this.#logger);
+      this.#states.set(id, state);
+    }
+    return state;
+  }
+
+  #assertLive(state: CollectionState): void {
+    if (state.deleted) throw new NotFoundError(`Collection [${state.id}] does not exist`);
+  }
+
+  collectionDimension(id: string): number | null {
+    return this.#state(id).row.dimension;
+  }
+
+  // ------------------------------------------------------------------ record writes
+
+  /** Adds, upserts or updates a validated batch. Atomic: on error or cancellation nothing is written. */
+  async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<void> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    const releaseCollection = await state.lock.write(scope);
+    try {
+      this.#assertLive(state);
+      const release = await this.#writeMutex.acquire(scope);
+      try {
+        await this.#writeLocked(state, kind, batch, scope);
+      } finally {
+        release();
+      }
+    } finally {
+      releaseCollection();
+    }
+    this.#maybeCheckpoint();
+  }
+
+  async #writeLocked(state: CollectionState, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<void> {
+    const store = this.#store;
+    const cid = state.cid;
+    let dimension = state.row.dimension;
+    const embeddings = batch.embeddings;
+    if (embeddings && embeddings.length > 0) {
+      const d = embeddings[0]!.length;
+      if (dimension !== null && d !== dimension) {
+        throw new InvalidArgumentError(`Collection expecting embedding with dimension of ${dimension}, got ${d}`);
+      }
+      dimension ??= d;
+    }
+    if (kind !== "update" && !embeddings && batch.ids.length > 0) {
+      throw new InvalidArgumentError(`Embeddings are required to ${kind} records (no embedding function is set)`);
+    }
+    const seq = state.row.seq + 1;
+    const changes: VectorChange[] = [];
+    let bytes = 0;
+    store.begin();
+    try {
+      const existing = store.lookupIds(cid, batch.ids);
+      await forEachChunked(
+        batch.ids,
+        (recordId, i) => {
+          const embedding = embeddings?.[i];
+          const document = batch.documents?.[i];
+          const metadata = batch.metadatas?.[i];
+          const uri = batch.uris?.[i];
+          const found = existing.get(recordId);
+          bytes += (embedding?.byteLength ?? 0) + (document?.length ?? 0) + 64;
+          if (found) {
+            if (kind === "add") return; // Chroma keeps the existing record
+            const merged = metadata ? mergeMetadata(found.metadata, metadata) : undefined;
+            store.updateRecord(cid, found.rid, seq, {
+              embedding,
+              document: document ?? undefined,
+              uri: uri ?? undefined,
+              metadataJson: merged === undefined ? undefined : merged ? JSON.stringify(merged) : null,
+              metadata: merged ?? undefined,
+            });
+            if (merged !== undefined) found.metadata = merged ? JSON.stringify(merged) : null;
+            if (embedding) changes.push({ rid: found.rid, seq, vector: embedding });
+            return;
+          }
+          if (kind === "update") return; // Chroma ignores updates of missing ids
+          const clean = metadata ? dropNulls(metadata) : null;
+          const metadataJson = clean ? JSON.stringify(clean) : null;
+          const rid = store.insertRecord(cid, recordId, seq, {
+            embedding: embedding!,
+            document: document ?? null,
+            uri: uri ?? null,
+            metadataJson,
+            metadata: clean,
+          });
+          existing.set(recordId, { rid, metadata: metadataJson });
+          changes.push({ rid, seq, vector: embedding! });
+        },
+        scope,
+      );
+      scope.check();
+      // Same tick as the commit: no reader can see the new seq or dimension before they are durable.
+      store.setCollectionSeq(cid, seq, dimension);
+      store.commit();
+    } catch (err) {
+      store.rollback();
+      throw err;
+    }
+    state.row.seq = seq;
+    state.row.dimension = dimension;
+    state.applyCommitted(changes);
+    this.#bytesSinceCheckpoint += bytes;
+  }
+
+  /** Resolves ids and filters to rowids, in insertion order. */
+  #resolveRids(cid: number, ids: string[] | undefined, filter: FilterNode | undefined): number[] {
+    let rids: number[] | undefined;
+    if (ids !== undefined) rids = this.#store.ridsForIds(cid, ids);
+    if (filter !== undefined) {
+      const matched = this.#store.selectRids(cid, filter);
+      rids = rids === undefined ? matched : intersectSorted(rids, matched);
+    }
+    return rids ?? this.#store.selectRids(cid, undefined);
+  }
+
+  async deleteRecords(
+    id: string,
+    args: { ids?: string[]; filter?: FilterNode; limit?: number },
+    scope: OperationScope,
+  ): Promise<number> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    const releaseCollection = await state.lock.write(scope);
+    try {
+      this.#assertLive(state);
+      if (args.ids === undefined && args.filter === undefined) return 0;
+      const release = await this.#writeMutex.acquire(scope);
+      try {
+        let rids = this.#resolveRids(state.cid, args.ids, args.filter);
+        if (args.limit !== undefined) rids = rids.slice(0, args.limit);
+        if (rids.length === 0) return 0;
+        const seq = state.row.seq + 1;
+        const store = this.#store;
+        store.begin();
+        try {
+          await forEachChunked(rids, (rid) => store.deleteRecord(state.cid, rid, seq), scope);
+          scope.check();
+          store.setCollectionSeq(state.cid, seq, state.row.dimension);
+          store.commit();
+        } catch (err) {
+          store.rollback();
+          throw err;
+        }
+        state.row.seq = seq;
+        state.applyCommitted(rids.map((rid) => ({ rid, seq, deleted: true as const })));
+        this.#bytesSinceCheckpoint += rids.length * 64;
+        return rids.length;
+      } finally {
+        release();
+      }
+    } finally {
+      releaseCollection();
+      this.#maybeCheckpoint();
+    }
+  }
+
+  #maybeCheckpoint(): void {
+    if (this.#bytesSinceCheckpoint < CHECKPOINT_BYTES || this.#writeMutex.busy > 0 || this.#store.inTransaction) return;
+    this.#bytesSinceCheckpoint = 0;
+    this.#store.checkpoint("PASSIVE");
+  }
+
+  // ------------------------------------------------------------------ record reads
+
+  async count(id: string, scope: OperationScope): Promise<number> {
+    const state = this.#state(id);
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      return this.#store.countRecords(state.cid);
+    } finally {
+      release();
+    }
+  }
+
+  async #fetchRows(rids: number[], columns: Columns, scope: OperationScope): Promise<RecordRow[]> {
+    const out: RecordRow[] = [];
+    const slice = columns.embeddings ? 1000 : 5000;
+    for (let i = 0; i < rids.length; i += slice) {
+      if (i > 0) {
+        scope.check();
+        await yieldToEventLoop();
+      }
+      out.push(...this.#store.recordsByRid(rids.slice(i, i + slice), columns));
+    }
+    return out;
+  }
+
+  async get(
+    id: string,
+    args: { ids?: string[]; filter?: FilterNode; limit?: number; offset?: number; columns: Columns },
+    scope: OperationScope,
+  ): Promise<RecordRow[]> {
+    const state = this.#state(id);
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      const rids = this.#resolveRids(state.cid, args.ids, args.filter);
+      const offset = args.offset ?? 0;
+      const page = rids.slice(offset, args.limit === undefined ? undefined : offset + args.limit);
+      return await this.#fetchRows(page, args.columns, scope);
+    } finally {
+      release();
+    }
+  }
+
+  async query(
+    id: string,
+    args: { queries: Float32Array[]; nResults: number; ids?: string[]; filter?: FilterNode; columns: Columns },
+    scope: OperationScope,
+  ): Promise<QueryHit[][]> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      const dimension = state.row.dimension;
+      for (let i = 0; i < args.queries.length; i++) {
+        const q = args.queries[i]!;
+        if (dimension !== null && q.length !== dimension) {
+          throw new InvalidArgumentError(
+            `Collection expecting embedding with dimension of ${dimension}, got ${q.length} (at queryEmbeddings[${i}])`,
+          );
+        }
+      }
+      if (args.queries.length === 0) return [];
+      const restricted = args.ids !== undefined || args.filter !== undefined;
+      const allowed = restricted ? this.#resolveRids(state.cid, args.ids, args.filter) : undefined;
+      const total = state.searchableCount;
+      const k = Math.min(args.nResults, allowed ? allowed.length : total);
+      let scored: Scored[][];
+      if (k <= 0 || dimension === null) {
+        scored = args.queries.map(() => []);
+      } else if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.length <= EXACT_SCAN_MAX_CANDIDATES)) {
+        scored = await this.#exactScan(state, args.queries, k, allowed, scope);
+      } else {
+        const allowedSet = allowed ? new Set(allowed) : undefined;
+        scored = [];
+        const fallback: number[] = [];
+        for (let i = 0; i < args.queries.length; i++) {
+          const hits = state.annSearch(args.queries[i]!, k, allowedSet);
+          // HNSW can return fewer than k under a tight filter or many deletions: then scan exactly.
+          if (hits.length < k) fallback.push(i);
+          scored.push(hits);
+        }
+        if (fallback.length > 0) {
+          const exact = await this.#exactScan(state, fallback.map((i) => args.queries[i]!), k, allowed, scope);
+          fallback.forEach((qi, j) => (scored[qi] = exact[j]!));
+        }
+      }
+      const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
+      const rows = new Map((await this.#fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
+      return scored.map((list) =>
+        list.flatMap((s) => {
+          const row = rows.get(s.rid);
+          return row ? [{ row, distance: s.distance }] : [];
+        }),
+      );
+    } finally {
+      release();
+    }
+  }
+
+  /** Exact k-NN over `candidates` (or the whole collection), reading vectors from SQLite in slices. */
+  async #exactScan(
+    state: CollectionState,
+    queries: Float32Array[],
+    k: number,
+    candidates: number[] | undefined,
+    scope: OperationScope,
+  ): Promise<Scored[][]> {
+    const rids = candidates ?? this.#store.selectRids(state.cid, undefined);
+    const distance = distanceFunction(state.hnsw.space);
+    const tops = queries.map(() => new TopK(k));
+    const slice = 1024;
+    let deadline = performance.now() + 15;
+    for (let i = 0; i < rids.length; i += slice) {
+      for (const [rid, vector] of this.#store.embeddingsByRid(rids.slice(i, i + slice))) {
+        for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distance(queries[q]!, vector));
+      }
+      if (performance.now() > deadline) {
+        scope.check();
+        await yieldToEventLoop();
+        deadline = performance.now() + 15;
+      }
+    }
+    return tops.map((t) => t.sorted());
+  }
+
+  async indexingStatus(id: string, scope: OperationScope): Promise<IndexingStatus> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    const unindexed = state.pendingCount;
+    const total = this.#store.countRecords(state.cid);
+    const indexed = Math.max(0, total - unindexed);
+    return {
+      num_indexed_ops: indexed,
+      num_unindexed_ops: unindexed,
+      total_ops: total,
+      op_indexing_progress: total === 0 ? 1 : indexed / total,
+    };
+  }
+
+  /** Resolves when every committed vector of the collection is in its HNSW index. */
+  async waitForIndexing(id: string, scope: OperationScope): Promise<void> {
+    await this.#state(id).waitForIndexing(scope);
+  }
+
+  /** Saves every loaded collection's index now (they are otherwise saved in the background and on close). */
+  async flush(scope: OperationScope): Promise<void> {
+    for (const state of this.#states.values()) {
+      scope.check();
+      await state.save();
+    }
+    this.#store.checkpoint("PASSIVE");
+  }
+
+  // ------------------------------------------------------------------ whole-store operations
+
+  /** Deletes every tenant, database, collection and record. Only when opened with `allowReset`. */
+  async reset(scope: OperationScope): Promise<void> {
+    if (!this.#allowReset) throw new ResetDisabledError();
+    // Holding the gate alone: no other operation is running.
+    const release = await this.#writeMutex.acquire(scope);
+    try {
+      for (const state of this.#states.values()) {
+        state.deleted = true;
+        await state.close({ save: false });
+      }
+      this.#states.clear();
+      this.#store.resetAll();
+      fs.rmSync(path.join(this.path, "index"), { recursive: true, force: true });
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs `fn` with no other operation in flight (used by reset). */
+  async exclusive<T>(name: string, call: CallOptions | undefined, fn: (scope: OperationScope) => Promise<T>): Promise<T> {
+    if (this.closed) throw new ClosedError(`${name}: the client is closed`);
+    const scope = new OperationScope(name, call?.signal, call?.timeout ?? this.#timeoutMs);
+    try {
+      const release = await this.#gate.write(scope);
+      try {
+        if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
+        return await fn(scope);
+      } finally {
+        release();
+      }
+    } catch (err) {
+      throw err instanceof ChromaLiteError ? err : wrapError(err, name);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  integrityCheck(): string[] {
+    return this.#store.integrityCheck();
+  }
+
+  /**
+   * Closes the folder: waits for in-flight operations (or cancels them with `cancel`), stops the
+   * indexers, saves the indexes, checkpoints and closes SQLite, and releases the lock. Idempotent.
+   */
+  close(opts: { cancel?: boolean } = {}): Promise<void> {
+    if (opts.cancel) this.#shutdown.abort(new ClosedError("the client was closed while the operation was in flight"));
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const release = await this.#gate.write();
+    try {
+      for (const state of this.#states.values()) await state.close({ save: true });
+      this.#states.clear();
+      this.#store.close();
+    } finally {
+      this.#closed = true;
+      this.#lock.release();
+      release();
+    }
+  }
+}
+
+export { DEFAULT_TENANT, DEFAULT_DATABASE };

@@ -1,0 +1,148 @@
+/**
+ * Typed errors. Every error chromalite throws is a {@link ChromaLiteError} with a stable `name` and
+ * `code`; the subclasses carry the names the official Chroma clients use for the same failure, so the
+ * HTTP server can map them to Chroma's status codes and `{error, message}` bodies.
+ */
+
+/** Stable error codes, with the HTTP status Chroma answers for each. */
+export const ErrorCodes = {
+  INVALID_ARGUMENT: 400,
+  INVALID_COLLECTION: 400,
+  NOT_FOUND: 404,
+  UNIQUE_CONSTRAINT: 409,
+  CLOSED: 500,
+  ABORTED: 499,
+  TIMEOUT: 504,
+  LOCKED: 423,
+  CORRUPTION: 500,
+  RESET_DISABLED: 403,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Base class of every error chromalite throws. Test with `instanceof` or compare `code`. */
+export class ChromaLiteError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+  /** HTTP status Chroma answers for this kind of failure. */
+  get status(): number {
+    return ErrorCodes[this.code];
+  }
+}
+
+function named<T extends abstract new (...args: never[]) => ChromaLiteError>(cls: T, name: string): T {
+  // `name` on the prototype (as better-sqlite3 does) keeps it stable under minifiers and out of own keys.
+  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
+  return cls;
+}
+named(ChromaLiteError, "ChromaLiteError");
+
+/** Bad input: a malformed id, embedding, metadata, filter or option. Nothing was changed. (400) */
+export class InvalidArgumentError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INVALID_ARGUMENT", message, options);
+  }
+}
+named(InvalidArgumentError, "InvalidArgumentError");
+
+/** A collection handle that can no longer be used, or an invalid collection definition. (400) */
+export class InvalidCollectionError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INVALID_COLLECTION", message, options);
+  }
+}
+named(InvalidCollectionError, "InvalidCollectionError");
+
+/** A tenant, database or collection that does not exist. (404) */
+export class NotFoundError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NOT_FOUND", message, options);
+  }
+}
+named(NotFoundError, "NotFoundError");
+
+/** A tenant, database or collection name that is already taken. (409) */
+export class UniqueConstraintError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UNIQUE_CONSTRAINT", message, options);
+  }
+}
+named(UniqueConstraintError, "UniqueConstraintError");
+
+/** The client was closed; open a new one. */
+export class ClosedError extends ChromaLiteError {
+  constructor(message = "The client is closed", options?: { cause?: unknown }) {
+    super("CLOSED", message, options);
+  }
+}
+named(ClosedError, "ClosedError");
+
+/** The caller's AbortSignal fired. A cancelled write changed nothing. */
+export class AbortError extends ChromaLiteError {
+  constructor(message = "The operation was aborted", options?: { cause?: unknown }) {
+    super("ABORTED", message, options);
+  }
+}
+named(AbortError, "AbortError");
+
+/** The operation did not finish within its timeout. A timed-out write changed nothing. */
+export class TimeoutError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("TIMEOUT", message, options);
+  }
+}
+named(TimeoutError, "TimeoutError");
+
+/** Another process holds the data folder. The message names its PID. */
+export class LockedError extends ChromaLiteError {
+  readonly holderPid: number | undefined;
+  constructor(message: string, holderPid?: number, options?: { cause?: unknown }) {
+    super("LOCKED", message, options);
+    this.holderPid = holderPid;
+  }
+}
+named(LockedError, "LockedError");
+
+/** Stored data failed an integrity check. */
+export class CorruptionError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORRUPTION", message, options);
+  }
+}
+named(CorruptionError, "CorruptionError");
+
+/** `reset()` was called on a client that was not opened with `allowReset: true`. (403) */
+export class ResetDisabledError extends ChromaLiteError {
+  constructor(message = "Reset is disabled by config", options?: { cause?: unknown }) {
+    super("RESET_DISABLED", message, options);
+  }
+}
+named(ResetDisabledError, "ResetDisabledError");
+
+/** A Chroma feature chromalite does not offer (yet). */
+export class NotImplementedError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NOT_IMPLEMENTED", message, options);
+  }
+}
+named(NotImplementedError, "NotImplementedError");
+
+/** An unexpected failure inside chromalite or a native library; `cause` has the original. */
+export class InternalError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INTERNAL", message, options);
+  }
+}
+named(InternalError, "InternalError");
+
+/** Wraps anything thrown from below (SQLite, hnswlib) that is not already ours. */
+export function wrapError(err: unknown, context: string): ChromaLiteError {
+  if (err instanceof ChromaLiteError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError(`${context}: ${message}`, { cause: err });
+}

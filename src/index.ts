@@ -1,0 +1,38 @@
+/**
+ * chromalite: an embedded, persistent, Chroma-compatible vector and document database for Node.js.
+ *
+ * @example
+ * ```ts
+ * import { PersistentClient } from "chromalite";
+ * await using client = new PersistentClient({ path: "./chroma-data" });
+ * const c = await client.getOrCreateCollection({ name: "docs" });
+ * ```
+ */
+export { PersistentClient, VERSION, type PersistentClientOptions } from "./api/client.js";
+export { Collection } from "./api/collection.js";
+export { GetResult, QueryResult, type GetRow, type QueryRowResult } from "./api/results.js";
+export {
+  AbortError,
+  ChromaLiteError,
+  ClosedError,
+  CorruptionError,
+  ErrorCodes,
+  InternalError,
+  InvalidArgumentError,
+  InvalidCollectionError,
+  LockedError,
+  NotFoundError,
+  NotImplementedError,
+  ResetDisabledError,
+  TimeoutError,
+  UniqueConstraintError,
+  type ErrorCode,
+} from "./errors.js";
+// The official client's error names, for code that catches them by name.
+export {
+  InvalidArgumentError as ChromaValueError,
+  NotFoundError as ChromaNotFoundError,
+  UniqueConstraintError as ChromaUniqueError,
+} from "./errors.js";
+export type { Logger } from "./logger.js";
+export * from "./types.js";

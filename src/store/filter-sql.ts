@@ -1,0 +1,108 @@
+/**
+ * Compiles a normalised filter tree to one SQLite query that yields the matching record rowids of a
+ * collection, in rowid (insertion) order. Metadata conditions read the `record_meta` index; negations
+ * are "all records EXCEPT the positive set", which is how a record without the key comes to match
+ * `$ne` / `$nin` / `$not_contains`, as in Chroma.
+ */
+import type { FilterNode, TaggedValue } from "../model/filter.js";
+
+export interface CompiledFilter {
+  sql: string;
+  params: unknown[];
+}
+
+/** Metadata type tags as stored: lower case for scalars, upper case for elements of arrays. */
+export function arrayTag(tag: TaggedValue["tag"]): string {
+  return tag.toUpperCase();
+}
+
+const COMPARATORS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;
+
+function allRecords(cid: number): CompiledFilter {
+  return { sql: "SELECT rid FROM records WHERE cid = ?", params: [cid] };
+}
+
+function except(cid: number, positive: CompiledFilter): CompiledFilter {
+  const all = allRecords(cid);
+  return {
+    sql: `${all.sql} EXCEPT SELECT rid FROM (${positive.sql})`,
+    params: [...all.params, ...positive.params],
+  };
+}
+
+function metaMatch(cid: number, key: string, tag: string, values: TaggedValue[]): CompiledFilter {
+  if (values.length === 1) {
+    return {
+      sql: "SELECT rid FROM record_meta WHERE cid = ? AND key = ? AND t = ? AND v = ?",
+      params: [cid, key, tag, values[0]!.value],
+    };
+  }
+  return {
+    sql: "SELECT rid FROM record_meta WHERE cid = ? AND key = ? AND t = ? AND v IN (SELECT value FROM json_each(?))",
+    params: [cid, key, tag, JSON.stringify(values.map((v) => v.value))],
+  };
+}
+
+export function compileFilter(node: FilterNode, cid: number): CompiledFilter {
+  switch (node.kind) {
+    case "and":
+    case "or": {
+      const parts = node.children.map((child) => compileFilter(child, cid));
+      if (parts.length === 1) return parts[0]!;
+      const op = node.kind === "and" ? " INTERSECT " : " UNION ";
+      return {
+        sql: parts.map((p) => `SELECT rid FROM (${p.sql})`).join(op),
+        params: parts.flatMap((p) => p.params),
+      };
+    }
+    case "meta": {
+      const tag = node.values[0]!.tag;
+      switch (node.op) {
+        case "eq":
+        case "in":
+          return metaMatch(cid, node.key, tag, node.values);
+        case "ne":
+        case "nin":
+          return except(cid, metaMatch(cid, node.key, tag, node.values));
+        case "contains":
+          return metaMatch(cid, node.key, arrayTag(tag), node.values);
+        case "not_contains":
+          return except(cid, metaMatch(cid, node.key, arrayTag(tag), node.values));
+        case "gt":
+        case "gte":
+        case "lt":
+        case "lte":
+          return {
+            sql: `SELECT rid FROM record_meta WHERE cid = ? AND key = ? AND t = 'n' AND v ${COMPARATORS[node.op]} ?`,
+            params: [cid, node.key, node.values[0]!.value],
+          };
+      }
+      break;
+    }
+    case "doc": {
+      switch (node.op) {
+        case "contains":
+          return containsSql(cid, node.text);
+        case "not_contains":
+          return except(cid, containsSql(cid, node.text));
+        case "regex":
+          return regexSql(cid, node.text);
+        case "not_regex":
+          return except(cid, regexSql(cid, node.text));
+      }
+    }
+  }
+  throw new Error(`unreachable filter node ${JSON.stringify(node)}`);
+}
+
+function containsSql(cid: number, text: string): CompiledFilter {
+  // instr() is an exact, case-sensitive substring test; a NULL document never matches, as in Chroma.
+  return { sql: "SELECT rid FROM records WHERE cid = ? AND instr(document, ?) > 0", params: [cid, text] };
+}
+
+function regexSql(cid: number, pattern: string): CompiledFilter {
+  return {
+    sql: "SELECT rid FROM records WHERE cid = ? AND document IS NOT NULL AND chromalite_regexp(?, document)",
+    params: [cid, pattern],
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Public data types, shaped like the official `chromadb` 3.x JS client's so that code written for it
+ * type-checks against chromalite unchanged.
+ */
+
+/** A scalar metadata value. */
+export type MetadataScalar = string | number | boolean;
+/** A metadata value: a scalar or a non-empty array of one scalar type. `null` (in update/upsert) deletes the key. */
+export type MetadataValue = MetadataScalar | string[] | number[] | boolean[] | null;
+/** Metadata of a record. */
+export type Metadata = Record<string, MetadataValue>;
+/** Metadata of a collection. */
+export type CollectionMetadata = Record<string, MetadataValue>;
+
+/** Fields a `get` or `query` can return. */
+export type Include = "documents" | "embeddings" | "metadatas" | "distances" | "uris";
+/** The same values as an enum, like the official client's `IncludeEnum`. */
+export enum IncludeEnum {
+  distances = "distances",
+  documents = "documents",
+  embeddings = "embeddings",
+  metadatas = "metadatas",
+  uris = "uris",
+}
+
+/** Distance function of a collection: squared L2, 1 − cosine similarity, or 1 − inner product. */
+export type Space = "l2" | "cosine" | "ip";
+
+export type LiteralValue = string | number | boolean;
+export type OperatorExpression =
+  | { $gt: number }
+  | { $gte: number }
+  | { $lt: number }
+  | { $lte: number }
+  | { $ne: LiteralValue }
+  | { $eq: LiteralValue }
+  | { $in: LiteralValue[] }
+  | { $nin: LiteralValue[] }
+  | { $contains: LiteralValue }
+  | { $not_contains: LiteralValue };
+
+/** Metadata filter. Each object holds exactly one field or one of `$and` / `$or`. */
+export type Where =
+  | { [key: string]: LiteralValue | OperatorExpression }
+  | { $and: Where[] }
+  | { $or: Where[] };
+
+/** Document filter: case-sensitive substring and regular-expression matches. */
+export type WhereDocument =
+  | { $contains: string }
+  | { $not_contains: string }
+  | { $regex: string }
+  | { $not_regex: string }
+  | { $and: WhereDocument[] }
+  | { $or: WhereDocument[] };
+
+/** The official client's embedding function interface; `@chroma-core/*` packages implement it. */
+export interface EmbeddingFunction {
+  generate(texts: string[]): Promise<number[][]>;
+  generateForQueries?(texts: string[]): Promise<number[][]>;
+  name?: string;
+  defaultSpace?(): Space;
+  supportedSpaces?(): Space[];
+  getConfig?(): Record<string, unknown>;
+  validateConfig?(config: Record<string, unknown>): void;
+}
+
+/** HNSW parameters, as Chroma names them. */
+export interface HnswConfiguration {
+  space?: Space;
+  ef_construction?: number;
+  ef_search?: number;
+  max_neighbors?: number;
+  num_threads?: number;
+  batch_size?: number;
+  sync_threshold?: number;
+  resize_factor?: number;
+}
+
+/** How an embedding function is recorded in a collection's configuration (Chroma's JSON form). */
+export type EmbeddingFunctionConfiguration =
+  | { type: "legacy" }
+  | { type: "known"; name: string; config: Record<string, unknown> }
+  | { type: "custom"; name: string; config?: Record<string, unknown> };
+
+/** A collection's stored configuration, as Chroma reports it. */
+export interface CollectionConfiguration {
+  hnsw?: Required<Pick<HnswConfiguration, "space" | "ef_construction" | "ef_search" | "max_neighbors" | "resize_factor" | "sync_threshold">> | null;
+  spann?: null;
+  embedding_function?: EmbeddingFunctionConfiguration | null;
+}
+
+/** Configuration accepted when creating a collection. */
+export interface CreateCollectionConfiguration {
+  hnsw?: HnswConfiguration | null;
+  spann?: null;
+  embeddingFunction?: EmbeddingFunction | null;
+}
+
+/** Configuration changes accepted by `modify` (the space and build parameters are fixed at creation). */
+export interface UpdateCollectionConfiguration {
+  hnsw?: Pick<HnswConfiguration, "ef_search" | "num_threads" | "batch_size" | "sync_threshold" | "resize_factor">;
+  embeddingFunction?: EmbeddingFunction;
+}
+
+/** Cancellation and timeout, accepted by every asynchronous call. */
+export interface CallOptions {
+  /** Abort the call; it rejects with the signal's reason wrapped in an `AbortError`. */
+  signal?: AbortSignal;
+  /** Override the client's default operation timeout (ms). `0` disables the timeout for this call. */
+  timeout?: number;
+}
+
+export interface RecordSetArgs extends CallOptions {
+  ids: string[];
+  embeddings?: number[][] | Float32Array[];
+  metadatas?: (Metadata | null | undefined)[];
+  documents?: (string | null | undefined)[];
+  uris?: (string | null | undefined)[];
+}
+
+export interface GetArgs extends CallOptions {
+  ids?: string[];
+  where?: Where;
+  whereDocument?: WhereDocument;
+  limit?: number;
+  offset?: number;
+  include?: Include[];
+}
+
+export interface QueryArgs extends CallOptions {
+  queryEmbeddings?: number[][] | Float32Array[];
+  queryTexts?: string[];
+  ids?: string[];
+  nResults?: number;
+  where?: Where;
+  whereDocument?: WhereDocument;
+  include?: Include[];
+}
+
+export interface DeleteArgs extends CallOptions {
+  ids?: string[];
+  where?: Where;
+  whereDocument?: WhereDocument;
+  limit?: number;
+}
+
+export interface DeleteResult {
+  deleted: number;
+}
+
+/** Progress of background indexing, shaped like Chroma's `getIndexingStatus()`. */
+export interface IndexingStatus {
+  num_indexed_ops: number;
+  num_unindexed_ops: number;
+  total_ops: number;
+  op_indexing_progress: number;
+}
+
+export interface Database {
+  id: string;
+  name: string;
+  tenant: string;
+}
