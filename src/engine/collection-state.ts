@@ -23,6 +23,8 @@ interface PendingVector {
 export type VectorChange = { rid: number; seq: number; vector: Float32Array } | { rid: number; seq: number; deleted: true };
 
 const SLICE_MS = 12;
+/** Upper bound of the per-collection cache of float32 vectors used by exact scans. */
+const VECTOR_CACHE_BYTES = 512 << 20;
 
 export class CollectionState {
   readonly cid: number;
@@ -45,6 +47,12 @@ export class CollectionState {
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
+  /**
+   * Committed vectors kept in memory for exact scans (filtered queries, small collections), so they
+   * do not re-read SQLite. Filled by writes, the indexer and scans; bounded by VECTOR_CACHE_BYTES.
+   */
+  readonly #vectors = new Map<number, Float32Array>();
+  #vectorBytes = 0;
 
   constructor(row: CollectionRow, store: SqliteStore, dataDir: string, logger: Logger) {
     this.cid = row.cid;
@@ -73,6 +81,29 @@ export class CollectionState {
 
   get indexedOps(): number {
     return this.#indexedOps;
+  }
+
+  /** The cached vector of a record, if it is in memory. */
+  cachedVector(rid: number): Float32Array | undefined {
+    return this.#vectors.get(rid) ?? this.#pending.get(rid)?.vector;
+  }
+
+  cacheVector(rid: number, vector: Float32Array): void {
+    const old = this.#vectors.get(rid);
+    if (old) {
+      this.#vectors.set(rid, vector);
+      return;
+    }
+    if (this.#vectorBytes + vector.byteLength > VECTOR_CACHE_BYTES) return;
+    this.#vectors.set(rid, vector);
+    this.#vectorBytes += vector.byteLength;
+  }
+
+  #uncacheVector(rid: number): void {
+    const old = this.#vectors.get(rid);
+    if (!old) return;
+    this.#vectors.delete(rid);
+    this.#vectorBytes -= old.byteLength;
   }
 
   /** Loads the persisted index and catches it up from the log; rebuilds when it is missing or damaged. */
@@ -170,6 +201,7 @@ export class CollectionState {
     for (const change of changes) {
       if ("deleted" in change) {
         this.#pending.delete(change.rid);
+        this.#uncacheVector(change.rid);
         if (this.#index?.has(change.rid)) {
           this.#index.remove(change.rid);
           this.#unsaved++;
@@ -180,6 +212,7 @@ export class CollectionState {
           this.#unsaved++;
         }
         // Re-insert so the map keeps seq order (the indexer drains oldest first).
+        this.#uncacheVector(change.rid);
         this.#pending.delete(change.rid);
         this.#pending.set(change.rid, { vector: change.vector, seq: change.seq });
       }
@@ -212,6 +245,7 @@ export class CollectionState {
         for (const [rid, entry] of this.#pending) {
           index.upsert(rid, entry.vector);
           this.#pending.delete(rid);
+          this.cacheVector(rid, entry.vector);
           done++;
           if ((done & 7) === 0 && performance.now() >= deadline) break;
         }
@@ -291,6 +325,8 @@ export class CollectionState {
     }
     this.#index = null;
     this.#pending.clear();
+    this.#vectors.clear();
+    this.#vectorBytes = 0;
     this.#loaded = false;
   }
 

@@ -680,7 +680,10 @@ export class Engine {
     }
   }
 
-  /** Exact k-NN over `candidates` (or the whole collection), reading vectors from SQLite in slices. */
+  /**
+   * Exact k-NN over `candidates` (or the whole collection). Vectors come from the collection's
+   * in-memory cache, the rest from SQLite in slices (and then join the cache).
+   */
   async #exactScan(
     state: CollectionState,
     queries: Float32Array[],
@@ -691,17 +694,30 @@ export class Engine {
     const rids = candidates ?? this.#store.selectRids(state.cid, undefined);
     const distance = distanceFunction(state.hnsw.space);
     const tops = queries.map(() => new TopK(k));
-    const slice = 1024;
+    const score = (rid: number, vector: Float32Array) => {
+      for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distance(queries[q]!, vector));
+    };
     let deadline = performance.now() + 15;
-    for (let i = 0; i < rids.length; i += slice) {
-      for (const [rid, vector] of this.#store.embeddingsByRid(rids.slice(i, i + slice))) {
-        for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distance(queries[q]!, vector));
+    const pause = async () => {
+      if (performance.now() < deadline) return;
+      scope.check();
+      await yieldToEventLoop();
+      deadline = performance.now() + 15;
+    };
+    const missing: number[] = [];
+    for (let i = 0; i < rids.length; i++) {
+      const rid = rids[i]!;
+      const vector = state.cachedVector(rid);
+      if (vector) score(rid, vector);
+      else missing.push(rid);
+      if ((i & 1023) === 1023) await pause();
+    }
+    for (let i = 0; i < missing.length; i += 1024) {
+      for (const [rid, vector] of this.#store.embeddingsByRid(missing.slice(i, i + 1024))) {
+        state.cacheVector(rid, vector);
+        score(rid, vector);
       }
-      if (performance.now() > deadline) {
-        scope.check();
-        await yieldToEventLoop();
-        deadline = performance.now() + 15;
-      }
+      await pause();
     }
     return tops.map((t) => t.sorted());
   }
