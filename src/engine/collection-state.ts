@@ -44,6 +44,8 @@ export class CollectionState {
   #savedSeq = 0;
   #unsaved = 0;
   #indexer: Promise<void> | null = null;
+  /** The save in flight (never rejects); saves run one at a time. */
+  #saving: Promise<void> | null = null;
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
@@ -260,7 +262,13 @@ export class CollectionState {
       const live = this.#index?.liveCount ?? 0;
       const drained = this.#pending.size === 0;
       if (this.#unsaved >= this.hnsw.sync_threshold && (drained || this.#unsaved >= Math.max(live / 2, 10_000))) {
-        await this.save();
+        try {
+          await this.save();
+        } catch (err) {
+          // Nothing awaits the indexer's own saves: a rejection here would be unhandled. The index is
+          // derived data, so a failed save only means a longer catch-up on the next open.
+          this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not save the vector index");
+        }
       }
     }
   }
@@ -280,7 +288,22 @@ export class CollectionState {
    * Persists the index. Everything up to the returned sequence number is in the files: the last
    * committed seq when nothing is pending, else just below the oldest pending vector.
    */
-  async save(): Promise<void> {
+  save(): Promise<void> {
+    // One save at a time: overlapping saves (flush() during a background save) would write the same
+    // generation's files and break each other's renames.
+    const run = (this.#saving ?? Promise.resolve()).then(() => this.#saveNow());
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#saving = settled;
+    void settled.then(() => {
+      if (this.#saving === settled) this.#saving = null;
+    });
+    return run;
+  }
+
+  async #saveNow(): Promise<void> {
     const index = this.#index;
     if (!index || this.#unsaved === 0) return;
     // A read lock: queries go on, writes and the indexer wait while hnswlib writes the file.

@@ -52,11 +52,26 @@ function ip(a: Float32Array, b: Float32Array): number {
   return Math.fround(1 - dot(a, b));
 }
 
+const f32 = Math.fround;
+
+/** 1 / (norm + 1e-30) in float32, as hnswlib's normalize_vector computes it (a zero vector stays zero). */
+function inverseNorm(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s = f32(s + f32(a[i]! * a[i]!));
+  return f32(1 / f32(f32(Math.sqrt(s)) + 1e-30));
+}
+
+/**
+ * hnswlib normalises both vectors and sums their dot product in float32. Doing the same keeps the
+ * exact scan equal to the index and to Chroma: float64 arithmetic here is off by an ulp (e.g. 2/3 →
+ * 0.6666667 where Chroma answers 0.6666666), which also reorders near-ties.
+ */
 function cosine(a: Float32Array, b: Float32Array): number {
-  // hnswlib divides by (norm + 1e-30), so a zero vector stays zero and its distance is 1.
-  const na = Math.sqrt(dot(a, a)) + 1e-30;
-  const nb = Math.sqrt(dot(b, b)) + 1e-30;
-  return Math.fround(1 - dot(a, b) / (na * nb));
+  const ia = inverseNorm(a);
+  const ib = inverseNorm(b);
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s = f32(s + f32(f32(a[i]! * ia) * f32(b[i]! * ib)));
+  return f32(1 - s);
 }
 
 export function distanceFunction(space: Space): DistanceFn {

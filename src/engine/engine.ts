@@ -84,7 +84,7 @@ export interface QueryHit {
 const EXACT_SCAN_MAX_TOTAL = 1000;
 /** A filter that keeps at most this many records is answered by an exact scan of them. */
 const EXACT_SCAN_MAX_CANDIDATES = 3000;
-const CHECKPOINT_BYTES = 16 << 20;
+const CHECKPOINT_BYTES = 8 << 20;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 function toInfo(row: CollectionRow): CollectionInfo {
@@ -355,11 +355,13 @@ export class Engine {
       }
       this.#states.delete(row.id);
       state.deleted = true;
-      await state.close({ save: false });
-      fs.rmSync(state.indexDir, { recursive: true, force: true });
     } finally {
       releaseCollection();
     }
+    // Outside the collection lock: the indexer may be waiting for that lock, and close() waits for
+    // the indexer, so closing while holding it would deadlock.
+    await state.close({ save: false });
+    fs.rmSync(state.indexDir, { recursive: true, force: true });
   }
 
   async modifyCollection(
@@ -574,9 +576,9 @@ export class Engine {
   }
 
   #maybeCheckpoint(): void {
-    if (this.#bytesSinceCheckpoint < CHECKPOINT_BYTES || this.#writeMutex.busy > 0 || this.#store.inTransaction) return;
+    if (this.#bytesSinceCheckpoint < CHECKPOINT_BYTES) return;
     this.#bytesSinceCheckpoint = 0;
-    this.#store.checkpoint("PASSIVE");
+    this.#store.requestCheckpoint();
   }
 
   // ------------------------------------------------------------------ record reads
@@ -747,7 +749,7 @@ export class Engine {
       scope.check();
       await state.save();
     }
-    this.#store.checkpoint("PASSIVE");
+    this.#store.requestCheckpoint();
   }
 
   // ------------------------------------------------------------------ whole-store operations
@@ -808,7 +810,7 @@ export class Engine {
     try {
       for (const state of this.#states.values()) await state.close({ save: true });
       this.#states.clear();
-      this.#store.close();
+      await this.#store.close();
     } finally {
       this.#closed = true;
       this.#lock.release();

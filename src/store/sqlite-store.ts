@@ -11,6 +11,7 @@ import { CorruptionError, InternalError } from "../errors.js";
 import { compileRegex, type FilterNode } from "../model/filter.js";
 import type { StoredConfiguration } from "../model/collection.js";
 import type { CollectionMetadata, Metadata } from "../types.js";
+import { Checkpointer } from "./checkpointer.js";
 import { decodeEmbedding, encodeEmbedding } from "./codec.js";
 import { arrayTag, compileFilter } from "./filter-sql.js";
 
@@ -128,10 +129,12 @@ export class SqliteStore {
   readonly #db: Database.Database;
   readonly path: string;
   readonly #stmts = new Map<string, Database.Statement>();
+  readonly #checkpointer: Checkpointer;
 
   private constructor(db: Database.Database, file: string) {
     this.#db = db;
     this.path = file;
+    this.#checkpointer = new Checkpointer(file);
   }
 
   /** Opens (creating if needed) the store in `dir`. */
@@ -219,23 +222,24 @@ export class SqliteStore {
     return this.#db.transaction(fn)();
   }
 
-  /** Moves the WAL into the main file; `truncate` also empties the WAL file. */
+  /** Moves the WAL into the main file on this thread; `TRUNCATE` also empties the WAL file. */
   checkpoint(mode: "PASSIVE" | "TRUNCATE" = "PASSIVE"): void {
     this.#db.pragma(`wal_checkpoint(${mode})`);
   }
 
-  /** Pages in the WAL not yet checkpointed (cheap to ask). */
-  walPages(): number {
-    const row = this.#db.pragma("wal_checkpoint(NOOP)") as { log: number }[] | undefined;
-    return row?.[0]?.log ?? 0;
+  /** Starts a checkpoint on the background thread (no-op if one is running). */
+  requestCheckpoint(): void {
+    this.#checkpointer.request();
   }
 
   integrityCheck(): string[] {
     return (this.#db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
   }
 
-  close(): void {
+  /** Ends the checkpoint thread, checkpoints and closes. Afterwards no file handle remains open. */
+  async close(): Promise<void> {
     if (!this.#db.open) return;
+    await this.#checkpointer.close();
     this.rollback();
     this.#stmts.clear();
     this.checkpoint("TRUNCATE");
