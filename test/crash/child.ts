@@ -60,7 +60,7 @@ function nextOp(): CrashOp {
       kind: "update",
       ids: batch,
       embeddings: rand() < 0.5 ? batch.map(vector) : undefined,
-      metadatas: batch.map(() => (rand() < 0.3 ? { label: null, extra: int(9) } : { bucket: int(20) })),
+      metadatas: batch.map((): Record<string, number | null> => (rand() < 0.3 ? { label: null, extra: int(9) } : { bucket: int(20) })),
     };
   }
   if (r < 0.8) return { kind: "delete", ids: existing(1 + int(60)) };

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { tempClient } from "../helpers/tmp.js";
+
+/**
+ * Many callers, no deadlock: ~1,500 concurrent mixed calls on one client and four collections all
+ * finish, and every read sees whole batches only (writes to a collection are serialised and atomic).
+ */
+describe("many concurrent callers", () => {
+  it("completes >= 1000 concurrent mixed operations with serialisable results", async () => {
+    const { client } = tempClient();
+    const names = ["col0", "col1", "col2", "col3"];
+    const collections = await Promise.all(names.map((name) => client.createCollection({ name })));
+    const BATCH = 10;
+    const DIM = 8;
+    const vec = (b: number, i: number) => Array.from({ length: DIM }, (_, j) => Math.sin(b * 7 + i * 3 + j));
+    type Outcome = { kind: string; col: number; batch?: number; value?: unknown };
+    const ops: Promise<Outcome>[] = [];
+    let nextBatch = 0;
+    const added = new Map<number, number>(); // batch -> collection
+    for (let n = 0; n < 1500; n++) {
+      const col = n % collections.length;
+      const c = collections[col]!;
+      const r = (n * 2654435761) % 100;
+      if (r < 40) {
+        const b = nextBatch++;
+        added.set(b, col);
+        const ids = Array.from({ length: BATCH }, (_, i) => `b${b}-${i}`);
+        ops.push(
+          c
+            .add({ ids, embeddings: ids.map((_, i) => vec(b, i)), metadatas: ids.map(() => ({ batch: b })), documents: ids })
+            .then(() => ({ kind: "add", col, batch: b })),
+        );
+      } else if (r < 50) {
+        const b = Math.floor((n * 31) % Math.max(1, nextBatch));
+        ops.push(c.delete({ where: { batch: b } }).then((res) => ({ kind: "delete", col, batch: b, value: res.deleted })));
+      } else if (r < 75) {
+        ops.push(c.get({ include: ["metadatas"] }).then((res) => ({ kind: "get", col, value: res })));
+      } else if (r < 95) {
+        ops.push(
+          c
+            .query({ queryEmbeddings: [vec(n, 0)], nResults: 5, include: ["distances", "metadatas"] })
+            .then((res) => ({ kind: "query", col, value: res })),
+        );
+      } else {
+        ops.push(c.count().then((value) => ({ kind: "count", col, value })));
+      }
+    }
+    const outcomes = await Promise.all(ops);
+    expect(outcomes).toHaveLength(1500);
+
+    const deleted = new Set<number>();
+    for (const o of outcomes) {
+      if (o.kind === "get") {
+        const res = o.value as { ids: string[]; metadatas: ({ batch: number } | null)[] };
+        const perBatch = new Map<number, number>();
+        for (const m of res.metadatas) perBatch.set(m!.batch, (perBatch.get(m!.batch) ?? 0) + 1);
+        for (const [b, k] of perBatch) {
+          expect(k, `batch ${b} seen partially`).toBe(BATCH);
+          expect(added.get(b)).toBe(o.col);
+        }
+      } else if (o.kind === "query") {
+        const res = o.value as { ids: string[][]; distances: number[][] };
+        const d = res.distances[0]!;
+        for (let i = 1; i < d.length; i++) expect(d[i]!).toBeGreaterThanOrEqual(d[i - 1]!);
+      } else if (o.kind === "count") {
+        expect((o.value as number) % BATCH).toBe(0);
+      } else if (o.kind === "delete") {
+        // A delete sees a batch whole or not at all; a batch of another collection is never touched.
+        expect([0, BATCH]).toContain(o.value);
+        if (o.value === BATCH) {
+          expect(added.get(o.batch!)).toBe(o.col);
+          deleted.add(o.batch!);
+        }
+      }
+    }
+    for (const [col, c] of collections.entries()) {
+      const expected = [...added].filter(([b, cc]) => cc === col && !deleted.has(b)).length * BATCH;
+      expect(await c.count()).toBe(expected);
+    }
+  }, 120_000);
+});
