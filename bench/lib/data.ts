@@ -30,7 +30,7 @@ export interface Workload {
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "vector", "search", "index", "query", "chroma", "lite", "node", "store"];
 
-export function clustered(n: number, dim: number, nQueries: number, seed = 42, clusters = 100, spread = 0.35): Workload {
+export function clustered(n: number, dim: number, nQueries: number, seed = 42, clusters = 100, spread = 0.25): Workload {
   const next = rng(seed);
   const centers: Float32Array[] = [];
   for (let c = 0; c < clusters; c++) {
