@@ -468,6 +468,7 @@ export class Engine {
     const seq = state.row.seq + 1;
     const changes: VectorChange[] = [];
     let bytes = 0;
+    if (state.row.dimension === null && kind === "update") dimension = null; // nothing exists to update yet
     store.begin();
     try {
       const existing = store.lookupIds(cid, batch.ids);
@@ -539,6 +540,10 @@ export class Engine {
     args: { ids?: string[]; filter?: FilterNode; limit?: number },
     scope: OperationScope,
   ): Promise<number> {
+    // Chroma (server and client) refuses a limit that has no filter to apply to.
+    if (args.limit !== undefined && args.filter === undefined) {
+      throw new InvalidArgumentError("Validation error: limit can only be specified when a where or whereDocument clause is provided");
+    }
     const state = this.#state(id);
     await state.ensureLoaded(scope);
     const releaseCollection = await state.lock.write(scope);
