@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/.cache/", "eslint.config.js"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "bench/.cache/", "bench/prof-tmp.ts", "test/docs/.readme-*", "eslint.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -36,7 +36,7 @@ for (const [label, where] of [["unfiltered", undefined], ["10%", { bucket10: 3 }
   for (let qi = 0; qi < NQ; qi++) {
     const q = w.queries[qi]!;
     const s = performance.now();
-    const r = await c.query({ queryEmbeddings: [q], nResults: 10, where: where as never });
+    const r = await c.query({ queryEmbeddings: [q], nResults: 10, where: where });
     times.push(performance.now() - s);
     const got = new Set(r.ids[0]);
     const want = where
