@@ -13,6 +13,7 @@ import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { distanceFunction, TopK, type Scored } from "./distance.js";
+import type { RidSet } from "./rid-set.js";
 
 interface PendingVector {
   vector: Float32Array;
@@ -25,6 +26,8 @@ export type VectorChange = { rid: number; seq: number; vector: Float32Array } | 
 const SLICE_MS = 12;
 /** Upper bound of the per-collection cache of float32 vectors used by exact scans. */
 const VECTOR_CACHE_BYTES = 512 << 20;
+/** Upper bound of the per-collection cache of filter results (rowid sets). */
+const FILTER_CACHE_BYTES = 32 << 20;
 
 export class CollectionState {
   readonly cid: number;
@@ -55,6 +58,13 @@ export class CollectionState {
    */
   readonly #vectors = new Map<number, Float32Array>();
   #vectorBytes = 0;
+  /**
+   * Results of recent filters, valid while the collection's sequence number is unchanged: apps tend
+   * to repeat the same filter (a user, a tenant, a category) across many queries.
+   */
+  readonly #filters = new Map<string, RidSet>();
+  #filtersSeq = -1;
+  #filterBytes = 0;
 
   constructor(row: CollectionRow, store: SqliteStore, dataDir: string, logger: Logger) {
     this.cid = row.cid;
@@ -83,6 +93,34 @@ export class CollectionState {
 
   get indexedOps(): number {
     return this.#indexedOps;
+  }
+
+  /** A cached filter result, if the collection has not changed since it was computed. */
+  cachedFilter(key: string): RidSet | undefined {
+    if (this.#filtersSeq !== this.row.seq) return undefined;
+    const hit = this.#filters.get(key);
+    if (hit) {
+      // Refresh its position: the map is kept in least-recently-used order.
+      this.#filters.delete(key);
+      this.#filters.set(key, hit);
+    }
+    return hit;
+  }
+
+  cacheFilter(key: string, rids: RidSet): void {
+    if (this.#filtersSeq !== this.row.seq) {
+      this.#filters.clear();
+      this.#filterBytes = 0;
+      this.#filtersSeq = this.row.seq;
+    }
+    if (rids.bytes > FILTER_CACHE_BYTES / 4) return;
+    while (this.#filterBytes + rids.bytes > FILTER_CACHE_BYTES && this.#filters.size > 0) {
+      const [oldest, set] = this.#filters.entries().next().value as [string, RidSet];
+      this.#filters.delete(oldest);
+      this.#filterBytes -= set.bytes;
+    }
+    this.#filters.set(key, rids);
+    this.#filterBytes += rids.bytes;
   }
 
   /** The cached vector of a record, if it is in memory. */
@@ -357,7 +395,7 @@ export class CollectionState {
    * Approximate k-NN through HNSW, with an exact scan of pending vectors merged in. `allowed` (sorted
    * rowids) restricts the candidates. Returns fewer than k only when fewer exist in the index + pending.
    */
-  annSearch(query: Float32Array, k: number, allowed: Set<number> | undefined): Scored[] {
+  annSearch(query: Float32Array, k: number, allowed: RidSet | undefined): Scored[] {
     const top = new TopK(k);
     const index = this.#index;
     if (index && index.liveCount > 0) {

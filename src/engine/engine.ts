@@ -47,6 +47,7 @@ import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.
 import { Mutex, ReadWriteLock } from "../util/lock.js";
 import { CollectionState, type VectorChange } from "./collection-state.js";
 import { distanceFunction, TopK, type Scored } from "./distance.js";
+import { RidSet } from "./rid-set.js";
 
 export interface EngineOptions {
   /** The data folder. Created if missing. */
@@ -524,6 +525,19 @@ export class Engine {
     this.#bytesSinceCheckpoint += bytes;
   }
 
+  /** The records a query may return (ids ∩ filter), or undefined when unrestricted. Filter results are cached. */
+  #allowedFor(state: CollectionState, ids: string[] | undefined, filter: FilterNode | undefined): RidSet | undefined {
+    if (ids === undefined && filter === undefined) return undefined;
+    if (ids !== undefined) return new RidSet(this.#resolveRids(state.cid, ids, filter));
+    const key = JSON.stringify(filter);
+    let set = state.cachedFilter(key);
+    if (!set) {
+      set = new RidSet(this.#store.selectRids(state.cid, filter));
+      state.cacheFilter(key, set);
+    }
+    return set;
+  }
+
   /** Resolves ids and filters to rowids, in insertion order. */
   #resolveRids(cid: number, ids: string[] | undefined, filter: FilterNode | undefined): number[] {
     let rids: number[] | undefined;
@@ -650,27 +664,25 @@ export class Engine {
         }
       }
       if (args.queries.length === 0) return [];
-      const restricted = args.ids !== undefined || args.filter !== undefined;
-      const allowed = restricted ? this.#resolveRids(state.cid, args.ids, args.filter) : undefined;
+      const allowed = this.#allowedFor(state, args.ids, args.filter);
       const total = state.searchableCount;
-      const k = Math.min(args.nResults, allowed ? allowed.length : total);
+      const k = Math.min(args.nResults, allowed ? allowed.size : total);
       let scored: Scored[][];
       if (k <= 0 || dimension === null) {
         scored = args.queries.map(() => []);
-      } else if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.length <= EXACT_SCAN_MAX_CANDIDATES)) {
-        scored = await this.#exactScan(state, args.queries, k, allowed, scope);
+      } else if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
+        scored = await this.#exactScan(state, args.queries, k, allowed?.rids, scope);
       } else {
-        const allowedSet = allowed ? new Set(allowed) : undefined;
         scored = [];
         const fallback: number[] = [];
         for (let i = 0; i < args.queries.length; i++) {
-          const hits = state.annSearch(args.queries[i]!, k, allowedSet);
+          const hits = state.annSearch(args.queries[i]!, k, allowed);
           // HNSW can return fewer than k under a tight filter or many deletions: then scan exactly.
           if (hits.length < k) fallback.push(i);
           scored.push(hits);
         }
         if (fallback.length > 0) {
-          const exact = await this.#exactScan(state, fallback.map((i) => args.queries[i]!), k, allowed, scope);
+          const exact = await this.#exactScan(state, fallback.map((i) => args.queries[i]!), k, allowed?.rids, scope);
           fallback.forEach((qi, j) => (scored[qi] = exact[j]!));
         }
       }
@@ -695,7 +707,7 @@ export class Engine {
     state: CollectionState,
     queries: Float32Array[],
     k: number,
-    candidates: number[] | undefined,
+    candidates: readonly number[] | undefined,
     scope: OperationScope,
   ): Promise<Scored[][]> {
     const rids = candidates ?? this.#store.selectRids(state.cid, undefined);
