@@ -1,0 +1,39 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const pkg = JSON.parse(fs.readFileSync(path.resolve("package.json"), "utf8")) as {
+  exports: Record<string, { types: string; default: string }>;
+  bin: Record<string, string>;
+};
+const built = fs.existsSync(path.resolve("dist/index.js"));
+
+// `npm test` builds first; a bare `vitest run` without a build skips this visibly.
+describe.skipIf(!built)("the built package (dist/, run `npm run build` first)", () => {
+  it("declares types before default for every export, and every file exists", () => {
+    for (const [subpath, target] of Object.entries(pkg.exports)) {
+      if (typeof target === "string") continue;
+      expect(Object.keys(target)[0], subpath).toBe("types");
+      expect(fs.existsSync(path.resolve(target.types)), target.types).toBe(true);
+      expect(fs.existsSync(path.resolve(target.default)), target.default).toBe(true);
+    }
+    for (const bin of Object.values(pkg.bin)) expect(fs.readFileSync(path.resolve(bin), "utf8").startsWith("#!/usr/bin/env node")).toBe(true);
+  });
+
+  it("works when imported from dist/", async () => {
+    const mod = (await import(path.resolve("dist/index.js"))) as typeof import("../../src/index.js");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chromalite-dist-"));
+    try {
+      const client = new mod.PersistentClient({ path: dir });
+      const c = await client.createCollection({ name: "from-dist" });
+      await c.add({ ids: ["a"], embeddings: [[1, 2, 3]], documents: ["doc"] });
+      const q = await c.query({ queryEmbeddings: [[1, 2, 3]], nResults: 1 });
+      expect(q.rows()[0]![0]).toMatchObject({ id: "a", document: "doc", distance: 0 });
+      await expect(c.add({ ids: ["b"], embeddings: [[1, 2]] })).rejects.toBeInstanceOf(mod.InvalidArgumentError);
+      await client.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
