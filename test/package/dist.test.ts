@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import type * as Chromalite from "../../src/index.js";
 
 const pkg = JSON.parse(fs.readFileSync(path.resolve("package.json"), "utf8")) as {
   exports: Record<string, { types: string; default: string }>;
@@ -22,7 +23,7 @@ describe.skipIf(!built)("the built package (dist/, run `npm run build` first)", 
   });
 
   it("works when imported from dist/", async () => {
-    const mod = (await import(path.resolve("dist/index.js"))) as typeof import("../../src/index.js");
+    const mod = (await import(path.resolve("dist/index.js"))) as typeof Chromalite;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chromalite-dist-"));
     try {
       const client = new mod.PersistentClient({ path: dir });
