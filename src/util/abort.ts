@@ -2,48 +2,82 @@ import { AbortError, ChromaLiteError, TimeoutError } from "../errors.js";
 
 /**
  * The cancellation scope of one operation: the caller's signal combined with the operation timeout.
- * Long work checks it between chunks; waits for locks listen to it.
+ * Long work calls `check()` between chunks (a clock read, no timer); an AbortSignal, with its timer,
+ * is only made when something must wait on the scope (a queued lock, an embedding call).
  */
 export class OperationScope {
-  readonly signal: AbortSignal;
-  readonly #timer: NodeJS.Timeout | undefined;
-  readonly #controller = new AbortController();
-  readonly #onCallerAbort: (() => void) | undefined;
-  readonly #callerSignal: AbortSignal | undefined;
+  readonly #name: string;
+  readonly #callerSignals: readonly AbortSignal[];
+  readonly #timeoutMs: number;
+  readonly #deadline: number;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #listeners: [AbortSignal, () => void][] = [];
+  #reason: ChromaLiteError | undefined;
 
-  constructor(name: string, callerSignal: AbortSignal | undefined, timeoutMs: number) {
-    this.signal = this.#controller.signal;
-    this.#callerSignal = callerSignal;
-    if (callerSignal) {
-      if (callerSignal.aborted) {
-        this.#controller.abort(toAbortError(name, callerSignal.reason));
-      } else {
-        this.#onCallerAbort = () => this.#controller.abort(toAbortError(name, callerSignal.reason));
-        callerSignal.addEventListener("abort", this.#onCallerAbort, { once: true });
-      }
+  /** `signals`: the caller's, and others (e.g. the engine's shutdown) that cancel the operation too. */
+  constructor(name: string, signals: AbortSignal | readonly (AbortSignal | undefined)[] | undefined, timeoutMs: number) {
+    this.#name = name;
+    this.#callerSignals = (Array.isArray(signals) ? signals : [signals]).filter((s): s is AbortSignal => s !== undefined);
+    this.#timeoutMs = timeoutMs > 0 && Number.isFinite(timeoutMs) ? timeoutMs : 0;
+    this.#deadline = this.#timeoutMs > 0 ? performance.now() + this.#timeoutMs : Infinity;
+  }
+
+  /** Why the scope is cancelled, or undefined while it is live. */
+  #cancelled(): ChromaLiteError | undefined {
+    if (this.#reason) return this.#reason;
+    const aborted = this.#callerSignals.find((s) => s.aborted);
+    if (aborted) this.#reason = toAbortError(this.#name, aborted.reason);
+    else if (performance.now() >= this.#deadline) {
+      this.#reason = new TimeoutError(`${this.#name} did not finish within ${this.#timeoutMs} ms`);
     }
-    if (timeoutMs > 0 && Number.isFinite(timeoutMs) && !this.signal.aborted) {
-      this.#timer = setTimeout(() => {
-        this.#controller.abort(new TimeoutError(`${name} did not finish within ${timeoutMs} ms`));
-      }, timeoutMs);
-      // A pending timeout must not keep a process alive on its own.
-      this.#timer.unref();
-    }
+    return this.#reason;
   }
 
   /** Throws the typed abort/timeout error if the scope was cancelled. */
   check(): void {
-    if (this.signal.aborted) throw this.signal.reason as ChromaLiteError;
+    const reason = this.#cancelled();
+    if (reason) throw reason;
   }
 
   get aborted(): boolean {
-    return this.signal.aborted;
+    return this.#cancelled() !== undefined;
+  }
+
+  /** A signal that aborts (with the typed error as reason) when the scope is cancelled. */
+  get signal(): AbortSignal {
+    if (this.#controller) return this.#controller.signal;
+    const controller = (this.#controller = new AbortController());
+    const abort = (reason: ChromaLiteError) => {
+      this.#reason ??= reason;
+      controller.abort(this.#reason);
+    };
+    const now = this.#cancelled();
+    if (now) {
+      controller.abort(now);
+      return controller.signal;
+    }
+    for (const caller of this.#callerSignals) {
+      const onAbort = () => abort(toAbortError(this.#name, caller.reason));
+      caller.addEventListener("abort", onAbort, { once: true });
+      this.#listeners.push([caller, onAbort]);
+    }
+    if (this.#deadline !== Infinity) {
+      this.#timer = setTimeout(
+        () => abort(new TimeoutError(`${this.#name} did not finish within ${this.#timeoutMs} ms`)),
+        Math.max(0, this.#deadline - performance.now()),
+      );
+      // A pending timeout must not keep a process alive on its own.
+      this.#timer.unref();
+    }
+    return controller.signal;
   }
 
   /** Releases the timer and the listener on the caller's signal. */
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#onCallerAbort) this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
+    for (const [signal, listener] of this.#listeners) signal.removeEventListener("abort", listener);
+    this.#listeners = [];
   }
 }
 

@@ -31,7 +31,13 @@ export class ReadWriteLock {
   }
 
   #acquire(exclusive: boolean, scope?: OperationScope): Promise<() => void> {
-    if (scope?.aborted) return Promise.reject(scope.signal.reason as Error);
+    if (scope?.aborted) {
+      try {
+        scope.check();
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     if (this.#queue.length === 0 && this.#canGrant(exclusive)) {
       this.#take(exclusive);
       return Promise.resolve(this.#releaser(exclusive));
