@@ -12,6 +12,30 @@ export { PersistentClient, VERSION, type PersistentClientOptions } from "./api/c
 export { Collection } from "./api/collection.js";
 export { GetResult, QueryResult, type GetRow, type QueryRowResult } from "./api/results.js";
 export {
+  Knn,
+  Rrf,
+  SearchResult,
+  type KnnOptions,
+  type RankInput,
+  type RrfOptions,
+  type SearchInit,
+  type SearchLike,
+  type SearchResponse,
+  type SearchResultRow,
+  type SparseVector,
+} from "./api/search.js";
+export {
+  knownEmbeddingFunctions,
+  registerEmbeddingFunction,
+  type EmbeddingFunctionClass,
+} from "./api/embedding.js";
+export {
+  DefaultEmbeddingFunction,
+  MODEL_PATH_ENV,
+  type DefaultEmbeddingFunctionConfig,
+  type DefaultEmbeddingFunctionOptions,
+} from "./api/default-embed.js";
+export {
   AbortError,
   ChromaLiteError,
   ClosedError,

@@ -18,7 +18,7 @@ import type {
 } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
 import { Collection, type ClientContext } from "./collection.js";
-import { describeEmbeddingFunction } from "./embedding.js";
+import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
 
 export const VERSION = "0.1.0";
 
@@ -162,8 +162,11 @@ export class PersistentClient implements AsyncDisposable {
     return engine.run(name, { signal: call?.signal, timeout }, (scope) => fn(engine, scope));
   }
 
-  #collection(info: CollectionInfo, ef: EmbeddingFunction | null | undefined): Collection {
-    return new Collection(this.#context, info, ef ?? undefined);
+  /** A handle; without a given function, the one the configuration names is rebuilt (as the official client does). */
+  async #collection(info: CollectionInfo, ef: EmbeddingFunction | null | undefined): Promise<Collection> {
+    if (ef) return new Collection(this.#context, info, ef);
+    const resolved = await resolveEmbeddingFunction(info.configuration.embedding_function);
+    return new Collection(this.#context, info, resolved.ef, resolved.missing);
   }
 
   /** Nanoseconds since the epoch, like Chroma's heartbeat. */
@@ -230,15 +233,15 @@ export class PersistentClient implements AsyncDisposable {
 
   /** The named collection; rejects with `NotFoundError` if there is none. */
   getCollection(args: { name: string; embeddingFunction?: EmbeddingFunction } & CallOptions): Promise<Collection> {
-    return this.#run("getCollection", args, (engine) =>
-      this.#collection(engine.getCollection(this.#tenant, this.#database, args.name), args.embeddingFunction),
+    return this.#run("getCollection", args, (engine, scope) =>
+      raceScope(this.#collection(engine.getCollection(this.#tenant, this.#database, args.name), args.embeddingFunction), scope),
     );
   }
 
   /** The collection with this id. */
   getCollectionById(id: string, options?: CallOptions & { embeddingFunction?: EmbeddingFunction }): Promise<Collection> {
-    return this.#run("getCollectionById", options, (engine) =>
-      this.#collection(engine.getCollectionById(id), options?.embeddingFunction),
+    return this.#run("getCollectionById", options, (engine, scope) =>
+      raceScope(this.#collection(engine.getCollectionById(id), options?.embeddingFunction), scope),
     );
   }
 
@@ -251,12 +254,13 @@ export class PersistentClient implements AsyncDisposable {
 
   /** Collections of this client's database in creation order; `limit` defaults to 100. */
   listCollections(args: { limit?: number; offset?: number } & CallOptions = {}): Promise<Collection[]> {
-    return this.#run("listCollections", args, (engine) => {
+    return this.#run("listCollections", args, (engine, scope) => {
       const limit = args.limit ?? 100;
       const offset = args.offset ?? 0;
       if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`Expected 'limit' to be an integer >= 0`);
       if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError(`Expected 'offset' to be an integer >= 0`);
-      return engine.listCollections(this.#tenant, this.#database, limit, offset).map((info) => this.#collection(info, undefined));
+      const infos = engine.listCollections(this.#tenant, this.#database, limit, offset);
+      return raceScope(Promise.all(infos.map((info) => this.#collection(info, undefined))), scope);
     });
   }
 

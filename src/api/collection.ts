@@ -3,6 +3,7 @@ import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { validateCollectionName } from "../model/collection.js";
 import { parseFilters } from "../model/filter.js";
+import { parseSearchPayload } from "../model/search.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type WriteKind } from "../model/records.js";
 import type { Columns, RecordRow } from "../store/sqlite-store.js";
 import type {
@@ -20,9 +21,11 @@ import type {
   RecordSetArgs,
   UpdateCollectionConfiguration,
 } from "../types.js";
-import type { OperationScope } from "../util/abort.js";
+import { forEachChunked, type OperationScope } from "../util/abort.js";
 import { describeEmbeddingFunction, embedWith } from "./embedding.js";
+import { shortestF32, vectorToNumbers } from "../util/float32.js";
 import { GetResult, QueryResult } from "./results.js";
+import { columnsForSelect, searchResponse, SearchResult, toSearchPayload, type SearchLike } from "./search.js";
 
 /** @internal What a collection needs from its client. */
 export interface ClientContext {
@@ -66,7 +69,7 @@ function nonNegativeInt(v: unknown, field: string): number | undefined {
   return v;
 }
 
-const toArray = (v: Float32Array | null): number[] => (v ? Array.from(v) : []);
+const toArray = (v: Float32Array | null): number[] => (v ? vectorToNumbers(v) : []);
 
 export class Collection {
   readonly id: string;
@@ -76,10 +79,17 @@ export class Collection {
   #metadata: CollectionMetadata | undefined;
   #configuration: CollectionConfiguration;
   #embeddingFunction: EmbeddingFunction | undefined;
+  /** Why the configuration's embedding function could not be rebuilt, for the error of a text call. */
+  #missingFunction: string | undefined;
   readonly #client: ClientContext;
 
   /** @internal Collections come from the client's `createCollection` / `getCollection`. */
-  constructor(client: ClientContext, info: CollectionInfo, embeddingFunction: EmbeddingFunction | undefined) {
+  constructor(
+    client: ClientContext,
+    info: CollectionInfo,
+    embeddingFunction: EmbeddingFunction | undefined,
+    missingFunction?: string,
+  ) {
     this.#client = client;
     this.id = info.id;
     this.tenant = info.tenant;
@@ -88,6 +98,7 @@ export class Collection {
     this.#metadata = info.metadata ?? undefined;
     this.#configuration = info.configuration;
     this.#embeddingFunction = embeddingFunction;
+    this.#missingFunction = missingFunction;
   }
 
   get name(): string {
@@ -141,7 +152,7 @@ export class Collection {
         if (documents.some((d) => typeof d !== "string")) {
           throw new InvalidArgumentError(`Every document must be a string when embeddings are computed from documents`);
         }
-        const vectors = await embedWith(this.#embeddingFunction, this.#name, documents as string[], "documents", scope);
+        const vectors = await embedWith(this.#embeddingFunction, this.#name, documents as string[], "documents", scope, this.#missingFunction);
         batch.embeddings = validateEmbeddings(vectors, dimension, "embeddings (from the embedding function)");
       }
       await engine.write(this.id, kind, batch, scope);
@@ -157,7 +168,7 @@ export class Collection {
       const limit = nonNegativeInt(args.limit, "limit");
       const offset = nonNegativeInt(args.offset, "offset");
       const rows = await engine.get(this.id, { ids, filter, limit, offset, columns: columnsOf(include) }, scope);
-      return this.#getResult<TMeta>(rows, include);
+      return this.#getResult<TMeta>(rows, include, scope);
     });
   }
 
@@ -166,11 +177,17 @@ export class Collection {
     return this.get({ limit: args.limit ?? 10, signal: args.signal, timeout: args.timeout });
   }
 
-  #getResult<TMeta extends Metadata>(rows: RecordRow[], include: Include[]): GetResult<TMeta> {
+  async #getResult<TMeta extends Metadata>(rows: RecordRow[], include: Include[], scope: OperationScope): Promise<GetResult<TMeta>> {
+    let embeddings: number[][] = [];
+    if (include.includes("embeddings")) {
+      // Converting large results to plain numbers takes a while: do it in slices between other work.
+      embeddings = new Array<number[]>(rows.length);
+      await forEachChunked(rows, (r, i) => (embeddings[i] = toArray(r.embedding)), scope);
+    }
     return new GetResult<TMeta>({
       ids: rows.map((r) => r.id),
       documents: include.includes("documents") ? rows.map((r) => r.document) : [],
-      embeddings: include.includes("embeddings") ? rows.map((r) => toArray(r.embedding)) : [],
+      embeddings,
       metadatas: include.includes("metadatas") ? rows.map((r) => r.metadata as TMeta | null) : [],
       uris: include.includes("uris") ? rows.map((r) => r.uri) : [],
       include,
@@ -196,7 +213,7 @@ export class Collection {
         if (!Array.isArray(args.queryTexts) || args.queryTexts.some((t) => typeof t !== "string")) {
           throw new InvalidArgumentError("Expected 'queryTexts' to be an array of strings");
         }
-        const vectors = await embedWith(this.#embeddingFunction, this.#name, args.queryTexts, "queries", scope);
+        const vectors = await embedWith(this.#embeddingFunction, this.#name, args.queryTexts, "queries", scope, this.#missingFunction);
         queries = validateEmbeddings(vectors, dimension, "embeddings of queryTexts");
       } else {
         throw new InvalidArgumentError("Provide 'queryEmbeddings' or 'queryTexts' to query");
@@ -210,7 +227,7 @@ export class Collection {
     const has = (f: Include) => include.includes(f);
     return new QueryResult<TMeta>({
       ids: hits.map((list) => list.map((h) => h.row.id)),
-      distances: has("distances") ? hits.map((list) => list.map((h) => h.distance)) : [],
+      distances: has("distances") ? hits.map((list) => list.map((h) => shortestF32(h.distance))) : [],
       documents: has("documents") ? hits.map((list) => list.map((h) => h.row.document)) : [],
       embeddings: has("embeddings") ? hits.map((list) => list.map((h) => toArray(h.row.embedding))) : [],
       metadatas: has("metadatas") ? hits.map((list) => list.map((h) => h.row.metadata as TMeta | null)) : [],
@@ -255,7 +272,35 @@ export class Collection {
       this.#name = info.name;
       this.#metadata = info.metadata ?? undefined;
       this.#configuration = info.configuration;
-      if (ef !== undefined) this.#embeddingFunction = ef;
+      if (ef !== undefined) {
+        this.#embeddingFunction = ef;
+        this.#missingFunction = undefined;
+      }
+    });
+  }
+
+  /**
+   * Chroma's Search API, locally: rank by `Knn` on the embedding (text queries are embedded with the
+   * collection's embedding function) and/or BM25 on the documents (`Knn({ query: "text", key:
+   * "#document" })`), fuse with `Rrf` or any arithmetic, filter with `where` (metadata, `#document`,
+   * `#id`), page with `limit`, choose fields with `select`. Takes the official client's `Search`
+   * objects or plain `{ where, rank, limit, select }`; one result list per search.
+   */
+  search(searches: SearchLike | SearchLike[], options?: CallOptions): Promise<SearchResult> {
+    return this.#client.run("search", options, async (engine, scope) => {
+      const items = Array.isArray(searches) ? searches : [searches];
+      if (items.length === 0) throw new InvalidArgumentError("At least one search must be provided");
+      const plans = items.map((item, i) => parseSearchPayload(toSearchPayload(item, i), `searches[${i}]`));
+      for (const plan of plans) {
+        for (const knn of plan.knns) {
+          if (knn.source === "dense" && typeof knn.query === "string") {
+            const [vector] = await embedWith(this.#embeddingFunction, this.#name, [knn.query], "queries", scope, this.#missingFunction);
+            knn.query = vector!;
+          }
+        }
+      }
+      const hits = await engine.search(this.id, plans, plans.map((p) => columnsForSelect(p.select)), scope);
+      return new SearchResult(searchResponse(plans, hits));
     });
   }
 

@@ -24,6 +24,7 @@ import {
   type StoredConfiguration,
 } from "../model/collection.js";
 import type { FilterNode } from "../model/filter.js";
+import { evaluateRank, type KnnResult, type SearchPlan } from "../model/search.js";
 import { DEFAULT_MAX_BATCH_SIZE, type RecordBatch, type WriteKind } from "../model/records.js";
 import { FolderLock } from "../store/folder-lock.js";
 import {
@@ -79,6 +80,12 @@ export interface CollectionInfo {
 export interface QueryHit {
   row: RecordRow;
   distance: number;
+}
+
+/** One result of a Search API search: the record and its rank score (null without a rank). */
+export interface SearchHit {
+  row: RecordRow;
+  score: number | null;
 }
 
 /** Below this many vectors a query scans exactly: it is as fast as HNSW there, and exact. */
@@ -175,7 +182,46 @@ export class Engine {
     }
     const engine = new Engine(dir, store, lock, options);
     engine.#removeOrphanIndexes();
+    engine.#backfillFullText();
     return engine;
+  }
+
+  /**
+   * A folder from before the full-text indexes gets them built in the background, one short slice per
+   * operation so that other calls (and close) interleave; a BM25 search finishes its collection first.
+   */
+  #backfillFullText(): void {
+    if (this.#store.fts.pendingCollections.length === 0) return;
+    const loop = async () => {
+      for (const cid of this.#store.fts.pendingCollections) {
+        while (!this.closed && !this.#store.fts.ready(cid)) {
+          await this.run("backfillFullText", { timeout: 0 }, (scope) => this.#fullTextSlice(cid, scope));
+        }
+      }
+    };
+    loop().catch((err: unknown) => {
+      if (!this.closed) this.#logger.warn?.({ err }, "full-text backfill stopped; BM25 searches will resume it");
+    });
+  }
+
+  /** Indexes ~15 ms worth of a collection's records into its full-text indexes, in one transaction. */
+  async #fullTextSlice(cid: number, scope: OperationScope): Promise<void> {
+    const release = await this.#writeMutex.acquire(scope);
+    try {
+      const store = this.#store;
+      store.begin();
+      try {
+        const until = performance.now() + 15;
+        while (store.fts.backfillSlice(cid, 64) && performance.now() < until);
+        store.commit();
+      } catch (err) {
+        store.rollback();
+        throw err;
+      }
+    } finally {
+      release();
+    }
+    await yieldToEventLoop();
   }
 
   #removeOrphanIndexes(): void {
@@ -198,8 +244,7 @@ export class Engine {
   async run<T>(name: string, call: CallOptions | undefined, fn: (scope: OperationScope) => Promise<T> | T): Promise<T> {
     if (this.closed) throw new ClosedError(`${name}: the client is closed`);
     const timeout = call?.timeout ?? this.#timeoutMs;
-    const signal = call?.signal ? AbortSignal.any([call.signal, this.#shutdown.signal]) : this.#shutdown.signal;
-    const scope = new OperationScope(name, signal, timeout);
+    const scope = new OperationScope(name, [call?.signal, this.#shutdown.signal], timeout);
     const started = performance.now();
     let releaseGate: (() => void) | undefined;
     try {
@@ -644,6 +689,21 @@ export class Engine {
     }
   }
 
+  /**
+   * A page of all records in insertion order, read by SQLite without listing every rowid first (as
+   * `get` does): export and copy read whole collections this way in linear time.
+   */
+  async page(id: string, limit: number, offset: number, columns: Columns, scope: OperationScope): Promise<RecordRow[]> {
+    const state = this.#state(id);
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      return this.#store.pageRecords(state.cid, columns, limit, offset);
+    } finally {
+      release();
+    }
+  }
+
   async query(
     id: string,
     args: { queries: Float32Array[]; nResults: number; ids?: string[]; filter?: FilterNode; columns: Columns },
@@ -739,6 +799,97 @@ export class Engine {
       await pause();
     }
     return tops.map((t) => t.sorted());
+  }
+
+  /**
+   * Runs Search API plans (model/search.ts): each `$knn` term ranks by the dense embedding (exact scan
+   * or HNSW, as `query`) or by BM25 over the documents (FTS5), within the filter; the rank expression
+   * scores the union of their results (Chroma's rules: a Knn without a default must list a record),
+   * and the page `offset..offset+limit` of the ascending scores is returned. Dense text queries must
+   * have been embedded by the caller.
+   */
+  async search(id: string, plans: SearchPlan[], columns: Columns[], scope: OperationScope): Promise<SearchHit[][]> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    if (plans.some((p) => p.knns.some((k) => k.source === "bm25"))) {
+      while (!this.#store.fts.ready(state.cid)) await this.#fullTextSlice(state.cid, scope);
+    }
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      const out: SearchHit[][] = [];
+      for (let i = 0; i < plans.length; i++) out.push(await this.#searchOne(state, plans[i]!, columns[i]!, scope));
+      return out;
+    } finally {
+      release();
+    }
+  }
+
+  async #searchOne(state: CollectionState, plan: SearchPlan, columns: Columns, scope: OperationScope): Promise<SearchHit[]> {
+    const allowed = this.#allowedFor(state, plan.ids, plan.filter);
+    const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
+    let page: { rid: number; score: number | null }[];
+    if (!plan.rank) {
+      // No rank: the filtered records in insertion order, as `get`.
+      const rids = allowed ? allowed.rids : this.#store.selectRids(state.cid, undefined);
+      page = rids.slice(plan.offset, end).map((rid) => ({ rid, score: null }));
+    } else {
+      const results: KnnResult[] = [];
+      for (const [i, knn] of plan.knns.entries()) {
+        let list: Scored[];
+        if (knn.source === "dense") {
+          if (typeof knn.query === "string") {
+            throw new InvalidArgumentError(
+              `searches: the text query of rank $knn #${i} on '#embedding' needs an embedding function: embed it on the client`,
+            );
+          }
+          list = await this.#nearest(state, Float32Array.from(knn.query), knn.limit, allowed, scope);
+        } else {
+          const has = allowed ? (rid: number) => allowed.has(rid) : undefined;
+          list = this.#store.fts.bm25(state.cid, knn.termIds, knn.limit, has).map((h) => ({ rid: h.rid, distance: h.score }));
+        }
+        results.push(new Map(list.map((s, rank) => [s.rid, knn.returnRank ? rank : s.distance])));
+        scope.check();
+      }
+      const candidates = new Set<number>();
+      for (const r of results) for (const rid of r.keys()) candidates.add(rid);
+      const scored: { rid: number; score: number }[] = [];
+      for (const rid of candidates) {
+        const score = evaluateRank(plan.rank, rid, plan.knns, results);
+        if (score !== undefined) scored.push({ rid, score });
+      }
+      // Ascending (lower is better, as in Chroma); NaN last; ties in insertion order.
+      scored.sort((a, b) => (Number.isNaN(a.score) ? 1 : 0) - (Number.isNaN(b.score) ? 1 : 0) || a.score - b.score || a.rid - b.rid);
+      page = scored.slice(plan.offset, end);
+    }
+    const rows = new Map((await this.#fetchRows(page.map((p) => p.rid), columns, scope)).map((r) => [r.rid, r]));
+    return page.flatMap((p) => {
+      const row = rows.get(p.rid);
+      return row ? [{ row, score: p.score }] : [];
+    });
+  }
+
+  /** The `limit` nearest records to one query within `allowed`, as `query` finds them. */
+  async #nearest(
+    state: CollectionState,
+    query: Float32Array,
+    limit: number,
+    allowed: RidSet | undefined,
+    scope: OperationScope,
+  ): Promise<Scored[]> {
+    const dimension = state.row.dimension;
+    if (dimension === null) return [];
+    if (query.length !== dimension) {
+      throw new InvalidArgumentError(`Collection expecting embedding with dimension of ${dimension}, got ${query.length}`);
+    }
+    const total = state.searchableCount;
+    const k = Math.min(limit, allowed ? allowed.size : total);
+    if (k <= 0) return [];
+    if (total > EXACT_SCAN_MAX_TOTAL && !(allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
+      const hits = state.annSearch(query, k, allowed);
+      if (hits.length >= k) return hits;
+    }
+    return (await this.#exactScan(state, [query], k, allowed?.rids, scope))[0]!;
   }
 
   async indexingStatus(id: string, scope: OperationScope): Promise<IndexingStatus> {

@@ -143,6 +143,14 @@ export class HnswIndex implements VectorIndex {
     this.#index.setEf(ef);
   }
 
+  /**
+   * The vector hnswlib holds for a live label (unit length in the cosine space, which hnswlib
+   * normalises), or undefined. For `chromalite verify`, which compares it with SQLite's.
+   */
+  storedVector(label: number): number[] | undefined {
+    return this.#live.has(label) ? this.#index.getPoint(label) : undefined;
+  }
+
   search(query: Float32Array, k: number, filter?: (label: number) => boolean): SearchHit {
     const n = Math.min(k, this.#live.size);
     if (n <= 0) return { labels: [], distances: [] };

@@ -72,6 +72,9 @@ export class Checkpointer {
     const worker = this.#worker;
     this.#worker = undefined;
     if (!worker) return;
+    // Hold the process open until the thread has ended: unref'd, it let a script whose last step
+    // is `await client.close()` exit here with SQLite still open and the folder lock left behind.
+    worker.ref();
     await new Promise<void>((resolve) => {
       worker.once("exit", () => resolve());
       worker.postMessage("close");

@@ -43,11 +43,19 @@ function metaMatch(cid: number, key: string, tag: string, values: TaggedValue[])
   };
 }
 
-export function compileFilter(node: FilterNode, cid: number): CompiledFilter {
+/**
+ * `contains` may answer a `$contains` with an index (store/fts.ts); it returns exactly the rids the
+ * scan would, or undefined to keep the scan.
+ */
+export function compileFilter(
+  node: FilterNode,
+  cid: number,
+  contains?: (text: string) => CompiledFilter | undefined,
+): CompiledFilter {
   switch (node.kind) {
     case "and":
     case "or": {
-      const parts = node.children.map((child) => compileFilter(child, cid));
+      const parts = node.children.map((child) => compileFilter(child, cid, contains));
       if (parts.length === 1) return parts[0]!;
       const op = node.kind === "and" ? " INTERSECT " : " UNION ";
       return {
@@ -82,9 +90,9 @@ export function compileFilter(node: FilterNode, cid: number): CompiledFilter {
     case "doc": {
       switch (node.op) {
         case "contains":
-          return containsSql(cid, node.text);
+          return contains?.(node.text) ?? containsSql(cid, node.text);
         case "not_contains":
-          return except(cid, containsSql(cid, node.text));
+          return except(cid, contains?.(node.text) ?? containsSql(cid, node.text));
         case "regex":
           return regexSql(cid, node.text);
         case "not_regex":

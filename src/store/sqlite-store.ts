@@ -14,12 +14,14 @@ import type { CollectionMetadata, Metadata } from "../types.js";
 import { Checkpointer } from "./checkpointer.js";
 import { decodeEmbedding, encodeEmbedding } from "./codec.js";
 import { arrayTag, compileFilter } from "./filter-sql.js";
+import { FullTextIndex } from "./fts.js";
 
 export const DEFAULT_TENANT = "default_tenant";
 export const DEFAULT_DATABASE = "default_database";
 export const DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 export const SQLITE_FILE = "chroma.sqlite3";
-const SCHEMA_VERSION = 1;
+/** 2 added the full-text indexes (store/fts.ts); a version-1 folder is migrated and backfilled. */
+const SCHEMA_VERSION = 2;
 
 export interface CollectionRow {
   cid: number;
@@ -130,6 +132,7 @@ export class SqliteStore {
   readonly path: string;
   readonly #stmts = new Map<string, Database.Statement>();
   readonly #checkpointer: Checkpointer;
+  #fts!: FullTextIndex;
 
   private constructor(db: Database.Database, file: string) {
     this.#db = db;
@@ -183,11 +186,23 @@ export class SqliteStore {
           .prepare("INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?, ?, ?)")
           .run(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT);
       })();
+    } else if (Number(version) < 2) {
+      this.#db.transaction(() => {
+        const cids = this.#db.prepare("SELECT cid FROM collections ORDER BY cid").pluck().all() as number[];
+        new FullTextIndex(this.#db, (sql) => this.#stmt(sql)).markAllForBackfill(cids);
+        this.#db.prepare("UPDATE store_info SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+      })();
     } else if (Number(version) > SCHEMA_VERSION) {
       throw new CorruptionError(
         `${this.path} was written by a newer chromalite (schema ${version}; this one reads up to ${SCHEMA_VERSION})`,
       );
     }
+    this.#fts = new FullTextIndex(this.#db, (sql) => this.#stmt(sql));
+  }
+
+  /** The documents' full-text indexes (`$contains` prefilter, BM25). */
+  get fts(): FullTextIndex {
+    return this.#fts;
   }
 
   #stmt(sql: string): Database.Statement {
@@ -214,7 +229,10 @@ export class SqliteStore {
   }
 
   rollback(): void {
-    if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
+    if (this.#db.inTransaction) {
+      this.#db.exec("ROLLBACK");
+      this.#fts.reloadPending();
+    }
   }
 
   /** Runs `fn` in one short transaction. */
@@ -312,10 +330,15 @@ export class SqliteStore {
     metadata: CollectionMetadata | null;
     configuration: StoredConfiguration;
   }): number {
-    const info = this.#stmt(
-      "INSERT INTO collections (id, database_id, name, metadata, configuration) VALUES (?, ?, ?, ?, ?)",
-    ).run(row.id, row.databaseId, row.name, row.metadata ? JSON.stringify(row.metadata) : null, JSON.stringify(row.configuration));
-    return Number(info.lastInsertRowid);
+    // With its full-text tables, atomically: a collection never exists without them.
+    return this.transaction(() => {
+      const info = this.#stmt(
+        "INSERT INTO collections (id, database_id, name, metadata, configuration) VALUES (?, ?, ?, ?, ?)",
+      ).run(row.id, row.databaseId, row.name, row.metadata ? JSON.stringify(row.metadata) : null, JSON.stringify(row.configuration));
+      const cid = Number(info.lastInsertRowid);
+      this.#fts.create(cid);
+      return cid;
+    });
   }
 
   collectionByName(databaseId: string, name: string): CollectionRow | undefined {
@@ -403,6 +426,7 @@ export class SqliteStore {
       this.#db
         .prepare("INSERT INTO databases (id, name, tenant) VALUES (?, ?, ?)")
         .run(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT);
+      this.#fts.dropAll();
     });
   }
 
@@ -412,6 +436,7 @@ export class SqliteStore {
     this.#stmt("DELETE FROM records WHERE cid = ?").run(cid);
     this.#stmt("DELETE FROM tombstones WHERE cid = ?").run(cid);
     this.#stmt("DELETE FROM collections WHERE cid = ?").run(cid);
+    this.#fts.drop(cid);
   }
 
   // ---------------------------------------------------------------- records: writes
@@ -432,6 +457,7 @@ export class SqliteStore {
     ).run(cid, id, seq, encodeEmbedding(fields.embedding), fields.document ?? null, fields.metadataJson ?? null, fields.uri ?? null);
     const rid = Number(info.lastInsertRowid);
     if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
+    this.#fts.insert(cid, rid, fields.document);
     return rid;
   }
 
@@ -444,7 +470,10 @@ export class SqliteStore {
         rid,
       );
     }
-    if (fields.document !== undefined) this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
+    if (fields.document !== undefined) {
+      this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
+      this.#fts.replace(cid, rid, fields.document);
+    }
     if (fields.uri !== undefined) this.#stmt("UPDATE records SET uri = ? WHERE rid = ?").run(fields.uri, rid);
     if (fields.metadataJson !== undefined) {
       this.#stmt("UPDATE records SET metadata = ? WHERE rid = ?").run(fields.metadataJson, rid);
@@ -456,6 +485,7 @@ export class SqliteStore {
   deleteRecord(cid: number, rid: number, seq: number): void {
     this.#stmt("DELETE FROM records WHERE rid = ?").run(rid);
     this.#stmt("DELETE FROM record_meta WHERE rid = ?").run(rid);
+    this.#fts.remove(cid, rid);
     this.#stmt("INSERT OR IGNORE INTO tombstones (cid, seq, rid) VALUES (?, ?, ?)").run(cid, seq, rid);
   }
 
@@ -489,7 +519,7 @@ export class SqliteStore {
   /** Rowids matching `filter` (all records when undefined), in insertion order. */
   selectRids(cid: number, filter: FilterNode | undefined): number[] {
     if (!filter) return this.#stmt("SELECT rid FROM records WHERE cid = ? ORDER BY rid").pluck().all(cid) as number[];
-    const compiled = compileFilter(filter, cid);
+    const compiled = compileFilter(filter, cid, (text) => this.#fts.containsSql(cid, text));
     return this.#db.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid`).pluck().all(...compiled.params) as number[];
   }
 
@@ -536,9 +566,16 @@ export class SqliteStore {
   /** Records by rowid, in the order given. Rowids that no longer exist are skipped. */
   recordsByRid(rids: readonly number[], columns: Columns): RecordRow[] {
     if (rids.length === 0) return [];
-    const rows = this.#stmt(
-      `SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (SELECT value FROM json_each(?))`,
-    ).all(JSON.stringify(rids)) as Row[];
+    // Small sets (query results) bind one parameter per rowid: cheaper than building and parsing JSON.
+    const rows = (
+      rids.length <= 64
+        ? this.#stmt(
+            `SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (${"?,".repeat(rids.length - 1)}?)`,
+          ).all(...rids)
+        : this.#stmt(
+            `SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (SELECT value FROM json_each(?))`,
+          ).all(JSON.stringify(rids))
+    ) as Row[];
     const byRid = new Map<number, RecordRow>();
     for (const r of rows) byRid.set(r.rid as number, this.#recordFromRow(r));
     const out: RecordRow[] = [];

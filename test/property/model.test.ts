@@ -22,6 +22,7 @@ import {
   type WhereDocument,
 } from "../../src/index.js";
 import { tempDir } from "../helpers/tmp.js";
+import { shortestF32 } from "../../src/util/float32.js";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 25);
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
@@ -174,7 +175,7 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   expect(new Set(got.ids).size).toBe(got.ids.length);
   expect(got.ids).toEqual(m.order);
   const want = m.order.map((id) => m.records.get(id)!);
-  expect(got.embeddings).toEqual(want.map((w) => w.embedding.map(Math.fround)));
+  expect(got.embeddings).toEqual(want.map((w) => w.embedding.map(shortestF32)));
   expect(got.documents).toEqual(want.map((w) => w.document));
   expect(got.metadatas).toEqual(want.map((w) => w.metadata));
   expect(got.uris).toEqual(want.map((w) => w.uri));

@@ -40,7 +40,7 @@ describe("add", () => {
     });
     const r = await all(c);
     expect(r.ids).toEqual(["x", "y"]);
-    expect(r.embeddings).toEqual([[0.1, 0.2, 0.3].map(Math.fround), [1, 2, 3]]);
+    expect(r.embeddings).toEqual([[0.1, 0.2, 0.3], [1, 2, 3]]); // float32, shown in shortest form as Chroma does
     expect(r.documents).toEqual(["doc x", null]);
     expect(r.metadatas).toEqual([{ s: "x", n: 1, f: 1.5, b: true, tags: ["p", "q"], nums: [1, 2.5], bools: [false] }, null]);
     expect(r.uris).toEqual(["http://example/x", null]);

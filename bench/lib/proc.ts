@@ -1,0 +1,72 @@
+/** Process helpers: TypeScript children, memory figures from /proc, folder sizes, pauses. */
+import { fork, type ChildProcess, type ForkOptions } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+/** Forks a TypeScript module with tsx's loader (the harness runs from source, as `npm run bench`). */
+export function forkTs(module: string, args: string[] = [], options: ForkOptions = {}): ChildProcess {
+  return fork(module, args, {
+    ...options,
+    execArgv: ["--import", import.meta.resolve("tsx"), ...(options.execArgv ?? [])],
+    serialization: "advanced",
+  });
+}
+
+function statusField(pid: number | "self", field: "VmHWM" | "VmRSS"): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Peak resident set size in bytes (VmHWM), or undefined off Linux. */
+export const peakRss = (pid: number | "self" = "self") => statusField(pid, "VmHWM");
+export const currentRss = (pid: number | "self" = "self") => statusField(pid, "VmRSS");
+
+/** Resets this process's peak RSS to its current RSS (Linux `clear_refs` 5); false if not possible. */
+export function resetPeakRss(): boolean {
+  try {
+    fs.writeFileSync("/proc/self/clear_refs", "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes used on disk by a folder (allocated blocks, as `du`). */
+export function diskUsage(dir: string): number {
+  let total = 0;
+  const walk = (p: string) => {
+    const st = fs.lstatSync(p);
+    total += st.blocks * 512;
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return total;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resolves when the child has exited (at once if it already has). */
+export function exited(child: ChildProcess, timeoutMs = Infinity): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => resolve(false), timeoutMs) : undefined;
+    child.once("exit", () => {
+      if (timer) clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. Only this child's PID. */
+export async function terminate(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  if (!(await exited(child, graceMs))) {
+    child.kill("SIGKILL");
+    await exited(child, 5000);
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Decoding of request bodies and query strings. Shape errors (a missing field, a wrong type, an
+ * unknown enum value) answer 422 as Chroma's serde layer does; value errors are left to the model's
+ * validators, which answer 400 like Chroma's validation layer.
+ */
+import { InvalidArgumentError } from "../errors.js";
+import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
+import { payloadError, type HttpError } from "./errors.js";
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** serde's wording for the JSON type of a value: `integer \`1\``, `string "x"`, `sequence`, ... */
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "sequence";
+  switch (typeof v) {
+    case "string":
+      return `string ${JSON.stringify(v)}`;
+    case "boolean":
+      return `boolean \`${String(v)}\``;
+    case "number":
+      return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+    case "object":
+      return "map";
+    default:
+      return typeof v;
+  }
+}
+
+function invalidType(path: string, v: unknown, expected: string): HttpError {
+  return payloadError(path, `invalid type: ${describe(v)}, expected ${expected}`);
+}
+
+/** The body must be a JSON object (Chroma: "expected struct ..."). */
+export function expectObject(body: unknown): JsonObject {
+  if (!isObject(body)) throw invalidType("", body, "a JSON object");
+  return body;
+}
+
+export function requireField(body: JsonObject, name: string): unknown {
+  const v = body[name];
+  if (v === undefined) throw payloadError("", `missing field \`${name}\``);
+  return v;
+}
+
+export function stringField(body: JsonObject, name: string): string {
+  const v = requireField(body, name);
+  if (typeof v !== "string") throw invalidType(name, v, "a string");
+  return v;
+}
+
+export function optString(body: JsonObject, name: string): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw invalidType(name, v, "a string");
+  return v;
+}
+
+/** A boolean that may be absent but, as in Chroma, not null. */
+export function optBool(body: JsonObject, name: string): boolean | undefined {
+  const v = body[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "boolean") throw invalidType(name, v, "a boolean");
+  return v;
+}
+
+const U32_MAX = 0xffff_ffff;
+
+export function optU32(body: JsonObject, name: string): number | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v)) throw invalidType(name, v, "u32");
+  if (v < 0 || v > U32_MAX) throw payloadError(name, `invalid value: integer \`${v}\`, expected u32`);
+  return v;
+}
+
+export function stringArray(v: unknown, path: string): string[] {
+  if (!Array.isArray(v)) throw invalidType(path, v, "a sequence");
+  for (let i = 0; i < v.length; i++) {
+    if (typeof v[i] !== "string") throw invalidType(`${path}[${i}]`, v[i], "a string");
+  }
+  return v as string[];
+}
+
+export function optStringArray(body: JsonObject, name: string): string[] | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  return stringArray(v, name);
+}
+
+/** Documents and uris: a list whose entries may be null ("none"). */
+export function optNullableStringArray(body: JsonObject, name: string): (string | null)[] | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw invalidType(name, v, "a sequence");
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] !== null && typeof v[i] !== "string") throw invalidType(`${name}[${i}]`, v[i], "a string");
+  }
+  return v as (string | null)[];
+}
+
+/** `where` / `where_document`: any JSON object, checked by the filter parser; null means none. */
+export function optFilter(body: JsonObject, name: string): unknown {
+  const v = body[name];
+  return v === null ? undefined : v;
+}
+
+// ------------------------------------------------------------------ include
+
+const INCLUDE_VALUES: readonly Include[] = ["distances", "documents", "embeddings", "metadatas", "uris"];
+
+/** `include`: absent → the defaults; null or an unknown value → 422, as in Chroma. */
+export function parseInclude(body: JsonObject, defaults: readonly Include[]): Include[] {
+  const v = body.include;
+  if (v === undefined) return [...defaults];
+  if (!Array.isArray(v)) throw invalidType("include", v, "a sequence");
+  for (let i = 0; i < v.length; i++) {
+    const item: unknown = v[i];
+    if (typeof item !== "string") throw invalidType(`include[${i}]`, item, "a string");
+    if (!INCLUDE_VALUES.includes(item as Include)) {
+      throw payloadError(
+        `include[${i}]`,
+        `unknown variant \`${item}\`, expected one of ${INCLUDE_VALUES.map((x) => `\`${x}\``).join(", ")}`,
+      );
+    }
+  }
+  return v as Include[];
+}
+
+// ------------------------------------------------------------------ embeddings
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A base64 string of little-endian float32 values, as the official clients send embeddings. */
+export function decodeBase64Embedding(text: string): Float32Array {
+  if (!BASE64.test(text)) {
+    throw new InvalidArgumentError(`Invalid base64 string: expected standard padded base64, got ${JSON.stringify(text.slice(0, 32))}`);
+  }
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.byteLength % 4 !== 0) {
+    throw new InvalidArgumentError(
+      `Invalid byte length: ${bytes.byteLength} bytes cannot be converted to f32 values (must be divisible by 4)`,
+    );
+  }
+  const out = new Float32Array(bytes.byteLength / 4);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
+  else for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
+  return out;
+}
+
+/**
+ * Embeddings as arrays of numbers or base64 strings (one form per list, as Chroma's untagged enum).
+ * Numbers are only type-checked here; finiteness and dimensions are checked by `validateEmbeddings`.
+ * `nullEntries` (update): null entries are returned as `undefined`.
+ */
+export function decodeEmbeddings(
+  v: unknown,
+  path: string,
+  opts: { nullEntries: boolean },
+): (Float32Array | number[] | undefined)[] {
+  const mismatch = () => payloadError(path, "data did not match any variant of untagged enum EmbeddingsPayload");
+  if (!Array.isArray(v)) throw mismatch();
+  const out = new Array<Float32Array | number[] | undefined>(v.length);
+  let form: "array" | "base64" | undefined;
+  for (let i = 0; i < v.length; i++) {
+    const e: unknown = v[i];
+    if (e === null && opts.nullEntries) {
+      out[i] = undefined;
+      continue;
+    }
+    if (typeof e === "string") {
+      if (form === "array") throw mismatch();
+      form = "base64";
+      out[i] = decodeBase64Embedding(e);
+    } else if (Array.isArray(e)) {
+      if (form === "base64") throw mismatch();
+      form = "array";
+      for (const x of e) if (typeof x !== "number") throw mismatch();
+      out[i] = e as number[];
+    } else {
+      throw mismatch();
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ metadata
+
+function isScalar(v: unknown): v is string | number | boolean {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+/**
+ * One metadata map as Chroma's server reads it: scalar values, arrays of one scalar type, and (where
+ * `allowNull`) null to delete a key. Empty arrays carry no type: Chroma drops those keys, and so do we.
+ * Nested objects and mixed arrays are 422; keys that are empty or start with `$`/`#` are 400.
+ */
+export function decodeMetadata(
+  v: unknown,
+  path: string,
+  opts: { allowNull: boolean; keyError: () => Error },
+): Metadata {
+  if (!isObject(v)) throw invalidType(path, v, "a map");
+  const out: Metadata = {};
+  for (const [key, value] of Object.entries(v)) {
+    if (key.length === 0 || key.startsWith("$") || key.startsWith("#")) throw opts.keyError();
+    const mismatch = () => payloadError(`${path}.${key}`, "data did not match any variant of untagged enum MetadataValue");
+    if (value === null) {
+      if (!opts.allowNull) throw mismatch();
+      out[key] = null;
+    } else if (isScalar(value)) {
+      out[key] = value;
+    } else if (Array.isArray(value)) {
+      if (value.length === 0) continue;
+      const first = typeof value[0];
+      if (!value.every((x) => isScalar(x) && typeof x === first)) throw mismatch();
+      out[key] = value as MetadataValue;
+    } else {
+      throw mismatch();
+    }
+  }
+  return out;
+}
+
+/** `metadatas` of a record batch: a list of maps or nulls. */
+export function decodeMetadatas(body: JsonObject, allowNull: boolean): (Metadata | null)[] | undefined {
+  const v = body.metadatas;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw invalidType("metadatas", v, "a sequence");
+  return v.map((m: unknown, i) =>
+    m === null
+      ? null
+      : decodeMetadata(m, `metadatas[${i}]`, {
+          allowNull,
+          keyError: () => new InvalidArgumentError(`Validation error: metadatas: Invalid metadata at index ${i}`),
+        }),
+  );
+}
+
+/** Collection metadata (`metadata` on create, `new_metadata` on modify); `{}` is refused as Chroma does. */
+export function decodeCollectionMetadata(body: JsonObject, name: string, allowNull: boolean): Metadata | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  const metadata = decodeMetadata(v, name, {
+    allowNull,
+    keyError: () => new InvalidArgumentError(`Validation error: ${name}: Invalid metadata key`),
+  });
+  if (isObject(v) && Object.keys(v).length === 0) {
+    throw new InvalidArgumentError(`Validation error: ${name}: Metadata cannot be empty`);
+  }
+  return metadata;
+}
+
+// ------------------------------------------------------------------ configuration
+
+const CREATE_HNSW_KEYS = ["space", "ef_construction", "ef_search", "max_neighbors", "num_threads", "resize_factor", "sync_threshold", "batch_size"];
+const UPDATE_HNSW_KEYS = ["ef_search", "max_neighbors", "num_threads", "resize_factor", "sync_threshold", "batch_size"];
+const SPACES = ["l2", "cosine", "ip"];
+const EF_TYPES = ["legacy", "known", "unknown"];
+
+function decodeHnsw(v: unknown, path: string, keys: string[]): HnswConfiguration | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw invalidType(path, v, "struct HnswConfiguration");
+  for (const [key, value] of Object.entries(v)) {
+    if (!keys.includes(key)) {
+      throw payloadError(`${path}.${key}`, `unknown field \`${key}\`, expected one of ${keys.map((k) => `\`${k}\``).join(", ")}`);
+    }
+    if (key === "space" && value !== null && !SPACES.includes(value as string)) {
+      if (typeof value !== "string") throw invalidType(`${path}.space`, value, "a string");
+      throw payloadError(`${path}.space`, `unknown variant \`${value}\`, expected one of \`l2\`, \`cosine\`, \`ip\``);
+    }
+    if (key !== "space" && value !== null && typeof value !== "number") {
+      throw invalidType(`${path}.${key}`, value, key === "resize_factor" ? "f64" : "usize");
+    }
+  }
+  return v;
+}
+
+function decodeEmbeddingFunction(v: unknown, path: string): EmbeddingFunctionConfiguration | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (!isObject(v)) throw invalidType(path, v, "internally tagged enum EmbeddingFunctionConfiguration");
+  const type = v.type;
+  if (type === undefined) throw payloadError(path, "missing field `type`");
+  if (typeof type !== "string" || !EF_TYPES.includes(type)) {
+    throw payloadError(`${path}.type`, `unknown variant \`${typeof type === "string" ? type : JSON.stringify(type)}\`, expected one of \`legacy\`, \`known\`, \`unknown\``);
+  }
+  if (type === "known") {
+    if (typeof v.name !== "string") throw payloadError(path, "missing field `name`");
+    if (v.config !== undefined && !isObject(v.config)) throw invalidType(`${path}.config`, v.config, "a map");
+    return { type: "known", name: v.name, config: v.config ?? {} };
+  }
+  // "unknown" is stored as Chroma sends it; chromalite never runs embedding functions server-side.
+  return { type: type as "legacy" };
+}
+
+export interface CreateConfiguration {
+  hnsw: HnswConfiguration | undefined;
+  embeddingFunction: EmbeddingFunctionConfiguration | null | undefined;
+}
+
+/** `configuration` of a create request. `spann` is accepted and ignored, as the single-node Chroma does. */
+export function decodeCreateConfiguration(body: JsonObject): CreateConfiguration {
+  const v = body.configuration;
+  if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
+  if (!isObject(v)) throw invalidType("configuration", v, "struct CollectionConfiguration");
+  return {
+    hnsw: decodeHnsw(v.hnsw, "configuration.hnsw", CREATE_HNSW_KEYS),
+    embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "configuration.embedding_function"),
+  };
+}
+
+/** `new_configuration` of a modify request. */
+export function decodeUpdateConfiguration(body: JsonObject): CreateConfiguration {
+  const v = body.new_configuration;
+  if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
+  if (!isObject(v)) throw invalidType("new_configuration", v, "struct UpdateCollectionConfiguration");
+  return {
+    hnsw: decodeHnsw(v.hnsw, "new_configuration.hnsw", UPDATE_HNSW_KEYS),
+    embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "new_configuration.embedding_function") ?? undefined,
+  };
+}
+
+// ------------------------------------------------------------------ query strings
+
+/** `limit` / `offset` in a query string; an empty value counts as absent (some clients send `limit=`). */
+export function queryU32(params: URLSearchParams, name: string): number | undefined {
+  const v = params.get(name);
+  if (v === null || v === "") return undefined;
+  if (!/^\d+$/.test(v) || Number(v) > U32_MAX) {
+    throw new InvalidArgumentError(`Failed to deserialize query string: ${name}: invalid digit found in string`);
+  }
+  return Number(v);
+}
+
+// ------------------------------------------------------------------ names and ids
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/;
+
+/** Database names follow the collection-name rule in Chroma (its message has no field prefix). */
+export function validateDatabaseName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new InvalidArgumentError(
+      `Expected a name containing 3-512 characters from [a-zA-Z0-9._-], starting and ending with a character in [a-zA-Z0-9]. Got: ${name}`,
+    );
+  }
+  return name;
+}

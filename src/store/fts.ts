@@ -1,0 +1,218 @@
+/**
+ * Full-text indexes of documents, two SQLite FTS5 tables per collection:
+ *
+ * - `fts_sub_<cid>`: a case-sensitive trigram index. It makes `$contains` fast without changing what it
+ *   means: a pattern of 3+ characters is first looked up as a trigram phrase (a superset of the records
+ *   that contain it), and each candidate is then verified with the same exact `instr()` test the scan
+ *   uses, so results are identical with or without the index.
+ * - `fts_bm25_<cid>`: the document's BM25 term ids (Chroma's `chroma_bm25` tokenisation, see
+ *   text/bm25.ts), ranked by FTS5's built-in `bm25()`.
+ *
+ * Both are contentless (`content=''`, `contentless_delete=1`): the text lives once, in `records`. Rowids
+ * are the records' rids. Folders written before the indexes existed are backfilled in slices; until a
+ * collection's backfill is done its `$contains` keeps scanning and BM25 waits for the backfill.
+ */
+import type Database from "better-sqlite3";
+import { bm25IndexText, bm25TermIds } from "../text/bm25.js";
+
+const BACKFILL_KEY = "fts_backfill:";
+
+/** A `$contains` pattern the trigram index can answer: 3+ characters and nothing FTS5 might treat specially. */
+export function trigramUsable(pattern: string): boolean {
+  // Under 3 characters there is no trigram to look up. NUL and lone surrogates are left to the scan:
+  // SQLite's text conversion of them is not something to rely on for an exact answer.
+  if ([...pattern].length < 3) return false;
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+  if (/\u0000/.test(pattern)) return false;
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(pattern);
+}
+
+/**
+ * Term ids that every document containing `pattern` must have in its BM25 index: the words of the
+ * pattern that are complete there (a run of letters, digits and `_` with a separator on both sides
+ * inside the pattern) tokenise exactly as they do in any document containing the pattern. Looking up
+ * a few whole words is much cheaper than a phrase of many common trigrams. Words with a capital sigma
+ * are left out: its lower case depends on the letters around it.
+ */
+export function requiredTerms(pattern: string): number[] {
+  const terms = new Set<number>();
+  for (const m of pattern.matchAll(/[\p{L}\p{N}_]+/gu)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (start === 0 || end === pattern.length || m[0].includes("\u03a3")) continue;
+    const ids = bm25TermIds(m[0]);
+    if (ids.length === 1) terms.add(ids[0]!);
+  }
+  return [...terms];
+}
+
+/** An FTS5 phrase matching `text` literally: double quotes inside are doubled, nothing else is syntax. */
+export function ftsPhrase(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+export const subTable = (cid: number): string => `fts_sub_${cid}`;
+export const bm25Table = (cid: number): string => `fts_bm25_${cid}`;
+
+/** One scored BM25 hit: FTS5's `bm25()` value, negative, lower is better. */
+export interface Bm25Hit {
+  rid: number;
+  score: number;
+}
+
+export class FullTextIndex {
+  readonly #db: Database.Database;
+  readonly #stmt: (sql: string) => Database.Statement;
+  /** Collections whose backfill is not finished: cid → last rid indexed. */
+  readonly #pending = new Map<number, number>();
+
+  constructor(db: Database.Database, stmt: (sql: string) => Database.Statement) {
+    this.#db = db;
+    this.#stmt = stmt;
+    for (const row of db.prepare(`SELECT key, value FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).all() as {
+      key: string;
+      value: string;
+    }[]) {
+      this.#pending.set(Number(row.key.slice(BACKFILL_KEY.length)), Number(row.value));
+    }
+  }
+
+  /** Creates a collection's tables (call inside the transaction that creates the collection). */
+  create(cid: number): void {
+    this.#db.exec(
+      `CREATE VIRTUAL TABLE IF NOT EXISTS ${subTable(cid)} USING fts5(document, tokenize='trigram case_sensitive 1', content='', contentless_delete=1);` +
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${bm25Table(cid)} USING fts5(terms, tokenize='ascii', content='', contentless_delete=1);`,
+    );
+  }
+
+  /** Drops a collection's tables and any backfill state. */
+  drop(cid: number): void {
+    this.#db.exec(`DROP TABLE IF EXISTS ${subTable(cid)}; DROP TABLE IF EXISTS ${bm25Table(cid)};`);
+    this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
+    this.#pending.delete(cid);
+  }
+
+  /** Drops every collection's tables (reset). */
+  dropAll(): void {
+    const names = this.#db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'fts_sub_[0-9]*' OR name GLOB 'fts_bm25_[0-9]*') AND name NOT GLOB '*_*_*_*'")
+      .pluck()
+      .all() as string[];
+    for (const name of names) this.#db.exec(`DROP TABLE IF EXISTS ${name}`);
+    this.#stmt(`DELETE FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).run();
+    this.#pending.clear();
+  }
+
+  /**
+   * Migration from a folder without the indexes: creates the tables of every collection and marks
+   * each for backfill from rid 0. Runs inside the migration transaction.
+   */
+  markAllForBackfill(cids: number[]): void {
+    for (const cid of cids) {
+      this.create(cid);
+      this.#stmt("INSERT OR REPLACE INTO store_info (key, value) VALUES (?, '0')").run(BACKFILL_KEY + cid);
+      this.#pending.set(cid, 0);
+    }
+  }
+
+  /** True when every record of the collection is in its indexes. */
+  ready(cid: number): boolean {
+    return !this.#pending.has(cid);
+  }
+
+  get pendingCollections(): number[] {
+    return [...this.#pending.keys()];
+  }
+
+  /** Indexes a new record's document. */
+  insert(cid: number, rid: number, document: string | null | undefined): void {
+    if (document === null || document === undefined) return;
+    this.#stmt(`INSERT INTO ${subTable(cid)} (rowid, document) VALUES (?, ?)`).run(rid, document);
+    this.#stmt(`INSERT INTO ${bm25Table(cid)} (rowid, terms) VALUES (?, ?)`).run(rid, bm25IndexText(document));
+  }
+
+  /** Removes a record from the indexes (a rid that is not there is fine). */
+  remove(cid: number, rid: number): void {
+    this.#stmt(`DELETE FROM ${subTable(cid)} WHERE rowid = ?`).run(rid);
+    this.#stmt(`DELETE FROM ${bm25Table(cid)} WHERE rowid = ?`).run(rid);
+  }
+
+  /** Re-indexes a record whose document changed. */
+  replace(cid: number, rid: number, document: string | null): void {
+    this.remove(cid, rid);
+    this.insert(cid, rid, document);
+  }
+
+  /**
+   * Indexes the next `limit` records of a collection being backfilled; call inside a write
+   * transaction. Returns false once the collection is complete.
+   */
+  backfillSlice(cid: number, limit: number): boolean {
+    const after = this.#pending.get(cid);
+    if (after === undefined) return false;
+    const rows = this.#stmt("SELECT rid, document FROM records WHERE cid = ? AND rid > ? ORDER BY rid LIMIT ?").all(
+      cid,
+      after,
+      limit,
+    ) as { rid: number; document: string | null }[];
+    // Writes since the migration were indexed by the hooks: replace keeps each rid indexed once.
+    for (const row of rows) this.replace(cid, row.rid, row.document);
+    if (rows.length < limit) {
+      this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
+      this.#pending.delete(cid);
+      return false;
+    }
+    const last = rows[rows.length - 1]!.rid;
+    this.#stmt("UPDATE store_info SET value = ? WHERE key = ?").run(String(last), BACKFILL_KEY + cid);
+    this.#pending.set(cid, last);
+    return true;
+  }
+
+  /** Undoes in-memory backfill progress after a rolled-back slice. */
+  reloadPending(): void {
+    this.#pending.clear();
+    for (const row of this.#db.prepare(`SELECT key, value FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).all() as {
+      key: string;
+      value: string;
+    }[]) {
+      this.#pending.set(Number(row.key.slice(BACKFILL_KEY.length)), Number(row.value));
+    }
+  }
+
+  /** SQL yielding the rids whose document contains `pattern` (trigram candidates, verified by instr). */
+  containsSql(cid: number, pattern: string): { sql: string; params: unknown[] } | undefined {
+    if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
+    const words = requiredTerms(pattern);
+    if (words.length > 0) {
+      const table = bm25Table(cid);
+      return {
+        sql: `SELECT r.rid FROM ${table} f JOIN records r ON r.rid = f.rowid WHERE ${table} MATCH ? AND instr(r.document, ?) > 0`,
+        params: [words.map((t) => `"${t}"`).join(" AND "), pattern],
+      };
+    }
+    return {
+      sql: `SELECT r.rid FROM ${subTable(cid)} f JOIN records r ON r.rid = f.rowid WHERE ${subTable(cid)} MATCH ? AND instr(r.document, ?) > 0`,
+      params: [ftsPhrase(pattern), pattern],
+    };
+  }
+
+  /**
+   * The best `limit` records for BM25 term ids `termIds` (any of them), best first; `allowed` keeps
+   * only the records it accepts. FTS5 ranks every matching record; the filter is applied while reading
+   * them in rank order, so it stops as soon as `limit` are found.
+   */
+  bm25(cid: number, termIds: number[], limit: number, allowed?: (rid: number) => boolean): Bm25Hit[] {
+    const unique = [...new Set(termIds)];
+    if (unique.length === 0 || limit <= 0) return [];
+    const match = unique.map((t) => `"${t}"`).join(" OR ");
+    const table = bm25Table(cid);
+    const stmt = this.#stmt(`SELECT rowid AS rid, rank AS score FROM ${table} WHERE ${table} MATCH ? ORDER BY rank`);
+    const out: Bm25Hit[] = [];
+    for (const hit of stmt.iterate(match) as IterableIterator<Bm25Hit>) {
+      if (allowed && !allowed(hit.rid)) continue;
+      out.push(hit);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * BM25 terms, exactly as Chroma's BM25 sparse embedding function (`@chroma-core/chroma-bm25`, name
+ * `chroma_bm25`) makes them: strip non-alphanumerics, lower-case, split on whitespace, drop English
+ * stopwords and tokens over 40 characters, Snowball-stem, then hash each stem with its murmur3 variant.
+ * chromalite indexes documents as these term ids (in SQLite FTS5, which scores with BM25), so a sparse
+ * query vector that the official client computes with that package names the same terms, and a text
+ * query in process gives the same result. Pure: no I/O.
+ */
+import snowball from "snowball-stemmers";
+import { CHROMA_BM25_STOPWORDS } from "./bm25-stopwords.js";
+
+/** The name Chroma records for its BM25 sparse embedding function. */
+export const CHROMA_BM25_NAME = "chroma_bm25";
+
+/** `chroma_bm25`'s defaults; only `token_max_length` and the stopwords change which terms are indexed. */
+export const CHROMA_BM25_CONFIG = Object.freeze({ k: 1.2, b: 0.75, avg_doc_length: 256, token_max_length: 40 });
+
+const STOPWORDS = new Set(CHROMA_BM25_STOPWORDS);
+const stemmer = snowball.newStemmer("english");
+
+/**
+ * Snowball stemming costs ~9 µs a word; word frequencies are Zipfian, so a bounded cache answers almost
+ * every lookup and keeps indexing at well under 1 µs a word.
+ */
+const stemCache = new Map<string, string>();
+const STEM_CACHE_MAX = 200_000;
+
+function stem(token: string): string {
+  let s = stemCache.get(token);
+  if (s === undefined) {
+    s = stemmer.stem(token).trim();
+    if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
+    stemCache.set(token, s);
+  }
+  return s;
+}
+
+/**
+ * chroma_bm25's murmur3 (seed 0) over UTF-16 code units truncated to bytes, made non-negative with
+ * `Math.abs` of the signed value. A standard murmur3 library hashes UTF-8 bytes and would name
+ * different terms, so this is the package's own variant, kept byte for byte.
+ */
+function murmur3Abs(key: string): number {
+  let h1 = 0;
+  const c1 = 0xcc9e2d51;
+  const c2 = 0x1b873593;
+  const bytes = key.length - (key.length & 3);
+  let i = 0;
+  while (i < bytes) {
+    let k1 =
+      (key.charCodeAt(i) & 0xff) |
+      ((key.charCodeAt(i + 1) & 0xff) << 8) |
+      ((key.charCodeAt(i + 2) & 0xff) << 16) |
+      ((key.charCodeAt(i + 3) & 0xff) << 24);
+    i += 4;
+    k1 = Math.imul(k1, c1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    k1 = Math.imul(k1, c2);
+    h1 ^= k1;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = Math.imul(h1, 5) + 0xe6546b64;
+  }
+  let k1 = 0;
+  const rest = key.length & 3;
+  if (rest === 3) k1 ^= (key.charCodeAt(i + 2) & 0xff) << 16;
+  if (rest >= 2) k1 ^= (key.charCodeAt(i + 1) & 0xff) << 8;
+  if (rest >= 1) {
+    k1 ^= key.charCodeAt(i) & 0xff;
+    k1 = Math.imul(k1, c1);
+    k1 = (k1 << 15) | (k1 >>> 17);
+    k1 = Math.imul(k1, c2);
+    h1 ^= k1;
+  }
+  h1 ^= key.length;
+  h1 ^= h1 >>> 16;
+  h1 = Math.imul(h1, 0x85ebca6b);
+  h1 ^= h1 >>> 13;
+  h1 = Math.imul(h1, 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  return Math.abs(h1 | 0);
+}
+
+const NON_WORD = /[^\p{L}\p{N}_\s]+/gu;
+const SPACE = /\s+/u;
+
+/** The stemmed tokens of `text`, in order (repeats kept). */
+export function bm25Tokens(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.replace(NON_WORD, " ").toLowerCase().split(SPACE)) {
+    if (raw.length === 0 || STOPWORDS.has(raw) || raw.length > CHROMA_BM25_CONFIG.token_max_length) continue;
+    const s = stem(raw);
+    if (s.length > 0) out.push(s);
+  }
+  return out;
+}
+
+/** The term ids of `text`, in order (repeats kept): the indices of chroma_bm25's sparse vector. */
+export function bm25TermIds(text: string): number[] {
+  return bm25Tokens(text).map(murmur3Abs);
+}
+
+/** The FTS5 text a document is indexed as: its term ids separated by spaces. */
+export function bm25IndexText(text: string): string {
+  return bm25TermIds(text).join(" ");
+}
+
+/** chroma_bm25's sparse vector of `text` (sorted indices, BM25-saturated term frequencies). */
+export function bm25SparseVector(text: string): { indices: number[]; values: number[] } {
+  const ids = bm25TermIds(text);
+  const counts = new Map<number, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const { k, b, avg_doc_length } = CHROMA_BM25_CONFIG;
+  const indices = [...counts.keys()].sort((x, y) => x - y);
+  const values = indices.map((id) => {
+    const tf = counts.get(id)!;
+    return (tf * (k + 1)) / (tf + k * (1 - b + (b * ids.length) / avg_doc_length));
+  });
+  return { indices, values };
+}

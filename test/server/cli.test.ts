@@ -1,0 +1,179 @@
+/**
+ * The real `chromalite` CLI (dist/cli/main.js, built first if stale) as a child process: help, errors,
+ * and SIGTERM with a request in flight. Every child is killed by its own PID when a test ends.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ChromaClient } from "chromadb";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { PersistentClient } from "../../src/index.js";
+import { tempDir } from "../helpers/tmp.js";
+import { TD } from "./helpers.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = path.join(ROOT, "dist/cli/main.js");
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+beforeAll(() => {
+  // `npm test` builds first; a bare `vitest run` may find dist/ missing or older than src/.
+  if (!fs.existsSync(CLI) || fs.statSync(CLI).mtimeMs < newestMtime(path.join(ROOT, "src"))) {
+    execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+      cwd: ROOT,
+      stdio: "inherit",
+    });
+  }
+}, 120_000);
+
+interface Child {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns the CLI; the child is killed (by its PID) when the test finishes, pass or fail. */
+function cli(args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  proc.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  proc.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  onTestFinished(async () => {
+    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
+      try {
+        process.kill(proc.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+  });
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Waits for the "serving ... at http://host:port" line. */
+async function serving(child: Child): Promise<{ url: string; host: string; port: number }> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const m = /serving .* at (http:\/\/([\d.]+):(\d+))/.exec(child.stdout());
+    if (m) return { url: m[1]!, host: m[2]!, port: Number(m[3]) };
+    if (child.proc.exitCode !== null) throw new Error(`the CLI exited early: ${child.stderr()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the CLI did not start: ${child.stderr()}`);
+}
+
+describe("chromalite CLI", () => {
+  it("starts with the shebang and prints help for the program and for run", async () => {
+    expect(fs.readFileSync(CLI, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    const help = cli(["--help"]);
+    expect((await help.exited).code).toBe(0);
+    expect(help.stdout()).toMatch(/Usage: chromalite/);
+    expect(help.stdout()).toMatch(/run \[options\]/);
+    const runHelp = cli(["run", "--help"]);
+    expect((await runHelp.exited).code).toBe(0);
+    for (const flag of ["--path", "--host", "--port", "--auth-token", "--access-log", "--allow-reset"]) {
+      expect(runHelp.stdout()).toContain(flag);
+    }
+    const bad = cli(["run", "--port", "99999"]);
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.stderr()).toMatch(/--port/);
+  });
+
+  it("prints one line and exits 1 when the folder is in use", async () => {
+    const dir = tempDir();
+    const first = cli(["run", "--path", dir, "--port", "0"]);
+    await serving(first);
+    const second = cli(["run", "--path", dir, "--port", "0"]);
+    const { code } = await second.exited;
+    expect(code).toBe(1);
+    const lines = second.stderr().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^chromalite: .*in use by process \d+/);
+    expect(second.stderr()).not.toMatch(/\n\s+at /); // no stack trace without --verbose
+  });
+
+  it("serves the official client, with a token from the environment", async () => {
+    const dir = tempDir();
+    const child = cli(["run", "--path", dir, "--port", "0", "--access-log"], { CHROMALITE_AUTH_TOKEN: "tok" });
+    const { host, port } = await serving(child);
+    const anonymous = await fetch(`http://${host}:${port}${TD}/collections`);
+    expect(anonymous.status).toBe(401);
+    const client = new ChromaClient({ host, port, headers: { "x-chroma-token": "tok" } });
+    const c = await client.createCollection({ name: "via_cli", embeddingFunction: null });
+    await c.add({ ids: ["a"], embeddings: [[1, 2, 3]] });
+    expect(await c.count()).toBe(1);
+    await expect.poll(() => child.stdout()).toMatch(/"POST \/api\/v2\/tenants\/default_tenant\/databases\/default_database\/collections" 200/);
+  });
+
+  it("on SIGTERM finishes the request in flight, releases the folder and exits within 2 s", async () => {
+    const dir = tempDir();
+    const child = cli(["run", "--path", dir, "--port", "0"]);
+    const { url, host, port } = await serving(child);
+    const client = new ChromaClient({ host, port });
+    const c = await client.createCollection({ name: "durable", embeddingFunction: null });
+    await c.add({ ids: ["a", "b"], embeddings: [[1, 0], [0, 1]], documents: ["A", "B"] });
+
+    // A request whose body is half sent when the signal arrives.
+    const body = Buffer.from(JSON.stringify({ ids: ["late"], embeddings: [[0.5, 0.5]], documents: ["in flight"] }));
+    const response = new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        `${url}${TD}/collections/${c.id}/add`,
+        { method: "POST", headers: { "content-type": "application/json", "content-length": body.length } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.write(body.subarray(0, 10));
+      setTimeout(() => {
+        child.proc.kill("SIGTERM");
+        setTimeout(() => req.end(body.subarray(10)), 300);
+      }, 200);
+    });
+    const signalled = Date.now() + 200;
+    expect(await response).toBe(201);
+    const { code } = await child.exited;
+    expect(Date.now() - signalled).toBeLessThan(2000);
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
+
+    const reopened = new PersistentClient({ path: dir });
+    onTestFinished(() => reopened.close());
+    const col = await reopened.getCollection({ name: "durable" });
+    const got = await col.get({ include: ["documents", "embeddings"] });
+    expect(got.ids).toEqual(["a", "b", "late"]);
+    expect(got.documents).toEqual(["A", "B", "in flight"]);
+    expect(got.embeddings[2]).toEqual([0.5, 0.5]);
+  });
+
+  it("exits promptly on SIGINT when idle", async () => {
+    const dir = tempDir();
+    const child = cli(["run", "--path", dir, "--port", "0"]);
+    await serving(child);
+    const started = Date.now();
+    child.proc.kill("SIGINT");
+    expect((await child.exited).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
+  });
+});

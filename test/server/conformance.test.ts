@@ -1,0 +1,4 @@
+import { conformanceSuite } from "./conformance-suite.js";
+import { startChromalite } from "./helpers.js";
+
+conformanceSuite("chromalite", () => startChromalite());

@@ -1,0 +1,48 @@
+/**
+ * chromalite indexes documents with the terms of Chroma's `chroma_bm25` sparse embedding function, so
+ * a sparse query vector made by `@chroma-core/chroma-bm25` (what the official client sends) names the
+ * terms chromalite indexed. Checked against the package itself.
+ */
+import fs from "node:fs";
+import { ChromaBm25EmbeddingFunction, DEFAULT_CHROMA_BM25_STOPWORDS } from "@chroma-core/chroma-bm25";
+import { describe, expect, it } from "vitest";
+import { CHROMA_BM25_STOPWORDS } from "../../src/text/bm25-stopwords.js";
+import { bm25SparseVector, bm25TermIds, CHROMA_BM25_CONFIG } from "../../src/text/bm25.js";
+
+const CRANFIELD = "/work/shared/data/cranfield/cran.all.1400";
+
+const ADVERSARIAL = [
+  "",
+  "   \t\n ",
+  "the of and a",
+  "Don't stop-believing: it's 2024!",
+  "Ünïcödé naïve café — résumé's ÅNGSTRÖM",
+  "日本語のテキスト and 東京",
+  "emoji 😀 words 😀😀",
+  "x".repeat(41) + " short " + "y".repeat(40),
+  "running runs ran runner RUNNING",
+  "under_score snake_case CamelCase 3.14159 1e-5",
+  "İstanbul ıi ß ﬁne",
+];
+
+describe("chroma_bm25 compatibility", () => {
+  it("uses the same stopwords and parameters", () => {
+    expect([...CHROMA_BM25_STOPWORDS]).toEqual([...DEFAULT_CHROMA_BM25_STOPWORDS]);
+    expect(new ChromaBm25EmbeddingFunction().getConfig()).toEqual(CHROMA_BM25_CONFIG);
+  });
+
+  it("makes the same sparse vectors on adversarial texts", async () => {
+    const ef = new ChromaBm25EmbeddingFunction();
+    const theirs = await ef.generate(ADVERSARIAL);
+    ADVERSARIAL.forEach((text, i) => expect({ text, v: bm25SparseVector(text) }).toEqual({ text, v: theirs[i] }));
+    expect(bm25TermIds("the of")).toEqual([]);
+  });
+
+  it.skipIf(!fs.existsSync(CRANFIELD))(`makes the same sparse vectors on the Cranfield abstracts (${CRANFIELD})`, async () => {
+    const docs = fs.readFileSync(CRANFIELD, "utf8").split(/\r?\n\.I /).slice(0, 400);
+    const theirs = await new ChromaBm25EmbeddingFunction().generate(docs);
+    let same = 0;
+    docs.forEach((d, i) => (JSON.stringify(bm25SparseVector(d)) === JSON.stringify(theirs[i]) ? same++ : 0));
+    expect(same).toBe(docs.length);
+  });
+});
