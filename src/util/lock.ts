@@ -35,7 +35,7 @@ export class ReadWriteLock {
       try {
         scope.check();
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
     if (this.#queue.length === 0 && this.#canGrant(exclusive)) {

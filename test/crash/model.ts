@@ -2,6 +2,8 @@
  * The crash suite's model: the operations the child performs, described fully so the parent can
  * replay them, and the expected state after each acknowledged one.
  */
+import { shortestF32 } from "../../src/util/float32.js";
+
 export interface RecordValue {
   embedding: number[];
   document: string | null;
@@ -36,7 +38,8 @@ export function cloneModel(m: ModelState): ModelState {
   };
 }
 
-const f32 = (v: number[]) => v.map((x) => Math.fround(x));
+// Stored as float32 and returned in shortest form, as Chroma does.
+const f32 = (v: number[]) => v.map((x) => shortestF32(x));
 
 /** Applies an acknowledged operation with Chroma's semantics. */
 export function applyOp(m: ModelState, op: CrashOp): void {
