@@ -43,6 +43,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`chromalite --help | head`) is no crash; export reports it in one line.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+});
+
 main(process.argv).then(
   (code) => {
     // A running server keeps the process alive; otherwise exit with the command's code.

@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { ChromaLiteError, CorruptionError, LockedError, NotFoundError, wrapError } from "../errors.js";
+import { CorruptionError, LockedError, NotFoundError, wrapError, type ChromaLiteError } from "../errors.js";
 import { HnswIndex, type IndexManifest } from "../index/hnsw-index.js";
 import type { StoredConfiguration } from "../model/collection.js";
 import { decodeEmbedding } from "../store/codec.js";
@@ -314,7 +314,15 @@ export interface FolderStats {
 
 /** Collections, counts, dimensions, index state and sizes of a folder, without changing it. */
 export async function folderStats(dir: string): Promise<FolderStats> {
-  const reader = FolderReader.open(dir, { lock: "if-free" });
+  // Sizes first: opening SQLite read-only adds a -shm file of its own.
+  const root = path.resolve(dir);
+  const file = path.join(root, SQLITE_FILE);
+  const bytes = {
+    total: diskSize(root),
+    sqlite: diskSize(file) + diskSize(`${file}-wal`) + diskSize(`${file}-shm`),
+    index: diskSize(path.join(root, "index")),
+  };
+  const reader = FolderReader.open(root, { lock: "if-free" });
   try {
     const collections: CollectionStats[] = [];
     for (const c of reader.collections()) {
@@ -341,14 +349,13 @@ export async function folderStats(dir: string): Promise<FolderStats> {
       });
     }
     const { tenants, databases } = reader.counts();
-    const sqlite = [reader.file, `${reader.file}-wal`, `${reader.file}-shm`].reduce((sum, f) => sum + diskSize(f), 0);
     return {
       path: reader.dir,
       ...(reader.inUseBy !== undefined ? { inUseBy: reader.inUseBy } : {}),
       schemaVersion: reader.schemaVersion(),
       tenants,
       databases,
-      bytes: { total: diskSize(reader.dir), sqlite, index: diskSize(path.join(reader.dir, "index")) },
+      bytes,
       collections,
     };
   } finally {

@@ -83,8 +83,8 @@ function sameVector(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 async function verifyCollection(reader: FolderReader, c: StoredCollection, sampleSize: number): Promise<CollectionReport> {
@@ -112,8 +112,10 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
   if (rows.badEmbeddings > 0) problems.push(`${plural(rows.badEmbeddings, "embedding")} of the wrong size (dimension ${c.dimension})`);
   if (rows.badMetadata > 0) problems.push(`${plural(rows.badMetadata, "record")} with unreadable metadata`);
   if (rows.aheadOfLog > 0) problems.push(`${plural(rows.aheadOfLog, "record")} newer than the collection's log position ${c.seq}`);
-  if (rows.danglingFilterRows > 0) problems.push(`${plural(rows.danglingFilterRows, "metadata index entry")} of records that do not exist`);
-  if (!c.configuration || c.dimension === null || problems.length > 0) {
+  if (rows.danglingFilterRows > 0) {
+    problems.push(`${plural(rows.danglingFilterRows, "metadata index entry", "metadata index entries")} of records that do not exist`);
+  }
+  if (!c.configuration || c.dimension === null || c.tenant === null) {
     report.pending = count;
     return report;
   }
@@ -124,7 +126,7 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
   if (files.state === "unreadable") indexProblems.push(files.error ?? "index manifest unreadable");
   if (files.state === "none") {
     report.pending = count;
-    if (count > 0) report.notes.push(`index not saved yet: ${plural(count, "vector")} are indexed from SQLite on the next open`);
+    if (count > 0) report.notes.push(`index not saved yet: ${plural(count, "vector")} to index from SQLite on the next open`);
   }
   const manifest = files.manifest;
   let index: HnswIndex | undefined;
@@ -141,27 +143,31 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
   if (index && manifest && indexProblems.length === 0) {
     report.pending = reader.countVectorsAfter(c.cid, manifest.seq);
     // Every vector SQLite had when the index was saved must be in it; the rest is the catch-up.
-    const upTo: number[] = [];
+    // Rowids are read a page at a time; the sample is taken evenly on the way.
+    const stride = Math.max(1, Math.floor((count - report.pending) / sampleSize));
+    const sample: number[] = [];
+    let present = 0;
     let missing = 0;
     for (let after = 0; ; ) {
       const page = reader.ridsUpTo(c.cid, manifest.seq, after, RID_PAGE);
       if (page.length === 0) break;
       for (const rid of page) {
-        if (index.has(rid)) upTo.push(rid);
-        else missing++;
+        if (!index.has(rid)) {
+          missing++;
+          continue;
+        }
+        if (present % stride === 0 && sample.length < sampleSize) sample.push(rid);
+        present++;
       }
       after = page[page.length - 1]!;
     }
-    report.indexed = upTo.length;
+    report.indexed = present;
     if (missing > 0) indexProblems.push(`${plural(missing, "record")} saved before the index are missing from it`);
     // What else the index holds must have been deleted or rewritten since (the catch-up drops it).
     const replaced = reader.changedAfter(c.cid, manifest.seq).filter((rid) => index.has(rid)).length;
-    const unexplained = index.liveCount - upTo.length - replaced;
+    const unexplained = index.liveCount - present - replaced;
     if (unexplained > 0) indexProblems.push(`the index holds ${plural(unexplained, "vector")} of records SQLite does not have`);
 
-    const stride = Math.max(1, Math.floor(upTo.length / sampleSize));
-    const sample: number[] = [];
-    for (let i = 0; i < upTo.length && sample.length < sampleSize; i += stride) sample.push(upTo[i]!);
     const vectors = reader.embeddings(sample);
     const space = c.configuration.hnsw.space;
     index.setEfSearch(Math.max(c.configuration.hnsw.ef_search, 128));
@@ -199,8 +205,9 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
     report.pending = count;
   }
   if (indexProblems.length > 0) {
+    // Repairable by a rebuild only when SQLite's rows of the collection are sound.
+    report.indexRepairable = problems.length === 0;
     problems.push(...indexProblems);
-    report.indexRepairable = true;
   }
   return report;
 }

@@ -50,7 +50,8 @@ export class FolderEndpoint implements Source, Sink {
         engine.getDatabase(opts.tenant, opts.database);
       }
     } catch (err) {
-      void engine.close();
+      // The error at hand is what matters; closing (releasing the lock) cannot add to it.
+      engine.close().catch(() => undefined);
       throw err;
     }
     return new FolderEndpoint(engine, opts.tenant, opts.database);

@@ -35,7 +35,11 @@ export function recordLines(collection: string, page: RecordPage): string {
   for (let i = 0; i < page.ids.length; i++) {
     const e = page.embeddings[i]!;
     let vector = "";
-    for (let j = 0; j < e.length; j++) vector += (j === 0 ? "" : ",") + formatF32(e[j]!);
+    for (let j = 0; j < e.length; j++) {
+      const x = e[j]!;
+      // -0 keeps its sign bit: the file reads back bit for bit.
+      vector += (j === 0 ? "" : ",") + (Object.is(x, -0) ? "-0" : formatF32(x));
+    }
     out +=
       `{"collection":${name},"id":${JSON.stringify(page.ids[i])},"embedding":[${vector}],` +
       `"document":${JSON.stringify(page.documents[i] ?? null)},"metadata":${JSON.stringify(page.metadatas[i] ?? null)},` +
@@ -112,7 +116,7 @@ function parseCollection(obj: Record<string, unknown>, line: number): Collection
     id: typeof obj.id === "string" ? obj.id : undefined,
     metadata,
     configuration: {
-      hnsw: hnsw as CollectionSpec["configuration"]["hnsw"],
+      hnsw,
       embedding_function: ef as EmbeddingFunctionConfiguration | null,
     },
     dimension: optionalCount(obj, "dimension", line, 1),

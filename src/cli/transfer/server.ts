@@ -97,16 +97,22 @@ function arrayKey(metadata: CollectionMetadata | null): string | undefined {
   return metadata ? Object.keys(metadata).find((k) => Array.isArray(metadata[k])) : undefined;
 }
 
-/** Runs of consecutive records that do / do not have a document: the official client refuses nulls among documents. */
-function documentRuns(page: RecordPage): { start: number; end: number; withDocuments: boolean }[] {
-  const runs: { start: number; end: number; withDocuments: boolean }[] = [];
-  for (let i = 0; i < page.ids.length; i++) {
-    const has = page.documents[i] !== null;
-    const last = runs[runs.length - 1];
-    if (last && last.withDocuments === has) last.end = i + 1;
-    else runs.push({ start: i, end: i + 1, withDocuments: has });
-  }
-  return runs;
+/** The records of `page` at `keep` (indexes, in order). */
+function pick(page: RecordPage, keep: number[]): RecordPage {
+  return {
+    ids: keep.map((i) => page.ids[i]!),
+    embeddings: keep.map((i) => page.embeddings[i]!),
+    documents: keep.map((i) => page.documents[i]!),
+    metadatas: keep.map((i) => page.metadatas[i]!),
+    uris: keep.map((i) => page.uris[i]!),
+  };
+}
+
+/** Which of the client's error classes `err` is (its `name` is not always the class name). */
+function errorKind(err: unknown): string {
+  if (!(err instanceof Error)) return "";
+  const cls = (err.constructor as { name?: string } | undefined)?.name;
+  return cls && cls !== "Error" ? cls : err.name;
 }
 
 export interface ServerOptions {
@@ -165,7 +171,7 @@ export class ServerEndpoint implements Source, Sink {
   #explain(err: unknown, what: string): Error {
     if (!(err instanceof Error)) return new Error(`${this.#url}: ${what}: ${String(err)}`);
     const message = err.message.split("\n")[0];
-    switch (err.name) {
+    switch (errorKind(err)) {
       case "ChromaConnectionError":
         return new Error(`cannot connect to the Chroma server at ${this.#url} (is it running?)`, { cause: err });
       case "ChromaUnauthorizedError":
@@ -188,13 +194,13 @@ export class ServerEndpoint implements Source, Sink {
       await admin.getDatabase({ name: opts.database, tenant: opts.tenant });
       return;
     } catch (err) {
-      if ((err as Error).name !== "ChromaNotFoundError") throw this.#explain(err, `get database ${opts.database}`);
+      if (errorKind(err) !== "ChromaNotFoundError") throw this.#explain(err, `get database ${opts.database}`);
       if (!opts.create) throw new NotFoundError(`${this.#url}: database '${opts.database}' of tenant '${opts.tenant}' not found`);
     }
     try {
       await admin.getTenant({ name: opts.tenant });
     } catch (err) {
-      if ((err as Error).name !== "ChromaNotFoundError") throw this.#explain(err, `get tenant ${opts.tenant}`);
+      if (errorKind(err) !== "ChromaNotFoundError") throw this.#explain(err, `get tenant ${opts.tenant}`);
       await this.#call(`create tenant ${opts.tenant}`, () => admin.createTenant({ name: opts.tenant }));
     }
     await this.#call(`create database ${opts.database}`, () => admin.createDatabase({ name: opts.database, tenant: opts.tenant }));
@@ -225,7 +231,7 @@ export class ServerEndpoint implements Source, Sink {
       const count = await this.#call(`count ${c.name}`, () => c.count());
       // The client keeps the server's configuration_json (snake_case keys) as it came.
       const conf = (c.configuration ?? {}) as Record<string, unknown>;
-      const hnsw = (conf.hnsw ?? null) as CollectionSpec["configuration"]["hnsw"];
+      const hnsw = conf.hnsw ?? null;
       const spann = conf.spann as { space?: string } | null | undefined;
       specs.push({
         name: c.name,
@@ -278,12 +284,12 @@ export class ServerEndpoint implements Source, Sink {
     const hnsw = creatableHnsw(spec.configuration.hnsw);
     if (hnsw) configuration.hnsw = hnsw;
     const ef = describedFunction(spec.configuration.embedding_function);
-    if (ef) configuration.embeddingFunction = ef as unknown as Chroma.EmbeddingFunction;
+    if (ef) configuration.embeddingFunction = ef;
     let collection: Chroma.Collection;
     try {
       collection = await this.#client.createCollection({
         name: spec.name,
-        metadata: (spec.metadata ?? undefined) as Chroma.CollectionMetadata | undefined,
+        metadata: spec.metadata ?? undefined,
         configuration,
         embeddingFunction: null,
       });
@@ -298,23 +304,43 @@ export class ServerEndpoint implements Source, Sink {
       collection = await this.#call(`get collection ${spec.name}`, () => this.#client.getCollection({ name: spec.name }));
     }
     const maxBatch = await this.#call("get max batch size", () => this.#client.getMaxBatchSize());
-    const verb = onConflict === "upsert" ? "upsert" : "add";
+    const upsert = onConflict === "upsert";
+    const name = spec.name;
     return {
       maxBatch,
-      write: async (page: RecordPage) => {
-        for (const run of documentRuns(page)) {
-          const ids = page.ids.slice(run.start, run.end);
-          const metadatas = page.metadatas.slice(run.start, run.end).map((m) => (m && Object.keys(m).length > 0 ? m : null));
-          const uris = page.uris.slice(run.start, run.end);
-          const args = {
-            ids,
-            embeddings: page.embeddings.slice(run.start, run.end).map((e) => Array.from(e)),
-            ...(run.withDocuments ? { documents: page.documents.slice(run.start, run.end) as string[] } : {}),
-            // Leave out columns that are all empty: less to send, and nothing to clear on upsert.
-            ...(metadatas.some((m) => m !== null) ? { metadatas: metadatas as Chroma.Metadata[] } : {}),
-            ...(uris.some((u) => u !== null) ? { uris: uris as string[] } : {}),
-          };
-          await this.#call(`${verb} to ${spec.name}`, () => (verb === "upsert" ? collection.upsert(args) : collection.add(args)));
+      write: async (all: RecordPage) => {
+        let page = all;
+        if (onConflict === "skip") {
+          // Existing ids are left alone; dropping them here also keeps the document update below off them.
+          const existing = await this.#call(`read ${name}`, () => collection.get({ ids: all.ids, include: [] }));
+          if (existing.ids.length > 0) {
+            const taken = new Set(existing.ids);
+            page = pick(all, all.ids.flatMap((id, i) => (taken.has(id) ? [] : [i])));
+          }
+        }
+        if (page.ids.length === 0) return;
+        const withDocs = page.ids.flatMap((_, i) => (page.documents[i] !== null ? [i] : []));
+        const metadatas = page.metadatas.map((m) => (m && Object.keys(m).length > 0 ? m : null));
+        const args = {
+          ids: page.ids,
+          embeddings: page.embeddings.map((e) => Array.from(e)),
+          // The official client refuses null among documents: with a mix, the documents follow in an update.
+          ...(withDocs.length === page.ids.length ? { documents: page.documents as string[] } : {}),
+          // Columns that are all empty are left out: less to send, and nothing to clear on upsert.
+          ...(metadatas.some((m) => m !== null) ? { metadatas: metadatas as Chroma.Metadata[] } : {}),
+          ...(page.uris.some((u) => u !== null) ? { uris: page.uris as string[] } : {}),
+        };
+        await this.#call(`${upsert ? "upsert" : "add"} to ${name}`, () => (upsert ? collection.upsert(args) : collection.add(args)));
+        if (withDocs.length > 0 && withDocs.length < page.ids.length) {
+          const docs = pick(page, withDocs);
+          await this.#call(`update ${name}`, () =>
+            collection.update({
+              ids: docs.ids,
+              // With the embeddings given, the client does not try to embed the documents.
+              embeddings: docs.embeddings.map((e) => Array.from(e)),
+              documents: docs.documents as string[],
+            }),
+          );
         }
       },
     };

@@ -66,7 +66,7 @@ export function creatableHnsw(hnsw: Partial<HnswSettings> | null | undefined): P
   if (!hnsw) return null;
   const out: Record<string, unknown> = {};
   for (const key of HNSW_KEYS) if (hnsw[key] !== undefined && hnsw[key] !== null) out[key] = hnsw[key];
-  return out as Partial<HnswSettings>;
+  return out;
 }
 
 /** Splits a page into pages of at most `size` records. */

@@ -1,0 +1,201 @@
+/**
+ * `chromalite export` and `chromalite import`: streaming JSONL that round-trips everything (ids, order,
+ * float32 embeddings bit for bit, documents, metadatas, uris, collection metadata and configuration),
+ * line-numbered errors, conflicts, truncation, tenants, and the progress bar.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { beforeAll, describe, expect, it } from "vitest";
+import { exportFolder } from "../../src/cli/commands/export.js";
+import { importFolder } from "../../src/cli/commands/import.js";
+import { Progress } from "../../src/cli/progress.js";
+import { PersistentClient } from "../../src/index.js";
+import { tempDir } from "../helpers/tmp.js";
+import { captureContext, dumpFolder, ensureBuilt, expectOneLineError, runCli, seedFolder, snapshot } from "./helpers.js";
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+let seeded: string;
+let exported: string;
+beforeAll(async () => {
+  seeded = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "chromalite-cli-seed-"));
+  await seedFolder(seeded, { records: 500 });
+  // A collection with an embedding function description, to see it survive the trip.
+  const client = new PersistentClient({ path: seeded });
+  await client.createCollection({
+    name: "described",
+    embeddingFunction: { name: "my-model", getConfig: () => ({ model: "m1", dims: 3 }), generate: () => Promise.resolve([]) },
+    configuration: { hnsw: { space: "ip" } },
+  });
+  await client.close();
+  exported = path.join(seeded, "..", `${path.basename(seeded)}.jsonl`);
+  const { ctx } = captureContext();
+  await exportFolder({ path: seeded, out: exported, tenant: "default_tenant", database: "default_database", pageSize: 64, quiet: true }, ctx);
+  return () => {
+    fs.rmSync(seeded, { recursive: true, force: true });
+    fs.rmSync(exported, { force: true });
+  };
+}, 60_000);
+
+function lines(text: string): Record<string, unknown>[] {
+  return text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe("chromalite export / import", () => {
+  it("round-trips everything through real processes: stdout JSONL into a new folder via stdin", async () => {
+    const before = snapshot(seeded);
+    const out = await runCli(["export", "--path", seeded, "--page-size", "100"]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(/^chromalite: exported 3 collections, 500 records from .* to stdout\n$/);
+    const parsed = lines(out.stdout); // nothing but JSONL on stdout
+    expect(parsed[0]).toMatchObject({ type: "chromalite-export", version: 1, tenant: "default_tenant", database: "default_database" });
+    expect(parsed[1]).toMatchObject({
+      type: "collection",
+      name: "docs",
+      metadata: { owner: "me", version: 2, tags: ["a", "b"] },
+      configuration: {
+        hnsw: { space: "cosine", ef_construction: 120, ef_search: 77, max_neighbors: 12, resize_factor: 1.2, sync_threshold: 1000 },
+        embedding_function: null,
+      },
+      dimension: 8,
+      count: 500,
+    });
+    expect(parsed[2]).toMatchObject({ collection: "docs", id: "id-0", document: null, metadata: null, uri: "s3://bucket/0" });
+    expect((parsed[2]!.embedding as number[])[0]).toBe(0.1); // shortest float32 form, not 0.10000000149011612
+    expect(parsed.at(-1)).toEqual({ type: "end", collections: 3, records: 500 });
+    expect(snapshot(seeded)).toEqual(before);
+
+    const target = tempDir();
+    const imported = await runCli(["import", "--path", target], { stdin: out.stdout });
+    expect(imported.code).toBe(0);
+    expect(imported.stderr).toMatch(/imported 3 collections, 500 records from stdin into/);
+    const [a, b] = await Promise.all([dumpFolder(seeded), dumpFolder(target)]);
+    expect(b).toEqual(a); // ids and order, float32 bytes, documents, metadatas, uris, metadata, configuration
+    expect(b.find((c) => c.name === "described")!.configuration.embedding_function).toEqual({
+      type: "known",
+      name: "my-model",
+      config: { model: "m1", dims: 3 },
+    });
+    // Negative zero and the other awkward floats came back bit for bit.
+    const idx = a[0]!.ids.indexOf("id-1");
+    expect(b[0]!.embeddings[idx]!.slice(0, 8)).toBe("00000080");
+  });
+
+  it("writes a file (complete or not at all) and imports it with a prefix, into another tenant", async () => {
+    const file = path.join(tempDir(), "docs.jsonl");
+    const out = await runCli(["export", "--path", seeded, "--collection", "docs", "--out", file, "--quiet"]);
+    expect(out.code).toBe(0);
+    expect(out.stdout + out.stderr).toBe("");
+    expect(lines(fs.readFileSync(file, "utf8")).filter((l) => l.type === "collection").map((l) => l.name)).toEqual(["docs"]);
+
+    const target = tempDir();
+    const imported = await runCli(["import", "--path", target, "--in", file, "--collection-prefix", "restored-", "--tenant", "acme", "--database", "prod"]);
+    expect(imported.code).toBe(0);
+    const [got] = await dumpFolder(target, { tenant: "acme", database: "prod" });
+    const [orig] = await dumpFolder(seeded);
+    expect(got).toEqual({ ...orig, name: "restored-docs" });
+
+    const missing = await runCli(["export", "--path", seeded, "--collection", "nope", "--out", path.join(path.dirname(file), "x.jsonl")]);
+    expect(missing.code).toBe(1);
+    expectOneLineError(missing, /^chromalite: collection 'nope' not found in /);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(["docs.jsonl"]); // no partial file left
+  });
+
+  it("stops at a bad line with its number, one line, non-zero", async () => {
+    const text = fs.readFileSync(exported, "utf8").split("\n");
+    const cases: [string, (l: string[]) => void, RegExp][] = [
+      ["bad json", (l) => (l[4] = l[4]!.slice(0, -1)), /^chromalite: line 5: not valid JSON/],
+      ["bad embedding", (l) => (l[5] = l[5]!.replace('"embedding":[', '"embedding":["x",')), /^chromalite: line 6: 'embedding\[0\]' must be a finite number, got "x"$/],
+      ["wrong dimension", (l) => (l[6] = l[6]!.replace('"embedding":[', '"embedding":[1,')), /^chromalite: line 7: 'embedding' has 9 numbers; collection 'docs' has dimension 8$/],
+      ["bad metadata", (l) => (l[7] = l[7]!.replace(/"metadata":(null|\{[^}]*\})/, '"metadata":{"$bad":1}')), /^chromalite: line 8: Invalid metadata key '\$bad'/],
+      ["orphan record", (l) => l.splice(1, 1), /^chromalite: line 2: a record of collection 'docs' before any collection line$/],
+      ["unknown type", (l) => (l[3] = '{"type":"mystery"}'), /^chromalite: line 4: unknown line type "mystery"$/],
+      ["newer format", (l) => (l[0] = l[0]!.replace('"version":1', '"version":9')), /^chromalite: line 1: written in format version 9 by a newer chromalite/],
+    ];
+    for (const [what, edit, pattern] of cases) {
+      const copy = [...text];
+      edit(copy);
+      const result = await runCli(["import", "--path", tempDir(), "--quiet"], { stdin: copy.join("\n") });
+      expect(result.code, what).toBe(1);
+      expectOneLineError(result, pattern);
+    }
+  });
+
+  it("detects truncation, refuses an existing collection unless told to skip or upsert", async () => {
+    const { ctx } = captureContext();
+    const target = tempDir();
+    const all = fs.readFileSync(exported, "utf8");
+    const head = all.split("\n").slice(0, 200).join("\n");
+    const base = { path: target, in: "-", onConflict: "fail" as const, tenant: "default_tenant", database: "default_database", batchSize: 50, quiet: true };
+    await expect(importFolder({ ...base, stdin: streamOf(head) }, ctx)).rejects.toThrow(
+      "collection 'docs': its line says 500 records, the file has 198 (the file looks truncated; the records it has were imported)",
+    );
+    const noEnd = all.trimEnd().split("\n").slice(0, -1).join("\n");
+    await expect(importFolder({ ...base, path: tempDir(), stdin: streamOf(noEnd) }, ctx)).rejects.toThrow(/stdin ends without its end line: it looks truncated/);
+    await expect(importFolder({ ...base, path: tempDir(), stdin: streamOf("") }, ctx)).rejects.toThrow("stdin is empty: nothing to import");
+
+    // Resume the truncated import: existing records are kept, the rest added.
+    await expect(importFolder({ ...base, stdin: streamOf(all) }, ctx)).rejects.toThrow(
+      /^line 2: collection 'docs' already exists in .*: pass --on-conflict skip .* or --on-conflict upsert/,
+    );
+    await importFolder({ ...base, onConflict: "skip", stdin: streamOf(all) }, ctx);
+    expect(await dumpFolder(target)).toEqual(await dumpFolder(seeded));
+
+    // Upsert overwrites records with the file's values.
+    const client = new PersistentClient({ path: target });
+    const docs = await client.getCollection({ name: "docs" });
+    await docs.update({ ids: ["id-5"], uris: ["changed://5"] });
+    await client.close();
+    await importFolder({ ...base, onConflict: "skip", stdin: streamOf(all) }, ctx);
+    expect((await dumpFolder(target))[0]!.uris[5]).toBe("changed://5");
+    await importFolder({ ...base, onConflict: "upsert", stdin: streamOf(all) }, ctx);
+    expect(await dumpFolder(target)).toEqual(await dumpFolder(seeded));
+  });
+
+  it("keeps memory flat: pages through a collection and writes in batches", async () => {
+    const { ctx, stdout } = captureContext();
+    await exportFolder({ path: seeded, collection: ["docs"], out: "-", tenant: "default_tenant", database: "default_database", pageSize: 7, quiet: true }, ctx);
+    const got = lines(stdout());
+    expect(got.filter((l) => l.collection === "docs").map((l) => l.id)).toEqual(Array.from({ length: 500 }, (_, i) => `id-${i}`));
+  });
+
+  it("draws a progress bar on a terminal only, and help texts document each command", async () => {
+    const tty = new PassThrough() as PassThrough & { isTTY: boolean; columns: number };
+    tty.isTTY = true;
+    tty.columns = 80;
+    let drawn = "";
+    tty.setEncoding("utf8").on("data", (c: string) => (drawn += c));
+    const bar = new Progress(tty);
+    bar.start("docs", 200);
+    bar.add(100);
+    bar.end();
+    // eslint-disable-next-line no-control-regex -- the terminal's escape sequence is what is drawn
+    expect(drawn).toMatch(/\r\x1b\[Kdocs ░{24} {3}0% 0\/200/);
+    // eslint-disable-next-line no-control-regex -- as above
+    expect(drawn).toMatch(/\r\x1b\[Kdocs █{12}░{12} {2}50% 100\/200 [\d,]+\/s\n$/);
+    const pipe = new PassThrough();
+    let piped = "";
+    pipe.setEncoding("utf8").on("data", (c: string) => (piped += c));
+    const quiet = new Progress(pipe);
+    quiet.start("docs", 10);
+    quiet.add(10);
+    quiet.end();
+    expect(piped).toBe("");
+
+    for (const [command, flags] of [
+      ["export", ["--path", "--collection", "--out", "--tenant", "--page-size"]],
+      ["import", ["--path", "--in", "--collection-prefix", "--on-conflict", "--batch-size"]],
+    ] as const) {
+      const help = await runCli([command, "--help"]);
+      expect(help.code).toBe(0);
+      for (const flag of flags) expect(help.stdout).toContain(flag);
+    }
+  });
+});
+
+function streamOf(text: string): NodeJS.ReadableStream {
+  const s = new PassThrough();
+  s.end(text);
+  return s;
+}
