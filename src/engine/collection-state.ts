@@ -26,6 +26,11 @@ export type VectorChange = { rid: number; seq: number; vector: Float32Array } | 
 const SLICE_MS = 12;
 /** Upper bound of the per-collection cache of float32 vectors used by exact scans. */
 const VECTOR_CACHE_BYTES = 512 << 20;
+/**
+ * Backpressure: above this many bytes of vectors waiting for the indexer, writers wait until the
+ * indexer has brought it down to half, so a long import cannot grow memory without bound.
+ */
+const PENDING_HIGH_BYTES = 384 << 20;
 /** Upper bound of the per-collection cache of filter results (rowid sets). */
 const FILTER_CACHE_BYTES = 32 << 20;
 
@@ -312,6 +317,21 @@ export class CollectionState {
   }
 
   /** Waits until every committed vector is in the index. */
+  /** Waits while too many vectors are waiting for the indexer (see PENDING_HIGH_BYTES). */
+  async admitWrite(scope: OperationScope): Promise<void> {
+    if (this.#pendingBytes() <= PENDING_HIGH_BYTES) return;
+    while (this.#pendingBytes() > PENDING_HIGH_BYTES / 2 && !this.#stopping) {
+      scope.check();
+      this.#scheduleIndexer();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  #pendingBytes(): number {
+    const dimension = this.row.dimension ?? 0;
+    return this.#pending.size * dimension * 4;
+  }
+
   async waitForIndexing(scope?: OperationScope): Promise<void> {
     await this.ensureLoaded(scope);
     while (this.#pending.size > 0 && !this.#stopping) {

@@ -481,6 +481,7 @@ export class Engine {
   async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<void> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
+    await state.admitWrite(scope);
     const releaseCollection = await state.lock.write(scope);
     try {
       this.#assertLive(state);
