@@ -14,6 +14,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { clustered, documentFor, metadataFor } from "./data.js";
+// One resolver for tests and benchmarks: env, ../shared beside the project, this workplace.
+import { SHARED_DATA } from "../../test/helpers/datasets.js";
 
 export type Space = "l2" | "cosine";
 export type Scalar = string | number | boolean;
@@ -64,7 +66,6 @@ export interface Dataset {
 
 const K = 10;
 const FORMAT = 1;
-const SHARED_DATA = path.resolve(import.meta.dirname, "../../../shared/data");
 
 export function row(data: Float32Array, dim: number, i: number): Float32Array {
   return data.subarray(i * dim, (i + 1) * dim);

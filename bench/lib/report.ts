@@ -54,7 +54,8 @@ const fmtNum = (v: number, digits?: number): string => {
 function cell(s: Spread | undefined, digits?: number, scale = 1): string {
   if (!s) return "—";
   const m = s.median * scale;
-  const pm = s.n > 1 && s.median !== 0 ? ` ±${Math.round(((s.max - s.min) / 2 / Math.abs(s.median)) * 100)}%` : "";
+  const pct = s.n > 1 && s.median !== 0 ? Math.round(((s.max - s.min) / 2 / Math.abs(s.median)) * 100) : 0;
+  const pm = pct > 0 ? ` ±${pct}%` : "";
   return `${fmtNum(m, digits)}${pm}`;
 }
 
@@ -316,6 +317,14 @@ export function renderMarkdown(report: BenchReport, chartFile: string): string {
     const missed = targets(report, main).filter((t) => t.met === false);
     const unmeasured = targets(report, main).filter((t) => t.met === undefined);
     lines.push("## Closing note", "");
+    const load = Math.max(...m.loadAvgStart, ...m.loadAvgEnd);
+    if (load > 1) {
+      lines.push(
+        `This run shared the machine with other work (load average up to ${load.toFixed(1)} on ${m.cpus} cores), which slows every system and inflates ` +
+          "tail latencies and event-loop delays; ratios between systems measured in the same run hold up better than absolute figures. Re-run on a quiet machine before quoting them.",
+        "",
+      );
+    }
     if (missed.length === 0 && unmeasured.length === 0) lines.push("Every target was met in this run.");
     for (const t of missed) lines.push(`- **${t.name}** missed: ${t.miss}.`);
     for (const t of unmeasured) lines.push(`- **${t.name}**: not measured in this run (a system it compares with did not run).`);
@@ -354,9 +363,15 @@ export function renderSvg(report: BenchReport): string {
     const series = report.systems
       .map((s) => ({ s, pts: sweepOf(report, ds.name, s.id).filter((p) => Number.isFinite(p.p50) && p.p50 > 0) }))
       .filter((x) => x.pts.length > 0);
-    const all = series.flatMap((x) => x.pts);
+    let all = series.flatMap((x) => x.pts);
     if (all.length === 0) return;
-    const rMin = Math.max(0, Math.min(0.9, Math.floor(Math.min(...all.map((p) => p.recall)) * 20) / 20));
+    // The region that matters is high recall: points below 0.8 are left out.
+    const FLOOR = 0.8;
+    const clipped = all.some((p) => p.recall < FLOOR);
+    for (const x of series) x.pts = x.pts.filter((p) => p.recall >= FLOOR);
+    all = series.flatMap((x) => x.pts);
+    if (all.length === 0) return;
+    const rMin = Math.max(FLOOR, Math.min(0.9, Math.floor(Math.min(...all.map((p) => p.recall)) * 20) / 20));
     const lo = Math.floor(Math.log10(Math.min(...all.map((p) => p.p50))));
     const hi = Math.ceil(Math.log10(Math.max(...all.map((p) => p.p50))));
     const top = hi === lo ? hi + 1 : hi;
@@ -377,7 +392,7 @@ export function renderSvg(report: BenchReport): string {
       parts.push(`<text x="${x}" y="${H - pad.b + 14}" text-anchor="middle">${r.toFixed(2)}</text>`);
     }
     parts.push(`<rect x="${x0 + pad.l}" y="${pad.t}" width="${W - pad.l - pad.r}" height="${H - pad.t - pad.b}" fill="none" stroke="#999"/>`);
-    parts.push(`<text x="${x0 + pad.l + (W - pad.l - pad.r) / 2}" y="${H - 8}" text-anchor="middle">recall@10</text>`);
+    parts.push(`<text x="${x0 + pad.l + (W - pad.l - pad.r) / 2}" y="${H - 8}" text-anchor="middle">recall@10${clipped ? ` (points below ${FLOOR.toFixed(2)} not shown)` : ""}</text>`);
     parts.push(`<text transform="translate(${x0 + 14},${pad.t + (H - pad.t - pad.b) / 2}) rotate(-90)" text-anchor="middle">query p50, ms (log)</text>`);
     for (const { s, pts } of series) {
       const color = COLORS[s.id] ?? "#000";

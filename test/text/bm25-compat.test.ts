@@ -8,8 +8,9 @@ import { ChromaBm25EmbeddingFunction, DEFAULT_CHROMA_BM25_STOPWORDS } from "@chr
 import { describe, expect, it } from "vitest";
 import { CHROMA_BM25_STOPWORDS } from "../../src/text/bm25-stopwords.js";
 import { bm25SparseVector, bm25TermIds, CHROMA_BM25_CONFIG } from "../../src/text/bm25.js";
+import { sharedData } from "../helpers/datasets.js";
 
-const CRANFIELD = "/work/shared/data/cranfield/cran.all.1400";
+const CRANFIELD = sharedData("cranfield/cran.all.1400").path;
 
 const ADVERSARIAL = [
   "",

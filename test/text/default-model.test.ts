@@ -8,8 +8,9 @@ import { describe, expect, it } from "vitest";
 import { DefaultEmbeddingFunction, Knn, MODEL_PATH_ENV, PersistentClient } from "../../src/index.js";
 import { tempClient, tempDir } from "../helpers/tmp.js";
 import { MINILM_TOKENIZER_DIR, writeMiniLmShapedModel } from "./helpers/minilm-model.js";
+import { sharedData } from "../helpers/datasets.js";
 
-const MODELS = "/work/shared/data/models";
+const MODELS = sharedData("models").path;
 const GLOVE = `${MODELS}/glove-100d-sif`;
 
 const norm = (v: number[]) => Math.hypot(...v);

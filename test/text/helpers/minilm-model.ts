@@ -10,11 +10,12 @@ import fs from "node:fs";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import type { onnx as Onnx } from "onnx-proto";
+import { sharedData } from "../../helpers/datasets.js";
 
 // onnx-proto is CommonJS: its namespace arrives on the default export.
 const { onnx } = onnxProto;
 
-export const MINILM_TOKENIZER_DIR = "/work/shared/data/models/all-MiniLM-L6-v2-tokenizer";
+export const MINILM_TOKENIZER_DIR = sharedData("models/all-MiniLM-L6-v2-tokenizer").path;
 export const MINILM_ID = "Xenova/all-MiniLM-L6-v2";
 
 const HIDDEN = 384;
