@@ -12,7 +12,7 @@ import { CorruptionError } from "../errors.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { distanceFunction, TopK, type Scored } from "./distance.js";
+import { queryDistance, TopK, type Scored } from "./distance.js";
 import type { RidSet } from "./rid-set.js";
 
 interface PendingVector {
@@ -424,10 +424,10 @@ export class CollectionState {
       for (let i = 0; i < hit.labels.length; i++) top.push(hit.labels[i]!, Math.fround(hit.distances[i]!));
     }
     if (this.#pending.size > 0) {
-      const distance = distanceFunction(this.hnsw.space);
+      const distance = queryDistance(this.hnsw.space, query);
       for (const [rid, entry] of this.#pending) {
         if (allowed && !allowed.has(rid)) continue;
-        top.push(rid, distance(query, entry.vector));
+        top.push(rid, distance(entry.vector));
       }
     }
     return top.sorted();

@@ -47,7 +47,7 @@ import type {
 import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { Mutex, ReadWriteLock } from "../util/lock.js";
 import { CollectionState, type VectorChange } from "./collection-state.js";
-import { distanceFunction, TopK, type Scored } from "./distance.js";
+import { queryDistance, TopK, type Scored } from "./distance.js";
 import { RidSet } from "./rid-set.js";
 
 export interface EngineOptions {
@@ -772,10 +772,10 @@ export class Engine {
     scope: OperationScope,
   ): Promise<Scored[][]> {
     const rids = candidates ?? this.#store.selectRids(state.cid, undefined);
-    const distance = distanceFunction(state.hnsw.space);
+    const distances = queries.map((q) => queryDistance(state.hnsw.space, q));
     const tops = queries.map(() => new TopK(k));
     const score = (rid: number, vector: Float32Array) => {
-      for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distance(queries[q]!, vector));
+      for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distances[q]!(vector));
     };
     let deadline = performance.now() + 15;
     const pause = async () => {
