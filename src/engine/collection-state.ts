@@ -23,7 +23,9 @@ interface PendingVector {
 /** A vector change committed to SQLite, to be applied in memory. */
 export type VectorChange = { rid: number; seq: number; vector: Float32Array } | { rid: number; seq: number; deleted: true };
 
-const SLICE_MS = 12;
+// Work slices are short because several kinds (indexing, text indexing, a write) can share one
+// turn of the event loop; together they must stay well under 50 ms.
+const SLICE_MS = 8;
 /** Upper bound of the per-collection cache of float32 vectors used by exact scans. */
 const VECTOR_CACHE_BYTES = 512 << 20;
 /**

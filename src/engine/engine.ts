@@ -155,6 +155,8 @@ export class Engine {
   /** Aborts in-flight work when close({ cancel: true }) is called. */
   readonly #shutdown = new AbortController();
   #closing: Promise<void> | null = null;
+  /** The background full-text indexing loop, while it runs. */
+  #draining: Promise<void> | null = null;
   #closed = false;
   #bytesSinceCheckpoint = 0;
 
@@ -183,6 +185,7 @@ export class Engine {
     const engine = new Engine(dir, store, lock, options);
     engine.#removeOrphanIndexes();
     engine.#backfillFullText();
+    engine.#scheduleFullTextDrain(); // documents queued before a crash or close
     return engine;
   }
 
@@ -213,6 +216,42 @@ export class Engine {
       try {
         const until = performance.now() + 15;
         while (store.fts.backfillSlice(cid, 64) && performance.now() < until);
+        store.commit();
+      } catch (err) {
+        store.rollback();
+        throw err;
+      }
+    } finally {
+      release();
+    }
+    await yieldToEventLoop();
+  }
+
+  /** Runs the full-text queue drain in the background, one short transaction per operation slot. */
+  #scheduleFullTextDrain(): void {
+    if (this.#draining || this.closed) return;
+    this.#draining = (async () => {
+      while (!this.closed && this.#store.fts.hasQueued()) {
+        await this.run("indexFullText", { timeout: 0 }, (scope) => this.#drainFullTextSlice(scope));
+      }
+    })()
+      .catch((err: unknown) => {
+        if (!this.closed) this.#logger.warn?.({ err }, "full-text indexing stopped; the next write resumes it");
+      })
+      .finally(() => {
+        this.#draining = null;
+      });
+  }
+
+  /** Indexes ~5 ms worth of queued documents in one transaction (its commit adds a few ms). */
+  async #drainFullTextSlice(scope: OperationScope): Promise<void> {
+    const release = await this.#writeMutex.acquire(scope);
+    try {
+      const store = this.#store;
+      store.begin();
+      try {
+        const until = performance.now() + 5;
+        while (store.fts.drainSlice(8) > 0 && performance.now() < until);
         store.commit();
       } catch (err) {
         store.rollback();
@@ -568,6 +607,7 @@ export class Engine {
     state.row.seq = seq;
     state.row.dimension = dimension;
     state.applyCommitted(changes);
+    this.#scheduleFullTextDrain();
     this.#bytesSinceCheckpoint += bytes;
   }
 
@@ -629,6 +669,7 @@ export class Engine {
         }
         state.row.seq = seq;
         state.applyCommitted(rids.map((rid) => ({ rid, seq, deleted: true as const })));
+        this.#scheduleFullTextDrain();
         this.#bytesSinceCheckpoint += rids.length * 64;
         return rids.length;
       } finally {
@@ -814,6 +855,8 @@ export class Engine {
     await state.ensureLoaded(scope);
     if (plans.some((p) => p.knns.some((k) => k.source === "bm25"))) {
       while (!this.#store.fts.ready(state.cid)) await this.#fullTextSlice(state.cid, scope);
+      // BM25 ranks over the whole collection: index what writes queued before ranking.
+      while (this.#store.fts.hasQueued(state.cid)) await this.#drainFullTextSlice(scope);
     }
     const release = await state.lock.read(scope);
     try {

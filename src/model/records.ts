@@ -85,32 +85,36 @@ export function validateEmbeddings(
   for (let i = 0; i < embeddings.length; i++) {
     const e: unknown = embeddings[i];
     let vector: Float32Array;
-    if (e instanceof Float32Array) {
-      vector = e;
-    } else if (Array.isArray(e) || ArrayBuffer.isView(e)) {
-      const source = e as ArrayLike<unknown>;
+    if (Array.isArray(e)) {
+      // The common case, kept to one tight loop: type, float32 range and finiteness checked at once
+      // (x - x is 0 exactly for finite numbers).
+      const source = e as unknown[];
       vector = new Float32Array(source.length);
       for (let j = 0; j < source.length; j++) {
         const x = source[j];
         if (typeof x !== "number") {
           throw new InvalidArgumentError(`Expected '${field}[${i}][${j}]' to be a number, but got ${typeName(x)}`);
         }
-        vector[j] = x;
+        const f = Math.fround(x);
+        if (f - f !== 0) {
+          throw new InvalidArgumentError(`Non-finite float value at ${field} index ${i}, position ${j}: ${String(x)}`);
+        }
+        vector[j] = f;
+      }
+    } else if (ArrayBuffer.isView(e) && !(e instanceof DataView)) {
+      const source = e as unknown as ArrayLike<number>;
+      vector = e instanceof Float32Array ? e : Float32Array.from(source);
+      for (let j = 0; j < vector.length; j++) {
+        const f = vector[j]!;
+        if (f - f !== 0) {
+          throw new InvalidArgumentError(`Non-finite float value at ${field} index ${i}, position ${j}: ${String(source[j])}`);
+        }
       }
     } else {
       throw new InvalidArgumentError(`Expected '${field}[${i}]' to be an array of numbers, but got ${typeName(e)}`);
     }
     if (vector.length === 0) {
       throw new InvalidArgumentError(`Expected '${field}[${i}]' to be a non-empty array of numbers`);
-    }
-    for (let j = 0; j < vector.length; j++) {
-      if (!Number.isFinite(vector[j])) {
-        throw new InvalidArgumentError(
-          `Non-finite float value at ${field} index ${i}, position ${j}: ${String(
-            Array.isArray(e) ? (e as number[])[j] : vector[j],
-          )}`,
-        );
-      }
     }
     if (dimension === -1) dimension = vector.length;
     else if (vector.length !== dimension) {

@@ -9,13 +9,21 @@
  *   text/bm25.ts), ranked by FTS5's built-in `bm25()`.
  *
  * Both are contentless (`content=''`, `contentless_delete=1`): the text lives once, in `records`. Rowids
- * are the records' rids. Folders written before the indexes existed are backfilled in slices; until a
+ * are the records' rids.
+ *
+ * Writes do not index text themselves: they add the record to `fts_queue` in their own transaction,
+ * and the engine drains the queue in the background in short transactions. Updating FTS5 tables is
+ * most of the cost of writing documents (and its commits can take tens of milliseconds per thousand
+ * documents), so this keeps every write short. `$contains` stays exact meanwhile: queued records are
+ * candidates too (every candidate is verified with instr()); BM25 search drains its collection first. Folders written before the indexes existed are backfilled in slices; until a
  * collection's backfill is done its `$contains` keeps scanning and BM25 waits for the backfill.
  */
 import type Database from "better-sqlite3";
 import { bm25IndexText, bm25TermIds } from "../text/bm25.js";
 
 const BACKFILL_KEY = "fts_backfill:";
+/** Pages of segment merging done per drained slice: keeps segment counts bounded, each commit short. */
+const MERGE_PAGES = 50;
 
 /** A `$contains` pattern the trigram index can answer: 3+ characters and nothing FTS5 might treat specially. */
 export function trigramUsable(pattern: string): boolean {
@@ -96,12 +104,16 @@ export class FullTextIndex {
       `CREATE VIRTUAL TABLE IF NOT EXISTS ${subTable(cid)} USING fts5(document, tokenize='trigram case_sensitive 1', content='', contentless_delete=1, detail=none);` +
         `CREATE VIRTUAL TABLE IF NOT EXISTS ${bm25Table(cid)} USING fts5(terms, tokenize='ascii', content='', contentless_delete=1);`,
     );
+    // FTS5's automatic merges run inside COMMIT and made some commits take 20+ ms; drainSlice merges a
+    // bounded amount itself instead (same policy: levels with 4+ segments).
+    for (const t of [subTable(cid), bm25Table(cid)]) this.#db.prepare(`INSERT INTO ${t}(${t}, rank) VALUES('automerge', 0)`).run();
   }
 
   /** Drops a collection's tables and any backfill state. */
   drop(cid: number): void {
     this.#db.exec(`DROP TABLE IF EXISTS ${subTable(cid)}; DROP TABLE IF EXISTS ${bm25Table(cid)};`);
     this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
+    this.#stmt("DELETE FROM fts_queue WHERE cid = ?").run(cid);
     this.#pending.delete(cid);
   }
 
@@ -113,6 +125,7 @@ export class FullTextIndex {
       .all() as string[];
     for (const name of names) this.#db.exec(`DROP TABLE IF EXISTS ${name}`);
     this.#stmt(`DELETE FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).run();
+    this.#stmt("DELETE FROM fts_queue").run();
     this.#pending.clear();
   }
 
@@ -137,23 +150,65 @@ export class FullTextIndex {
     return [...this.#pending.keys()];
   }
 
-  /** Indexes a new record's document. */
+  /** A new record: queue its document for indexing. */
   insert(cid: number, rid: number, document: string | null | undefined): void {
+    if (document === null || document === undefined) return;
+    this.#queue(cid, rid);
+  }
+
+  /** A deleted record: queue the removal of its index entries. */
+  remove(cid: number, rid: number): void {
+    this.#queue(cid, rid);
+  }
+
+  /** A record whose document changed: queue its re-indexing. */
+  replace(cid: number, rid: number, _document: string | null): void {
+    this.#queue(cid, rid);
+  }
+
+  #queue(cid: number, rid: number): void {
+    this.#stmt("INSERT OR IGNORE INTO fts_queue (cid, rid) VALUES (?, ?)").run(cid, rid);
+  }
+
+  #indexNow(cid: number, rid: number, document: string | null | undefined): void {
     if (document === null || document === undefined) return;
     this.#stmt(`INSERT INTO ${subTable(cid)} (rowid, document) VALUES (?, ?)`).run(rid, document);
     this.#stmt(`INSERT INTO ${bm25Table(cid)} (rowid, terms) VALUES (?, ?)`).run(rid, bm25IndexText(document));
   }
 
-  /** Removes a record from the indexes (a rid that is not there is fine). */
-  remove(cid: number, rid: number): void {
+  #unindexNow(cid: number, rid: number): void {
     this.#stmt(`DELETE FROM ${subTable(cid)} WHERE rowid = ?`).run(rid);
     this.#stmt(`DELETE FROM ${bm25Table(cid)} WHERE rowid = ?`).run(rid);
   }
 
-  /** Re-indexes a record whose document changed. */
-  replace(cid: number, rid: number, document: string | null): void {
-    this.remove(cid, rid);
-    this.insert(cid, rid, document);
+  /** True when some record waits in the queue (of `cid`, or of any collection). */
+  hasQueued(cid?: number): boolean {
+    return cid === undefined
+      ? this.#stmt("SELECT 1 FROM fts_queue LIMIT 1").get() !== undefined
+      : this.#stmt("SELECT 1 FROM fts_queue WHERE cid = ? LIMIT 1").get(cid) !== undefined;
+  }
+
+  /**
+   * Brings up to `limit` queued records' index entries up to date with their current document (or
+   * removes them if the record is gone); call inside a write transaction. Returns how many it did.
+   */
+  drainSlice(limit: number): number {
+    const rows = this.#stmt("SELECT cid, rid FROM fts_queue LIMIT ?").all(limit) as { cid: number; rid: number }[];
+    for (const { cid, rid } of rows) {
+      const current = this.#stmt("SELECT document FROM records WHERE rid = ? AND cid = ?").pluck().get(rid, cid) as
+        | string
+        | null
+        | undefined;
+      this.#unindexNow(cid, rid);
+      this.#indexNow(cid, rid, current);
+      this.#stmt("DELETE FROM fts_queue WHERE cid = ? AND rid = ?").run(cid, rid);
+    }
+    for (const cid of new Set(rows.map((r) => r.cid))) this.#mergeSome(cid);
+    return rows.length;
+  }
+
+  #mergeSome(cid: number): void {
+    for (const t of [subTable(cid), bm25Table(cid)]) this.#stmt(`INSERT INTO ${t}(${t}, rank) VALUES('merge', ${MERGE_PAGES})`).run();
   }
 
   /**
@@ -168,8 +223,12 @@ export class FullTextIndex {
       after,
       limit,
     ) as { rid: number; document: string | null }[];
-    // Writes since the migration were indexed by the hooks: replace keeps each rid indexed once.
-    for (const row of rows) this.replace(cid, row.rid, row.document);
+    // Writes since the migration may be indexed already: unindex first keeps each rid indexed once.
+    for (const row of rows) {
+      this.#unindexNow(cid, row.rid);
+      this.#indexNow(cid, row.rid, row.document);
+    }
+    this.#mergeSome(cid);
     if (rows.length < limit) {
       this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
       this.#pending.delete(cid);
@@ -196,16 +255,17 @@ export class FullTextIndex {
   containsSql(cid: number, pattern: string): { sql: string; params: unknown[] } | undefined {
     if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
     const words = requiredTerms(pattern);
-    if (words.length > 0) {
-      const table = bm25Table(cid);
-      return {
-        sql: `SELECT r.rid FROM ${table} f JOIN records r ON r.rid = f.rowid WHERE ${table} MATCH ? AND instr(r.document, ?) > 0`,
-        params: [words.map((t) => `"${t}"`).join(" AND "), pattern],
-      };
-    }
+    const [table, match] =
+      words.length > 0
+        ? [bm25Table(cid), words.map((t) => `"${t}"`).join(" AND ")]
+        : [subTable(cid), trigramQuery(pattern)];
+    // Records still in the queue may be missing from (or stale in) the index: they are candidates too.
     return {
-      sql: `SELECT r.rid FROM ${subTable(cid)} f JOIN records r ON r.rid = f.rowid WHERE ${subTable(cid)} MATCH ? AND instr(r.document, ?) > 0`,
-      params: [trigramQuery(pattern), pattern],
+      sql:
+        `SELECT r.rid FROM records r WHERE r.rid IN ` +
+        `(SELECT rowid FROM ${table} WHERE ${table} MATCH ? UNION ALL SELECT rid FROM fts_queue WHERE cid = ?) ` +
+        `AND r.cid = ? AND instr(r.document, ?) > 0`,
+      params: [match, cid, cid, pattern],
     };
   }
 
