@@ -342,6 +342,9 @@ export class CollectionState {
       if (this.#indexer) await this.#indexer;
       else await yieldToEventLoop();
     }
+    // The save the indexer starts when it drains is part of finishing: after it, nothing runs behind.
+    if (this.#indexer) await this.#indexer;
+    if (this.#saving) await this.#saving;
   }
 
   /**

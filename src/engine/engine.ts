@@ -88,10 +88,10 @@ export interface SearchHit {
   score: number | null;
 }
 
-/** Below this many vectors a query scans exactly: it is as fast as HNSW there, and exact. */
-const EXACT_SCAN_MAX_TOTAL = 1000;
+/** @internal Below this many vectors a query scans exactly: about as fast as HNSW there, and exact. */
+export const EXACT_SCAN_MAX_TOTAL = 256;
 /** A filter that keeps at most this many records is answered by an exact scan of them. */
-const EXACT_SCAN_MAX_CANDIDATES = 3000;
+export const EXACT_SCAN_MAX_CANDIDATES = 3000;
 const CHECKPOINT_BYTES = 8 << 20;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -952,7 +952,9 @@ export class Engine {
 
   /** Resolves when every committed vector of the collection is in its HNSW index. */
   async waitForIndexing(id: string, scope: OperationScope): Promise<void> {
-    await this.#state(id).waitForIndexing(scope);
+    const state = this.#state(id);
+    await state.waitForIndexing(scope);
+    while (this.#store.fts.hasQueued(state.cid)) await this.#drainFullTextSlice(scope);
   }
 
   /** Saves every loaded collection's index now (they are otherwise saved in the background and on close). */

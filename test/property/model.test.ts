@@ -23,14 +23,13 @@ import {
 } from "../../src/index.js";
 import { tempDir } from "../helpers/tmp.js";
 import { shortestF32 } from "../../src/util/float32.js";
+// Up to these sizes a query is an exact scan (exact answers); above them HNSW (recall checked).
+import { EXACT_SCAN_MAX_CANDIDATES, EXACT_SCAN_MAX_TOTAL } from "../../src/engine/engine.js";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 25);
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 const DIM = 8;
 const SYNC_THRESHOLD = 50;
-/** Mirrors src/engine/engine.ts: up to this many records (or filtered candidates) a query is an exact scan. */
-const EXACT_SCAN_MAX_TOTAL = 1000;
-const EXACT_SCAN_MAX_CANDIDATES = 3000;
 const MIN_RECALL = 0.95;
 
 // ------------------------------------------------------------------ the model
