@@ -252,6 +252,7 @@ export class Engine {
       try {
         const until = performance.now() + 5;
         while (store.fts.drainSlice(8) > 0 && performance.now() < until);
+        store.fts.mergeTouched();
         store.commit();
       } catch (err) {
         store.rollback();
@@ -939,7 +940,8 @@ export class Engine {
   async indexingStatus(id: string, scope: OperationScope): Promise<IndexingStatus> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
-    const unindexed = state.pendingCount;
+    // Records waiting for the vector index or for text indexing (whichever is further behind).
+    const unindexed = Math.max(state.pendingCount, this.#store.fts.queuedCount(state.cid));
     const total = this.#store.countRecords(state.cid);
     const indexed = Math.max(0, total - unindexed);
     return {
@@ -950,7 +952,7 @@ export class Engine {
     };
   }
 
-  /** Resolves when every committed vector of the collection is in its HNSW index. */
+  /** Resolves when every committed record of the collection is in its vector and text indexes. */
   async waitForIndexing(id: string, scope: OperationScope): Promise<void> {
     const state = this.#state(id);
     await state.waitForIndexing(scope);

@@ -22,8 +22,8 @@ import type Database from "better-sqlite3";
 import { bm25IndexText, bm25TermIds } from "../text/bm25.js";
 
 const BACKFILL_KEY = "fts_backfill:";
-/** Pages of segment merging done per drained slice: keeps segment counts bounded, each commit short. */
-const MERGE_PAGES = 50;
+/** Pages of segment merging per drained transaction: keeps segment counts bounded, each commit short. */
+const MERGE_PAGES = 32;
 
 /** A `$contains` pattern the trigram index can answer: 3+ characters and nothing FTS5 might treat specially. */
 export function trigramUsable(pattern: string): boolean {
@@ -82,6 +82,8 @@ export interface Bm25Hit {
 export class FullTextIndex {
   readonly #db: Database.Database;
   readonly #stmt: (sql: string) => Database.Statement;
+  /** Collections drained since the last merge. */
+  readonly #touched = new Set<number>();
   /** Collections whose backfill is not finished: cid → last rid indexed. */
   readonly #pending = new Map<number, number>();
 
@@ -188,6 +190,11 @@ export class FullTextIndex {
       : this.#stmt("SELECT 1 FROM fts_queue WHERE cid = ? LIMIT 1").get(cid) !== undefined;
   }
 
+  /** How many records of a collection wait for text indexing. */
+  queuedCount(cid: number): number {
+    return this.#stmt("SELECT count(*) FROM fts_queue WHERE cid = ?").pluck().get(cid) as number;
+  }
+
   /**
    * Brings up to `limit` queued records' index entries up to date with their current document (or
    * removes them if the record is gone); call inside a write transaction. Returns how many it did.
@@ -203,8 +210,14 @@ export class FullTextIndex {
       this.#indexNow(cid, rid, current);
       this.#stmt("DELETE FROM fts_queue WHERE cid = ? AND rid = ?").run(cid, rid);
     }
-    for (const cid of new Set(rows.map((r) => r.cid))) this.#mergeSome(cid);
+    for (const { cid } of rows) this.#touched.add(cid);
     return rows.length;
+  }
+
+  /** Does a bounded amount of segment merging in the collections drained since the last call. */
+  mergeTouched(): void {
+    for (const cid of this.#touched) this.#mergeSome(cid);
+    this.#touched.clear();
   }
 
   #mergeSome(cid: number): void {
