@@ -12,21 +12,13 @@ import Database from "better-sqlite3";
 import { Knn, PersistentClient } from "../src/index.js";
 import { SQLITE_FILE } from "../src/store/sqlite-store.js";
 import { writeSection } from "./lib/doc-section.js";
+import { rng } from "../test/helpers/rng.js";
+import { SHARED_DATA } from "../test/helpers/datasets.js";
 
 const N = Number(process.argv[2] ?? 100_000);
 const DIM = 64;
-const DATA = process.env.CHROMALITE_DATA ?? path.resolve(import.meta.dirname, "../../shared/data");
+const DATA = SHARED_DATA;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

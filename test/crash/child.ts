@@ -6,16 +6,10 @@
  */
 import { PersistentClient } from "../../src/index.js";
 import type { CrashOp } from "./model.js";
+import { rng } from "../helpers/rng.js";
 
 const [dir, seedText] = process.argv.slice(2);
-let seed = Number(seedText) >>> 0;
-const rand = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = rng(Number(seedText));
 const int = (n: number) => Math.floor(rand() * n);
 const DIM = 16;
 const vector = () => Array.from({ length: DIM }, () => rand() * 2 - 1);

@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { expect } from "vitest";
 import { PersistentClient } from "../../src/index.js";
 import { applyOp, cloneModel, emptyModel, type CrashOp, type ModelState } from "./model.js";
+import { rng } from "../helpers/rng.js";
 
 const CHILD = path.join(import.meta.dirname, "child.ts");
 
@@ -23,16 +24,6 @@ export interface CrashStats {
   indexDamaged: number;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function runChild(
   dir: string,

@@ -25,6 +25,7 @@ import { tempDir } from "../helpers/tmp.js";
 import { shortestF32 } from "../../src/util/float32.js";
 // Up to these sizes a query is an exact scan (exact answers); above them HNSW (recall checked).
 import { EXACT_SCAN_MAX_CANDIDATES, EXACT_SCAN_MAX_TOTAL } from "../../src/engine/engine.js";
+import { rng } from "../helpers/rng.js";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 25);
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
@@ -406,7 +407,7 @@ class BulkAddCommand implements Cmd {
   ) {}
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
-    const rand = mulberry32(this.seed);
+    const rand = rng(this.seed);
     const ids = Array.from({ length: this.n }, (_, i) => `b${this.seed}-${i}`);
     const batch: Batch = {
       ids,
@@ -451,7 +452,7 @@ class DeleteSomeCommand implements Cmd {
   ) {}
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
-    const rand = mulberry32(this.seed);
+    const rand = rng(this.seed);
     const ids = m.order.filter(() => rand() < this.share);
     if (ids.length === 0) return;
     for (let i = 0; i < ids.length; i += 2000) await r.collection.delete({ ids: ids.slice(i, i + 2000) });
@@ -599,16 +600,6 @@ function readJson(file: string): unknown {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const idSubset = fc.uniqueArray(fc.constantFrom(...ID_POOL, "missing-1"), { minLength: 1, maxLength: 6 });
 

@@ -16,6 +16,7 @@ import {
   type PersistentClientOptions,
 } from "../../src/index.js";
 import { tempClient, tempDir } from "../helpers/tmp.js";
+import { rng } from "../helpers/rng.js";
 
 interface Manifest {
   seq: number;
@@ -197,16 +198,6 @@ describe("close and reopen", () => {
 const N = 3000;
 const DIM = 16;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = rng(7);
 const VECTORS = Array.from({ length: N }, () => Array.from({ length: DIM }, () => Math.fround(rand() * 2 - 1)));

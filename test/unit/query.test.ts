@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidArgumentError, type Collection, type Space } from "../../src/index.js";
 import { tempClient } from "../helpers/tmp.js";
 import { shortestF32 } from "../../src/util/float32.js";
+import { rng } from "../helpers/rng.js";
 
 /**
  * The oracle's `dist:*` probes: p, q, r, s, t added in that order, queried with [1, 2, 2]. Expected
@@ -297,16 +298,6 @@ describe("queries see every write at once", () => {
 });
 
 /** A small deterministic PRNG so that the large tests are reproducible. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function l2(a: number[], b: number[]): number {
   let s = 0;
