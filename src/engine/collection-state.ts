@@ -25,7 +25,7 @@ export type VectorChange = { rid: number; seq: number; vector: Float32Array } | 
 
 // Work slices are short because several kinds (indexing, text indexing, a write) can share one
 // turn of the event loop; together they must stay well under 50 ms.
-const SLICE_MS = 8;
+const SLICE_MS = 6;
 /** Upper bound of the per-collection cache of float32 vectors used by exact scans. */
 const VECTOR_CACHE_BYTES = 512 << 20;
 /**

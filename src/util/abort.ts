@@ -102,7 +102,7 @@ export async function forEachChunked<T>(
   items: ArrayLike<T>,
   work: (item: T, index: number) => void,
   scope: OperationScope | undefined,
-  budgetMs = 10,
+  budgetMs = 6,
 ): Promise<void> {
   let i = 0;
   while (i < items.length) {
