@@ -2,10 +2,11 @@
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { validateCollectionName } from "../model/collection.js";
+import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
 import { parseFilters } from "../model/filter.js";
 import { parseSearchPayload } from "../model/search.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type WriteKind } from "../model/records.js";
-import type { Columns, RecordRow } from "../store/sqlite-store.js";
+import type { RecordRow } from "../store/sqlite-store.js";
 import type {
   CallOptions,
   CollectionConfiguration,
@@ -32,12 +33,9 @@ export interface ClientContext {
   run<T>(name: string, call: CallOptions | undefined, fn: (engine: Engine, scope: OperationScope) => Promise<T> | T): Promise<T>;
 }
 
-const INCLUDE_VALUES: readonly Include[] = ["documents", "embeddings", "metadatas", "distances", "uris"];
-const GET_DEFAULT: Include[] = ["documents", "metadatas"];
-const QUERY_DEFAULT: Include[] = ["documents", "metadatas", "distances"];
 
-function parseInclude(include: unknown, defaults: Include[], allowDistances: boolean): Include[] {
-  if (include === undefined || include === null) return defaults;
+function parseInclude(include: unknown, defaults: readonly Include[], allowDistances: boolean): Include[] {
+  if (include === undefined || include === null) return [...defaults];
   if (!Array.isArray(include)) throw new InvalidArgumentError(`Expected 'include' to be an array, got ${typeof include}`);
   for (const [i, item] of include.entries()) {
     if (!INCLUDE_VALUES.includes(item as Include)) {
@@ -52,14 +50,6 @@ function parseInclude(include: unknown, defaults: Include[], allowDistances: boo
   return [...(include as Include[])];
 }
 
-function columnsOf(include: Include[]): Columns {
-  return {
-    embeddings: include.includes("embeddings"),
-    documents: include.includes("documents"),
-    metadatas: include.includes("metadatas"),
-    uris: include.includes("uris"),
-  };
-}
 
 function nonNegativeInt(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
@@ -162,7 +152,7 @@ export class Collection {
   /** Records by id and/or filter, in insertion order. */
   get<TMeta extends Metadata = Metadata>(args: GetArgs = {}): Promise<GetResult<TMeta>> {
     return this.#client.run("get", args, async (engine, scope) => {
-      const include = parseInclude(args.include, GET_DEFAULT, false);
+      const include = parseInclude(args.include, GET_DEFAULT_INCLUDE, false);
       const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
       const filter = parseFilters(args.where, args.whereDocument);
       const limit = nonNegativeInt(args.limit, "limit");
@@ -198,7 +188,7 @@ export class Collection {
   query<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<QueryResult<TMeta>> {
     return this.#client.run("query", args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError("query expects an arguments object");
-      const include = parseInclude(args.include, QUERY_DEFAULT, true);
+      const include = parseInclude(args.include, QUERY_DEFAULT_INCLUDE, true);
       const nResults = nonNegativeInt(args.nResults, "nResults") ?? 10;
       const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
       const filter = parseFilters(args.where, args.whereDocument);

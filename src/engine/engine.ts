@@ -207,26 +207,6 @@ export class Engine {
     });
   }
 
-  /** Indexes ~15 ms worth of a collection's records into its full-text indexes, in one transaction. */
-  async #fullTextSlice(cid: number, scope: OperationScope): Promise<void> {
-    const release = await this.#writeMutex.acquire(scope);
-    try {
-      const store = this.#store;
-      store.begin();
-      try {
-        const until = performance.now() + 15;
-        while (store.fts.backfillSlice(cid, 64) && performance.now() < until);
-        store.commit();
-      } catch (err) {
-        store.rollback();
-        throw err;
-      }
-    } finally {
-      release();
-    }
-    await yieldToEventLoop();
-  }
-
   /** Runs the full-text queue drain in the background, one short transaction per operation slot. */
   #scheduleFullTextDrain(): void {
     if (this.#draining || this.closed) return;
@@ -243,19 +223,19 @@ export class Engine {
       });
   }
 
-  /** Indexes ~4 ms worth of queued documents in one transaction (its commit adds a few ms). */
-  async #drainFullTextSlice(scope: OperationScope): Promise<void> {
+  /**
+   * Runs `work` in one short write transaction of its own (rolled back if it throws), then lets the
+   * event loop turn. Background text indexing is done in such slices.
+   */
+  async #backgroundSlice(scope: OperationScope, work: () => void): Promise<void> {
     const release = await this.#writeMutex.acquire(scope);
     try {
-      const store = this.#store;
-      store.begin();
+      this.#store.begin();
       try {
-        const until = performance.now() + 4;
-        while (store.fts.drainSlice(8) > 0 && performance.now() < until);
-        store.fts.mergeTouched();
-        store.commit();
+        work();
+        this.#store.commit();
       } catch (err) {
-        store.rollback();
+        this.#store.rollback();
         throw err;
       }
     } finally {
@@ -263,6 +243,24 @@ export class Engine {
     }
     await yieldToEventLoop();
   }
+
+  /** Indexes a few ms worth of a collection's records into its full-text indexes (migration backfill). */
+  #fullTextSlice(cid: number, scope: OperationScope): Promise<void> {
+    return this.#backgroundSlice(scope, () => {
+      const until = performance.now() + 4;
+      while (this.#store.fts.backfillSlice(cid, 32) && performance.now() < until);
+    });
+  }
+
+  /** Indexes ~4 ms worth of queued documents in one transaction (its commit adds a few ms). */
+  #drainFullTextSlice(scope: OperationScope): Promise<void> {
+    return this.#backgroundSlice(scope, () => {
+      const until = performance.now() + 4;
+      while (this.#store.fts.drainSlice(8) > 0 && performance.now() < until);
+      this.#store.fts.mergeTouched();
+    });
+  }
+
 
   #removeOrphanIndexes(): void {
     const indexRoot = path.join(this.path, "index");

@@ -10,8 +10,8 @@ import { columnsForSelect, searchResponse } from "../api/search.js";
 import { parseFilters } from "../model/filter.js";
 import { parseSearchPayload } from "../model/search.js";
 import { validateEmbeddings, validateRecordBatch, type WriteKind } from "../model/records.js";
-import type { Columns } from "../store/sqlite-store.js";
-import type { CallOptions, Include, Where, WhereDocument } from "../types.js";
+import { columnsOf, GET_DEFAULT_INCLUDE, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
+import type { CallOptions, Where, WhereDocument } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
 import { HttpError } from "./errors.js";
 import { collectionJson, getResponseJson, queryResponseJson } from "./json.js";
@@ -68,21 +68,11 @@ export interface RouteDef {
   open?: boolean;
 }
 
-const GET_DEFAULT: Include[] = ["documents", "metadatas"];
-const QUERY_DEFAULT: Include[] = ["documents", "metadatas", "distances"];
 
 function run<T>(ctx: RequestContext, name: string, fn: (scope: OperationScope) => Promise<T> | T): Promise<T> {
   return ctx.engine.run(name, ctx.call, fn);
 }
 
-function columnsOf(include: Include[]): Columns {
-  return {
-    embeddings: include.includes("embeddings"),
-    documents: include.includes("documents"),
-    metadatas: include.includes("metadatas"),
-    uris: include.includes("uris"),
-  };
-}
 
 const p = (ctx: RequestContext, name: string): string => ctx.params[name] ?? "";
 
@@ -457,7 +447,7 @@ const records: [string, string, RouteDef][] = [
         const ids = optStringArray(ctx.body, "ids");
         const limit = optU32(ctx.body, "limit");
         const offset = optU32(ctx.body, "offset");
-        const include = parseInclude(ctx.body, GET_DEFAULT);
+        const include = parseInclude(ctx.body, GET_DEFAULT_INCLUDE);
         const filter = filtersOf(ctx.body);
         const text = await run(ctx, "get", async (scope) => {
           scopedCollection(ctx, id);
@@ -479,7 +469,7 @@ const records: [string, string, RouteDef][] = [
         const queries = validateEmbeddings(raw, null, "query_embeddings");
         const nResults = optU32(ctx.body, "n_results") ?? 10;
         const ids = optStringArray(ctx.body, "ids");
-        const include = parseInclude(ctx.body, QUERY_DEFAULT);
+        const include = parseInclude(ctx.body, QUERY_DEFAULT_INCLUDE);
         const filter = filtersOf(ctx.body);
         const text = await run(ctx, "query", async (scope) => {
           scopedCollection(ctx, id);

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
+import { INCLUDE_VALUES } from "../model/include.js";
 import { payloadError, type HttpError } from "./errors.js";
 
 export type JsonObject = Record<string, unknown>;
@@ -111,7 +112,6 @@ export function optFilter(body: JsonObject, name: string): unknown {
 
 // ------------------------------------------------------------------ include
 
-const INCLUDE_VALUES: readonly Include[] = ["distances", "documents", "embeddings", "metadatas", "uris"];
 
 /** `include`: absent → the defaults; null or an unknown value → 422, as in Chroma. */
 export function parseInclude(body: JsonObject, defaults: readonly Include[]): Include[] {

@@ -9,6 +9,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, InternalError } from "../errors.js";
 import { compileRegex, type FilterNode } from "../model/filter.js";
+import type { Columns } from "../model/include.js";
 import type { StoredConfiguration } from "../model/collection.js";
 import type { CollectionMetadata, Metadata } from "../types.js";
 import { Checkpointer } from "./checkpointer.js";
@@ -61,12 +62,7 @@ export interface RecordFields {
   uri?: string | null | undefined;
 }
 
-export interface Columns {
-  embeddings: boolean;
-  documents: boolean;
-  metadatas: boolean;
-  uris: boolean;
-}
+export type { Columns } from "../model/include.js";
 
 export type Durability = "normal" | "full";
 
