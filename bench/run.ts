@@ -14,6 +14,7 @@ import { forkTs, terminate } from "./lib/proc.js";
 import { renderMarkdown, renderSvg, type BenchReport, type RunRecord, type SystemInfo } from "./lib/report.js";
 import { loadSystem, SYSTEM_IDS } from "./systems/index.js";
 import type { BuildResult, OpenResult, WorkerJob, WorkerReply } from "./worker.js";
+import { keptSections } from "./lib/doc-section.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const USAGE = `usage: npm run bench -- [options]
@@ -53,7 +54,9 @@ if (args.help) {
 /** Writes the markdown report and the SVG chart beside it. */
 function writeReport(report: BenchReport, out: string): string {
   const chart = out.replace(/\.md$/, "") + ".svg";
-  const markdown = renderMarkdown(report, path.basename(chart));
+  // Sections written by other benchmarks (text quality and speed) are kept as they are.
+  const kept = keptSections(out);
+  const markdown = [renderMarkdown(report, path.basename(chart)).trimEnd(), ...kept].join("\n\n") + "\n";
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, markdown);
   fs.writeFileSync(chart, renderSvg(report));

@@ -20,3 +20,10 @@ export function writeSection(name: string, title: string, body: string, file = B
     at >= 0 && stop > at ? text.slice(0, at) + block + text.slice(stop + end.length) : `${text.trimEnd()}\n\n${block}\n`;
   fs.writeFileSync(file, next);
 }
+
+/** The delimited sections other scripts wrote into `file`, to carry over when the file is rewritten. */
+export function keptSections(file = BENCHMARKS_MD): string[] {
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, "utf8");
+  return [...text.matchAll(/<!-- bench:([\w-]+):begin[^>]*-->[\s\S]*?<!-- bench:\1:end -->/g)].map((m) => m[0]);
+}
