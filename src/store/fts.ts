@@ -60,17 +60,23 @@ export function ftsPhrase(text: string): string {
 }
 
 /**
- * The trigram index has no positions (detail=none), so a pattern becomes "every one of its trigrams":
- * a superset of the records containing it. Trigrams are of code points, as FTS5's tokenizer makes them.
+ * The distinct trigrams of a pattern, of code points as FTS5's tokenizer makes them. The trigram index
+ * has no positions (detail=none), so a pattern is looked up as "all of (some of) its trigrams": a
+ * superset of the records containing it, each then verified with instr().
  */
-export function trigramQuery(pattern: string): string {
+export function trigramsOf(pattern: string): string[] {
   const chars = [...pattern];
   const grams = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars.slice(i, i + 3).join(""));
-  return [...grams].map(ftsPhrase).join(" AND ");
+  return [...grams];
 }
 
+/** How many of a pattern's rarest trigrams are looked up: enough to keep the candidates few. */
+const RAREST_TRIGRAMS = 3;
+
 export const subTable = (cid: number): string => `fts_sub_${cid}`;
+/** An fts5vocab view of the trigram index: how many records hold each trigram. */
+export const vocabTable = (cid: number): string => `fts_subv_${cid}`;
 export const bm25Table = (cid: number): string => `fts_bm25_${cid}`;
 
 /** One scored BM25 hit: FTS5's `bm25()` value, negative, lower is better. */
@@ -90,6 +96,14 @@ export class FullTextIndex {
   constructor(db: Database.Database, stmt: (sql: string) => Database.Statement) {
     this.#db = db;
     this.#stmt = stmt;
+    // Trigram indexes made before the vocabulary views existed get theirs (cheap: a view, no data).
+    for (const name of db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'fts_sub_[0-9]*' AND name NOT GLOB '*_*_*_*'")
+      .pluck()
+      .all() as string[]) {
+      const cid = Number(name.slice("fts_sub_".length));
+      db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vocabTable(cid)} USING fts5vocab(${subTable(cid)}, 'row')`);
+    }
     for (const row of db.prepare(`SELECT key, value FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).all() as {
       key: string;
       value: string;
@@ -104,7 +118,8 @@ export class FullTextIndex {
       // detail=none keeps only which records hold each trigram (no positions): about 2x smaller, and
       // enough for a candidate set that instr() then verifies.
       `CREATE VIRTUAL TABLE IF NOT EXISTS ${subTable(cid)} USING fts5(document, tokenize='trigram case_sensitive 1', content='', contentless_delete=1, detail=none);` +
-        `CREATE VIRTUAL TABLE IF NOT EXISTS ${bm25Table(cid)} USING fts5(terms, tokenize='ascii', content='', contentless_delete=1);`,
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${bm25Table(cid)} USING fts5(terms, tokenize='ascii', content='', contentless_delete=1);` +
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${vocabTable(cid)} USING fts5vocab(${subTable(cid)}, 'row');`,
     );
     // FTS5's automatic merges run inside COMMIT and made some commits take 20+ ms; drainSlice merges a
     // bounded amount itself instead (same policy: levels with 4+ segments).
@@ -113,7 +128,9 @@ export class FullTextIndex {
 
   /** Drops a collection's tables and any backfill state. */
   drop(cid: number): void {
-    this.#db.exec(`DROP TABLE IF EXISTS ${subTable(cid)}; DROP TABLE IF EXISTS ${bm25Table(cid)};`);
+    this.#db.exec(
+      `DROP TABLE IF EXISTS ${vocabTable(cid)}; DROP TABLE IF EXISTS ${subTable(cid)}; DROP TABLE IF EXISTS ${bm25Table(cid)};`,
+    );
     this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
     this.#stmt("DELETE FROM fts_queue WHERE cid = ?").run(cid);
     this.#pending.delete(cid);
@@ -122,7 +139,7 @@ export class FullTextIndex {
   /** Drops every collection's tables (reset). */
   dropAll(): void {
     const names = this.#db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'fts_sub_[0-9]*' OR name GLOB 'fts_bm25_[0-9]*') AND name NOT GLOB '*_*_*_*'")
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'fts_subv_[0-9]*' OR name GLOB 'fts_sub_[0-9]*' OR name GLOB 'fts_bm25_[0-9]*') AND name NOT GLOB '*_*_*_*' ORDER BY name DESC")
       .pluck()
       .all() as string[];
     for (const name of names) this.#db.exec(`DROP TABLE IF EXISTS ${name}`);
@@ -271,7 +288,7 @@ export class FullTextIndex {
     const [table, match] =
       words.length > 0
         ? [bm25Table(cid), words.map((t) => `"${t}"`).join(" AND ")]
-        : [subTable(cid), trigramQuery(pattern)];
+        : [subTable(cid), this.#rarestTrigrams(cid, pattern).map(ftsPhrase).join(" AND ")];
     // Records still in the queue may be missing from (or stale in) the index: they are candidates too.
     return {
       sql:
@@ -280,6 +297,22 @@ export class FullTextIndex {
         `AND r.cid = ? AND instr(r.document, ?) > 0`,
       params: [match, cid, cid, pattern],
     };
+  }
+
+  /**
+   * The pattern's rarest trigrams by how many records hold them. Records holding all of a pattern's
+   * trigrams are a superset of those containing it; the rarest few make nearly as tight a superset at a
+   * fraction of the cost (common trigrams like "the" have posting lists as long as the collection).
+   */
+  #rarestTrigrams(cid: number, pattern: string): string[] {
+    const grams = trigramsOf(pattern);
+    if (grams.length <= RAREST_TRIGRAMS) return grams;
+    const count = this.#stmt(`SELECT doc FROM ${vocabTable(cid)} WHERE term = ?`).pluck();
+    return grams
+      .map((g) => ({ g, n: (count.get(g) as number | undefined) ?? 0 }))
+      .sort((a, b) => a.n - b.n)
+      .slice(0, RAREST_TRIGRAMS)
+      .map((x) => x.g);
   }
 
   /**
