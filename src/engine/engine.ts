@@ -92,6 +92,13 @@ export interface SearchHit {
 export const EXACT_SCAN_MAX_TOTAL = 256;
 /** A filter that keeps at most this many records is answered by an exact scan of them. */
 export const EXACT_SCAN_MAX_CANDIDATES = 3000;
+/**
+ * Search first, filter after, reads at most this many nearest records (see #searchThenFilter); beyond
+ * it, finding every match first is the cheaper plan.
+ */
+const SEARCH_FIRST_MAX_READ = 4000;
+/** What reading one nearest record costs in search-first (HNSW search plus its check), relative to verifying one candidate. */
+const SEARCH_FIRST_READ_COST = 1.5;
 const CHECKPOINT_BYTES = 8 << 20;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -765,32 +772,18 @@ export class Engine {
         }
       }
       if (args.queries.length === 0) return [];
-      const allowed = this.#allowedFor(state, args.ids, args.filter);
-      const total = state.searchableCount;
-      const k = Math.min(args.nResults, allowed ? allowed.size : total);
-      let scored: Scored[][];
-      if (k <= 0 || dimension === null) {
-        scored = args.queries.map(() => []);
-      } else if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
-        scored = await this.#exactScan(state, args.queries, k, allowed?.rids, scope);
-      } else {
-        scored = [];
-        const fallback: number[] = [];
-        for (let i = 0; i < args.queries.length; i++) {
-          const hits = state.annSearch(args.queries[i]!, k, allowed);
-          // HNSW can return fewer than k under a tight filter or many deletions: then scan exactly.
-          if (hits.length < k) fallback.push(i);
-          scored.push(hits);
-        }
-        if (fallback.length > 0) {
-          const exact = await this.#exactScan(state, fallback.map((i) => args.queries[i]!), k, allowed?.rids, scope);
-          fallback.forEach((qi, j) => (scored[qi] = exact[j]!));
-        }
+      const scored = args.queries.map((q) =>
+        args.ids === undefined && args.filter !== undefined ? this.#searchThenFilter(state, q, args.nResults, args.filter) : undefined,
+      );
+      const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
+      if (rest.length > 0) {
+        const found = await this.#filterThenSearch(state, rest.map((i) => args.queries[i]!), args, scope);
+        rest.forEach((qi, j) => (scored[qi] = found[j]!));
       }
-      const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
+      const uniqueRids = [...new Set(scored.flatMap((list) => list!.map((s) => s.rid)))];
       const rows = new Map((await this.#fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
       return scored.map((list) =>
-        list.flatMap((s) => {
+        list!.flatMap((s) => {
           const row = rows.get(s.rid);
           return row ? [{ row, distance: s.distance }] : [];
         }),
@@ -869,12 +862,14 @@ export class Engine {
   }
 
   async #searchOne(state: CollectionState, plan: SearchPlan, columns: Columns, scope: OperationScope): Promise<SearchHit[]> {
-    const allowed = this.#allowedFor(state, plan.ids, plan.filter);
+    // Found on first need: a dense Knn under a broad document condition may never need it.
+    let allowedSet: RidSet | undefined | null = null;
+    const allowed = (): RidSet | undefined => (allowedSet === null ? (allowedSet = this.#allowedFor(state, plan.ids, plan.filter)) : allowedSet);
     const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
     let page: { rid: number; score: number | null }[];
     if (!plan.rank) {
       // No rank: the filtered records in insertion order, as `get`.
-      const rids = allowed ? allowed.rids : this.#store.selectRids(state.cid, undefined);
+      const rids = allowed()?.rids ?? this.#store.selectRids(state.cid, undefined);
       page = rids.slice(plan.offset, end).map((rid) => ({ rid, score: null }));
     } else {
       const results: KnnResult[] = [];
@@ -886,9 +881,13 @@ export class Engine {
               `searches: the text query of rank $knn #${i} on '#embedding' needs an embedding function: embed it on the client`,
             );
           }
-          list = await this.#nearest(state, Float32Array.from(knn.query), knn.limit, allowed, scope);
+          const query = Float32Array.from(knn.query);
+          const searchFirst =
+            plan.ids === undefined && plan.filter !== undefined ? this.#searchThenFilter(state, query, knn.limit, plan.filter) : undefined;
+          list = searchFirst ?? (await this.#nearest(state, query, knn.limit, allowed(), scope));
         } else {
-          const has = allowed ? (rid: number) => allowed.has(rid) : undefined;
+          const set = allowed();
+          const has = set ? (rid: number) => set.has(rid) : undefined;
           list = this.#store.fts.bm25(state.cid, knn.termIds, knn.limit, has).map((h) => ({ rid: h.rid, distance: h.score }));
         }
         results.push(new Map(list.map((s, rank) => [s.rid, knn.returnRank ? rank : s.distance])));
@@ -910,6 +909,72 @@ export class Engine {
       const row = rows.get(p.rid);
       return row ? [{ row, score: p.score }] : [];
     });
+  }
+
+  /**
+   * The usual plan: find the records the filter allows, then scan them exactly when few, else search
+   * HNSW with them as its allow-list.
+   */
+  async #filterThenSearch(
+    state: CollectionState,
+    queries: Float32Array[],
+    args: { nResults: number; ids?: string[]; filter?: FilterNode },
+    scope: OperationScope,
+  ): Promise<Scored[][]> {
+    const dimension = state.row.dimension;
+    const allowed = this.#allowedFor(state, args.ids, args.filter);
+    const total = state.searchableCount;
+    const k = Math.min(args.nResults, allowed ? allowed.size : total);
+    if (k <= 0 || dimension === null) return queries.map(() => []);
+    if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
+      return this.#exactScan(state, queries, k, allowed?.rids, scope);
+    }
+    const scored: Scored[][] = [];
+    const fallback: number[] = [];
+    for (let i = 0; i < queries.length; i++) {
+      const hits = state.annSearch(queries[i]!, k, allowed);
+      // HNSW can return fewer than k under a tight filter or many deletions: then scan exactly.
+      if (hits.length < k) fallback.push(i);
+      scored.push(hits);
+    }
+    if (fallback.length > 0) {
+      const exact = await this.#exactScan(state, fallback.map((i) => queries[i]!), k, allowed?.rids, scope);
+      fallback.forEach((qi, j) => (scored[qi] = exact[j]!));
+    }
+    return scored;
+  }
+
+  /**
+   * The plan for a broad document condition (a `$contains` or `$regex` matching many records): when a
+   * few percent of the records match, the nearest k matches are among the few hundred nearest records,
+   * and checking those few documents costs far less than finding and verifying every match first (a
+   * pattern of common words has tens of thousands of candidates). Both costs are estimated from a
+   * sample of the documents. Undefined when the plan does not apply or found fewer than k matches: then the
+   * caller filters first, as usual.
+   */
+  #searchThenFilter(state: CollectionState, query: Float32Array, nResults: number, filter: FilterNode): Scored[] | undefined {
+    if (filter.kind !== "doc" || state.row.dimension === null || query.length !== state.row.dimension) return undefined;
+    const total = state.searchableCount;
+    if (total <= EXACT_SCAN_MAX_TOTAL || nResults <= 0 || state.cachedFilter(JSON.stringify(filter))) return undefined;
+    const estimate = this.#store.estimateDocumentCondition(state.cid, filter);
+    if (estimate === undefined) return undefined;
+    const k = Math.min(nResults, total);
+    // Read about twice the records expected to hold k matches (the cap when the sample saw none: a
+    // share under one in a few hundred is only a guess), if that costs less than filtering first.
+    const expected = estimate.matches > 0 ? Math.ceil(((k * total) / estimate.matches) * 2) : Infinity;
+    const read = Math.min(expected, SEARCH_FIRST_MAX_READ, total);
+    if (read * SEARCH_FIRST_READ_COST >= estimate.verified) return undefined;
+    // Estimates from a sample can be low: read four times more (up to the cap) before giving up.
+    const checked = new Map<number, boolean>();
+    for (let size = read; ; size = Math.min(size * 4, SEARCH_FIRST_MAX_READ, total)) {
+      const nearest = state.annSearch(query, size, undefined);
+      const unchecked = nearest.filter((s) => !checked.has(s.rid)).map((s) => s.rid);
+      const matched = this.#store.checkDocumentCondition(state.cid, filter, unchecked);
+      for (const rid of unchecked) checked.set(rid, matched.has(rid));
+      const hits = nearest.filter((s) => checked.get(s.rid)).slice(0, k);
+      if (hits.length === k) return hits;
+      if (size >= SEARCH_FIRST_MAX_READ || size >= total) return undefined;
+    }
   }
 
   /** The `limit` nearest records to one query within `allowed`, as `query` finds them. */

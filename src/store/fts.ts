@@ -2,9 +2,10 @@
  * Full-text indexes of documents, two SQLite FTS5 tables per collection:
  *
  * - `fts_sub_<cid>`: a case-sensitive trigram index. It makes `$contains` fast without changing what it
- *   means: a pattern of 3+ characters is first looked up as a trigram phrase (a superset of the records
- *   that contain it), and each candidate is then verified with the same exact `instr()` test the scan
- *   uses, so results are identical with or without the index.
+ *   means: a pattern of 3+ characters is first looked up as a few of its trigrams (the records holding
+ *   them are a superset of those containing it), and each candidate is then verified with the same
+ *   exact `instr()` test the scan uses, so results are identical with or without the index. Which
+ *   trigrams are worth reading is estimated from a small sample of the collection's documents.
  * - `fts_bm25_<cid>`: the document's BM25 term ids (Chroma's `chroma_bm25` tokenisation, see
  *   text/bm25.ts), ranked by FTS5's built-in `bm25()`.
  *
@@ -15,11 +16,11 @@
  * and the engine drains the queue in the background in short transactions. Updating FTS5 tables is
  * most of the cost of writing documents (and its commits can take tens of milliseconds per thousand
  * documents), so this keeps every write short. `$contains` stays exact meanwhile: queued records are
- * candidates too (every candidate is verified with instr()); BM25 search drains its collection first. Folders written before the indexes existed are backfilled in slices; until a
- * collection's backfill is done its `$contains` keeps scanning and BM25 waits for the backfill.
+ * candidates too (every candidate is verified with instr()); BM25 search drains its collection first.
+ * Folders written before the indexes existed are backfilled in slices; until a collection's backfill is done its `$contains` keeps scanning and BM25 waits for the backfill.
  */
 import type Database from "better-sqlite3";
-import { bm25IndexText, bm25TermIds } from "../text/bm25.js";
+import { bm25IndexText } from "../text/bm25.js";
 
 const BACKFILL_KEY = "fts_backfill:";
 /** Pages of segment merging per drained transaction: keeps segment counts bounded, each commit short. */
@@ -35,47 +36,47 @@ export function trigramUsable(pattern: string): boolean {
   return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(pattern);
 }
 
-/**
- * Term ids that every document containing `pattern` must have in its BM25 index: the words of the
- * pattern that are complete there (a run of letters, digits and `_` with a separator on both sides
- * inside the pattern) tokenise exactly as they do in any document containing the pattern. Looking up
- * a few whole words is much cheaper than a phrase of many common trigrams. Words with a capital sigma
- * are left out: its lower case depends on the letters around it.
- */
-export function requiredTerms(pattern: string): number[] {
-  const terms = new Set<number>();
-  for (const m of pattern.matchAll(/[\p{L}\p{N}_]+/gu)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    if (start === 0 || end === pattern.length || m[0].includes("\u03a3")) continue;
-    const ids = bm25TermIds(m[0]);
-    if (ids.length === 1) terms.add(ids[0]!);
-  }
-  return [...terms];
-}
-
 /** An FTS5 phrase matching `text` literally: double quotes inside are doubled, nothing else is syntax. */
 export function ftsPhrase(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
 }
 
+/** At most this many of a pattern's trigrams are looked up. */
+const MAX_TRIGRAMS = 4;
 /**
- * The distinct trigrams of a pattern, of code points as FTS5's tokenizer makes them. The trigram index
- * has no positions (detail=none), so a pattern is looked up as "all of (some of) its trigrams": a
- * superset of the records containing it, each then verified with instr().
+ * Relative costs, measured at 100k records: reading one posting of a trigram (~0.25 µs) against
+ * fetching and verifying one candidate record with instr() (~3.7 µs).
  */
-export function trigramsOf(pattern: string): string[] {
-  const chars = [...pattern];
-  const grams = new Set<string>();
-  for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars.slice(i, i + 3).join(""));
-  return [...grams];
+const POSTING_COST = 0.25;
+const VERIFY_COST = 3.7;
+/** Records sampled per collection to estimate how common a trigram or a whole pattern is. */
+const SAMPLE_RECORDS = 300;
+
+/**
+ * A random sample of a collection's documents, for estimates only (which trigrams to look up, how many
+ * records a pattern matches): answers never depend on it. Taken again after enough writes.
+ */
+interface TextSample {
+  /** The sampled records' documents (null for records without one). */
+  documents: (string | null)[];
+  /** Trigram → how many sampled documents hold it. */
+  trigramCounts: Map<string, number>;
+  /** Records in the collection when sampled. */
+  total: number;
+  /** Records written since. */
+  writes: number;
 }
 
-/** How many of a pattern's rarest trigrams are looked up: enough to keep the candidates few. */
-const RAREST_TRIGRAMS = 3;
+/** The trigrams of a pattern with their code-point positions, as FTS5's tokenizer makes them. */
+function trigramsAt(pattern: string): { gram: string; at: number }[] {
+  const chars = [...pattern];
+  const out: { gram: string; at: number }[] = [];
+  for (let i = 0; i + 3 <= chars.length; i++) out.push({ gram: chars.slice(i, i + 3).join(""), at: i });
+  return out;
+}
 
 export const subTable = (cid: number): string => `fts_sub_${cid}`;
-/** An fts5vocab view of the trigram index: how many records hold each trigram. */
+/** An fts5vocab view of the trigram index some folders have (made by an earlier version; dropped with the collection). */
 export const vocabTable = (cid: number): string => `fts_subv_${cid}`;
 export const bm25Table = (cid: number): string => `fts_bm25_${cid}`;
 
@@ -92,18 +93,12 @@ export class FullTextIndex {
   readonly #touched = new Set<number>();
   /** Collections whose backfill is not finished: cid → last rid indexed. */
   readonly #pending = new Map<number, number>();
+  /** Collection → its current text sample (taken on first use). */
+  readonly #samples = new Map<number, TextSample>();
 
   constructor(db: Database.Database, stmt: (sql: string) => Database.Statement) {
     this.#db = db;
     this.#stmt = stmt;
-    // Trigram indexes made before the vocabulary views existed get theirs (cheap: a view, no data).
-    for (const name of db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'fts_sub_[0-9]*' AND name NOT GLOB '*_*_*_*'")
-      .pluck()
-      .all() as string[]) {
-      const cid = Number(name.slice("fts_sub_".length));
-      db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vocabTable(cid)} USING fts5vocab(${subTable(cid)}, 'row')`);
-    }
     for (const row of db.prepare(`SELECT key, value FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).all() as {
       key: string;
       value: string;
@@ -118,8 +113,7 @@ export class FullTextIndex {
       // detail=none keeps only which records hold each trigram (no positions): about 2x smaller, and
       // enough for a candidate set that instr() then verifies.
       `CREATE VIRTUAL TABLE IF NOT EXISTS ${subTable(cid)} USING fts5(document, tokenize='trigram case_sensitive 1', content='', contentless_delete=1, detail=none);` +
-        `CREATE VIRTUAL TABLE IF NOT EXISTS ${bm25Table(cid)} USING fts5(terms, tokenize='ascii', content='', contentless_delete=1);` +
-        `CREATE VIRTUAL TABLE IF NOT EXISTS ${vocabTable(cid)} USING fts5vocab(${subTable(cid)}, 'row');`,
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${bm25Table(cid)} USING fts5(terms, tokenize='ascii', content='', contentless_delete=1);`,
     );
     // FTS5's automatic merges run inside COMMIT and made some commits take 20+ ms; drainSlice merges a
     // bounded amount itself instead (same policy: levels with 4+ segments).
@@ -134,6 +128,7 @@ export class FullTextIndex {
     this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
     this.#stmt("DELETE FROM fts_queue WHERE cid = ?").run(cid);
     this.#pending.delete(cid);
+    this.#samples.delete(cid);
   }
 
   /** Drops every collection's tables (reset). */
@@ -146,6 +141,7 @@ export class FullTextIndex {
     this.#stmt(`DELETE FROM store_info WHERE key LIKE '${BACKFILL_KEY}%'`).run();
     this.#stmt("DELETE FROM fts_queue").run();
     this.#pending.clear();
+    this.#samples.clear();
   }
 
   /**
@@ -186,6 +182,8 @@ export class FullTextIndex {
   }
 
   #queue(cid: number, rid: number): void {
+    const sample = this.#samples.get(cid);
+    if (sample) sample.writes++;
     this.#stmt("INSERT OR IGNORE INTO fts_queue (cid, rid) VALUES (?, ?)").run(cid, rid);
   }
 
@@ -284,11 +282,8 @@ export class FullTextIndex {
   /** SQL yielding the rids whose document contains `pattern` (trigram candidates, verified by instr). */
   containsSql(cid: number, pattern: string): { sql: string; params: unknown[] } | undefined {
     if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
-    const words = requiredTerms(pattern);
-    const [table, match] =
-      words.length > 0
-        ? [bm25Table(cid), words.map((t) => `"${t}"`).join(" AND ")]
-        : [subTable(cid), this.#rarestTrigrams(cid, pattern).map(ftsPhrase).join(" AND ")];
+    const table = subTable(cid);
+    const match = this.#selectiveTrigrams(cid, pattern).grams.map(ftsPhrase).join(" AND ");
     // Records still in the queue may be missing from (or stale in) the index: they are candidates too.
     return {
       sql:
@@ -300,19 +295,91 @@ export class FullTextIndex {
   }
 
   /**
-   * The pattern's rarest trigrams by how many records hold them. Records holding all of a pattern's
-   * trigrams are a superset of those containing it; the rarest few make nearly as tight a superset at a
-   * fraction of the cost (common trigrams like "the" have posting lists as long as the collection).
+   * The few trigrams of a pattern worth looking up. Records holding all of a pattern's trigrams are a
+   * superset of those containing it; a few rare ones make nearly as tight a superset at a fraction of
+   * the cost (a common trigram like "the" has a posting list as long as the collection, and reading it
+   * can cost more than it filters). Rarity and the filtering a trigram adds both come from the sample.
    */
-  #rarestTrigrams(cid: number, pattern: string): string[] {
-    const grams = trigramsOf(pattern);
-    if (grams.length <= RAREST_TRIGRAMS) return grams;
-    const count = this.#stmt(`SELECT doc FROM ${vocabTable(cid)} WHERE term = ?`).pluck();
-    return grams
-      .map((g) => ({ g, n: (count.get(g) as number | undefined) ?? 0 }))
-      .sort((a, b) => a.n - b.n)
-      .slice(0, RAREST_TRIGRAMS)
-      .map((x) => x.g);
+  #selectiveTrigrams(cid: number, pattern: string): { grams: string[]; share: number } {
+    const sample = this.#sample(cid);
+    const size = Math.max(1, sample.documents.length);
+    const ranked = trigramsAt(pattern)
+      .map((t) => ({ ...t, share: (sample.trigramCounts.get(t.gram) ?? 0) / size }))
+      .sort((a, b) => a.share - b.share);
+    const chosen: typeof ranked = [];
+    // The sampled documents holding every trigram chosen so far: the candidates' share, measured
+    // jointly (trigrams of one word come together, so multiplying their shares would be far off).
+    let holding = sample.documents.filter((d): d is string => d !== null);
+    // Greedy on a simple cost model: a further trigram is worth reading when the candidates it removes
+    // cost more to verify than its postings cost to read.
+    for (const t of ranked) {
+      if (chosen.length >= MAX_TRIGRAMS) break;
+      if (chosen.some((c) => c.gram === t.gram)) continue;
+      const next = holding.filter((d) => d.includes(t.gram));
+      if (chosen.length > 0 && POSTING_COST * t.share >= (VERIFY_COST * (holding.length - next.length)) / size) continue;
+      chosen.push(t);
+      holding = next;
+    }
+    const candidates = holding.length / size;
+    return { grams: chosen.map((t) => t.gram), share: candidates };
+  }
+
+  /**
+   * About how many candidates `containsSql` would verify for `pattern` (the whole collection when the
+   * index cannot answer it), from the sample.
+   */
+  estimateContainsCandidates(cid: number, pattern: string): number {
+    const total = this.#sample(cid).total;
+    if (!this.ready(cid) || !trigramUsable(pattern)) return total;
+    return total * this.#selectiveTrigrams(cid, pattern).share;
+  }
+
+  /**
+   * About how many records of a collection have a document passing `test`, from the sample (the engine
+   * uses it to choose between filtering first and searching first).
+   */
+  estimateMatches(cid: number, test: (document: string) => boolean): number {
+    const sample = this.#sample(cid);
+    if (sample.documents.length === 0) return 0;
+    let hits = 0;
+    for (const d of sample.documents) if (d !== null && test(d)) hits++;
+    return (hits / sample.documents.length) * sample.total;
+  }
+
+  #sample(cid: number): TextSample {
+    const current = this.#samples.get(cid);
+    if (current && current.writes <= Math.max(1000, current.total / 4)) return current;
+    const total = this.#stmt("SELECT count(*) FROM records WHERE cid = ?").pluck().get(cid) as number;
+    const range = this.#stmt("SELECT min(rid) AS lo, max(rid) AS hi FROM records WHERE cid = ?").get(cid) as {
+      lo: number | null;
+      hi: number | null;
+    };
+    const documents: (string | null)[] = [];
+    if (range.lo !== null && range.hi !== null) {
+      const at = this.#stmt("SELECT rid, document FROM records WHERE cid = ? AND rid >= ? ORDER BY rid LIMIT 1");
+      const seen = new Set<number>();
+      // Random rids in the collection's range; a deterministic generator keeps plans reproducible.
+      let state = 0x9e3779b9 ^ cid;
+      for (let i = 0; i < Math.min(SAMPLE_RECORDS, total) * 2 && documents.length < SAMPLE_RECORDS; i++) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        const rid = range.lo + Math.floor((state / 2 ** 32) * (range.hi - range.lo + 1));
+        const row = at.get(cid, rid) as { rid: number; document: string | null } | undefined;
+        if (!row || seen.has(row.rid)) continue;
+        seen.add(row.rid);
+        documents.push(row.document);
+      }
+    }
+    const trigramCounts = new Map<string, number>();
+    const inDocument = new Set<string>();
+    for (const d of documents) {
+      if (d === null) continue;
+      inDocument.clear();
+      for (let i = 0; i + 3 <= d.length; i++) inDocument.add(d.slice(i, i + 3));
+      for (const g of inDocument) trigramCounts.set(g, (trigramCounts.get(g) ?? 0) + 1);
+    }
+    const sample = { documents, trigramCounts, total, writes: 0 };
+    this.#samples.set(cid, sample);
+    return sample;
   }
 
   /**

@@ -523,6 +523,44 @@ export class SqliteStore {
     return this.#db.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid`).pluck().all(...compiled.params) as number[];
   }
 
+  /**
+   * Estimates, from a sample of the collection, for a document condition (`$contains` or `$regex`):
+   * about how many records match, and how many records finding them all would verify one by one.
+   * Undefined for other conditions.
+   */
+  estimateDocumentCondition(cid: number, node: FilterNode): { matches: number; verified: number } | undefined {
+    if (node.kind !== "doc") return undefined;
+    if (node.op === "contains") {
+      return {
+        matches: this.#fts.estimateMatches(cid, (d) => d.includes(node.text)),
+        verified: this.#fts.estimateContainsCandidates(cid, node.text),
+      };
+    }
+    if (node.op === "regex") {
+      const regex = compileRegex(node.text);
+      return { matches: this.#fts.estimateMatches(cid, (d) => regex.matcher(d).find()), verified: this.countRecords(cid) };
+    }
+    return undefined;
+  }
+
+  /** Of `rids`, those whose document satisfies a `$contains` or `$regex` condition, checked one by one. */
+  checkDocumentCondition(cid: number, node: FilterNode & { kind: "doc" }, rids: number[]): Set<number> {
+    const test =
+      node.op === "contains"
+        ? "instr(document, ?) > 0"
+        : node.op === "regex"
+          ? "document IS NOT NULL AND chromalite_regexp(?, document)"
+          : undefined;
+    if (test === undefined) throw new InternalError(`checkDocumentCondition: unsupported $${node.op}`);
+    const matched = this.#stmt(
+      // CROSS JOIN keeps SQLite from walking the collection's index instead of looking each rid up.
+      `SELECT r.rid FROM json_each(?) AS j CROSS JOIN records AS r ON r.rid = j.value WHERE r.cid = ? AND ${test.replaceAll("document", "r.document")}`,
+    )
+      .pluck()
+      .all(JSON.stringify(rids), cid, node.text) as number[];
+    return new Set(matched);
+  }
+
   /** Rowids of `ids` in this collection (missing ids are skipped), in insertion order. */
   ridsForIds(cid: number, ids: string[]): number[] {
     // Sorted here, not with ORDER BY: without table statistics SQLite would answer ORDER BY rid by

@@ -1,0 +1,115 @@
+/**
+ * A `query` under a broad document condition searches first and checks the nearest records' documents
+ * after (engine #searchThenFilter), instead of finding every match first. Either plan must give the
+ * nearest matches: these tests compare with an exact answer computed here, check which plan ran (a spy
+ * on the store's one-by-one check), and make the estimate wrong on purpose to see the fallback.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Knn } from "../../src/index.js";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { rng } from "../helpers/rng.js";
+import { tempClient } from "../helpers/tmp.js";
+
+const N = 2000;
+const DIM = 8;
+
+function dataset(seed: number) {
+  const rand = rng(seed);
+  const vectors = Array.from({ length: N }, () => Array.from({ length: DIM }, () => rand() * 2 - 1));
+  // 60% hold "common words"; 5 hold "rare words"; the rest hold every trigram of "common words" but not
+  // the phrase, so that finding all matches first has to verify every record.
+  const documents = vectors.map((_, i) =>
+    i % 5 < 3 ? `doc ${i} with common words` : i % 400 === 4 ? `doc ${i} rare words` : `doc ${i} common worders cards`,
+  );
+  return { rand, vectors, documents, ids: vectors.map((_, i) => `r${i}`) };
+}
+
+function l2(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return s;
+}
+
+/** The exact k nearest ids among the records whose document contains `pattern`. */
+function exactNearest(d: ReturnType<typeof dataset>, query: number[], pattern: string, k: number): string[] {
+  return d.ids
+    .map((id, i) => ({ id, doc: d.documents[i]!, dist: l2(d.vectors[i]!, query) }))
+    .filter((r) => r.doc.includes(pattern))
+    .sort((a, b) => a.dist - b.dist)
+    .slice(0, k)
+    .map((r) => r.id);
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("search first, filter after", () => {
+  it("answers a broad $contains with the nearest matches, checking only a few documents", async () => {
+    const d = dataset(7);
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "broad" });
+    await c.add({ ids: d.ids, embeddings: d.vectors, documents: d.documents });
+    await c.waitForIndexing();
+    const check = vi.spyOn(SqliteStore.prototype, "checkDocumentCondition");
+
+    let found = 0;
+    let expected = 0;
+    for (let q = 0; q < 30; q++) {
+      const query = Array.from({ length: DIM }, () => d.rand() * 2 - 1);
+      const r = await c.query({ queryEmbeddings: [query], nResults: 10, whereDocument: { $contains: "common words" }, include: ["documents", "distances"] });
+      expect(r.ids[0]).toHaveLength(10);
+      for (const doc of r.documents[0]!) expect(doc).toContain("common words");
+      const distances = r.distances[0]!;
+      for (let i = 1; i < distances.length; i++) expect(distances[i]!).toBeGreaterThanOrEqual(distances[i - 1]!);
+      const exact = new Set(exactNearest(d, query, "common words", 10));
+      expected += exact.size;
+      found += r.ids[0]!.filter((id) => exact.has(id)).length;
+    }
+    expect(found / expected).toBeGreaterThanOrEqual(0.95);
+    // The search-first plan ran, and each run checked far fewer documents than the 1,200 matches.
+    expect(check).toHaveBeenCalled();
+    for (const call of check.mock.calls) expect(call[2].length).toBeLessThan(400);
+
+    // The Search API's Knn under the same condition takes the same plan and finds the same records.
+    const query = Array.from({ length: DIM }, () => d.rand() * 2 - 1);
+    const viaQuery = await c.query({ queryEmbeddings: [query], nResults: 10, whereDocument: { $contains: "common words" }, include: [] });
+    const viaSearch = await c.search({ rank: Knn({ query, limit: 10 }), where: { "#document": { $contains: "common words" } }, limit: 10 });
+    expect(viaSearch.ids[0]).toEqual(viaQuery.ids[0]);
+  });
+
+  it("finds a rare pattern's matches by filtering first", async () => {
+    const d = dataset(8);
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "rare" });
+    await c.add({ ids: d.ids, embeddings: d.vectors, documents: d.documents });
+    const check = vi.spyOn(SqliteStore.prototype, "checkDocumentCondition");
+    const query = Array.from({ length: DIM }, () => d.rand() * 2 - 1);
+    const r = await c.query({ queryEmbeddings: [query], nResults: 10, whereDocument: { $contains: "rare" }, include: [] });
+    expect(r.ids[0]).toEqual(exactNearest(d, query, "rare", 10));
+    expect(r.ids[0]).toHaveLength(5);
+    expect(check).not.toHaveBeenCalled();
+  });
+
+  it("falls back to filtering first when the estimate is stale and too few matches are near", async () => {
+    const d = dataset(9);
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "stale" });
+    await c.add({ ids: d.ids, embeddings: d.vectors, documents: d.documents });
+    const query = Array.from({ length: DIM }, () => d.rand() * 2 - 1);
+    // Takes the sample while 60% of the records hold "common words".
+    await c.query({ queryEmbeddings: [query], nResults: 10, whereDocument: { $contains: "common words" }, include: [] });
+    // Too few writes to renew the sample: 900 of the 1,200 matches lose the phrase.
+    const changed = d.ids.filter((_, i) => i % 5 < 3).slice(0, 900);
+    for (const id of changed) d.documents[d.ids.indexOf(id)] = `doc ${id} changed`;
+    await c.update({
+      ids: changed,
+      embeddings: changed.map((id) => d.vectors[d.ids.indexOf(id)]!),
+      documents: changed.map((id) => `doc ${id} changed`),
+    });
+    const check = vi.spyOn(SqliteStore.prototype, "checkDocumentCondition");
+
+    const r = await c.query({ queryEmbeddings: [query], nResults: 350, whereDocument: { $contains: "common words" }, include: [] });
+    expect(check).toHaveBeenCalled(); // tried search-first on the stale estimate ...
+    expect(r.ids[0]).toHaveLength(300); // ... and still returned every match.
+    expect(new Set(r.ids[0])).toEqual(new Set(exactNearest(d, query, "common words", 500)));
+  });
+});
