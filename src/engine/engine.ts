@@ -728,9 +728,15 @@ export class Engine {
     const release = await state.lock.read(scope);
     try {
       this.#assertLive(state);
-      const rids = this.#resolveRids(state.cid, args.ids, args.filter);
       const offset = args.offset ?? 0;
-      const page = rids.slice(offset, args.limit === undefined ? undefined : offset + args.limit);
+      const end = args.limit === undefined ? undefined : offset + args.limit;
+      // A filter alone with a limit lets SQLite stop at the page's end: a broad $contains then reads a
+      // few documents instead of every match.
+      const rids =
+        args.ids === undefined && args.filter !== undefined && end !== undefined
+          ? this.#store.selectRids(state.cid, args.filter, end)
+          : this.#resolveRids(state.cid, args.ids, args.filter);
+      const page = rids.slice(offset, end);
       return await this.#fetchRows(page, args.columns, scope);
     } finally {
       release();

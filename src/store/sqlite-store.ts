@@ -516,11 +516,12 @@ export class SqliteStore {
     return this.#stmt("SELECT count(*) FROM records WHERE cid = ?").pluck().get(cid) as number;
   }
 
-  /** Rowids matching `filter` (all records when undefined), in insertion order. */
-  selectRids(cid: number, filter: FilterNode | undefined): number[] {
-    if (!filter) return this.#stmt("SELECT rid FROM records WHERE cid = ? ORDER BY rid").pluck().all(cid) as number[];
+  /** Rowids matching `filter` (all records when undefined), in insertion order; the first `limit` when given. */
+  selectRids(cid: number, filter: FilterNode | undefined, limit?: number): number[] {
+    const tail = limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
+    if (!filter) return this.#stmt(`SELECT rid FROM records WHERE cid = ? ORDER BY rid${tail}`).pluck().all(cid) as number[];
     const compiled = compileFilter(filter, cid, (text) => this.#fts.containsSql(cid, text));
-    return this.#db.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid`).pluck().all(...compiled.params) as number[];
+    return this.#db.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid${tail}`).pluck().all(...compiled.params) as number[];
   }
 
   /**
