@@ -80,6 +80,15 @@ export const subTable = (cid: number): string => `fts_sub_${cid}`;
 export const vocabTable = (cid: number): string => `fts_subv_${cid}`;
 export const bm25Table = (cid: number): string => `fts_bm25_${cid}`;
 
+/** Memory for cached BM25 postings, all collections together. */
+const POSTINGS_CACHE_BYTES = 64 << 20;
+
+/** A term's postings in rowid order with each record's single-term `bm25()` score. */
+interface Postings {
+  rids: Float64Array;
+  scores: Float64Array;
+}
+
 /** One scored BM25 hit: FTS5's `bm25()` value, negative, lower is better. */
 export interface Bm25Hit {
   rid: number;
@@ -95,6 +104,11 @@ export class FullTextIndex {
   readonly #pending = new Map<number, number>();
   /** Collection → its current text sample (taken on first use). */
   readonly #samples = new Map<number, TextSample>();
+  /** "cid:term" → scored postings, least recently used first. */
+  readonly #postingCache = new Map<string, Postings>();
+  #postingCacheBytes = 0;
+  /** Collections whose BM25 index changed since their postings were cached (forgotten on next use). */
+  readonly #changed = new Set<number>();
 
   constructor(db: Database.Database, stmt: (sql: string) => Database.Statement) {
     this.#db = db;
@@ -129,6 +143,7 @@ export class FullTextIndex {
     this.#stmt("DELETE FROM fts_queue WHERE cid = ?").run(cid);
     this.#pending.delete(cid);
     this.#samples.delete(cid);
+    this.#forgetPostings(cid);
   }
 
   /** Drops every collection's tables (reset). */
@@ -142,6 +157,7 @@ export class FullTextIndex {
     this.#stmt("DELETE FROM fts_queue").run();
     this.#pending.clear();
     this.#samples.clear();
+    this.#forgetPostings();
   }
 
   /**
@@ -189,11 +205,13 @@ export class FullTextIndex {
 
   #indexNow(cid: number, rid: number, document: string | null | undefined): void {
     if (document === null || document === undefined) return;
+    this.#changed.add(cid);
     this.#stmt(`INSERT INTO ${subTable(cid)} (rowid, document) VALUES (?, ?)`).run(rid, document);
     this.#stmt(`INSERT INTO ${bm25Table(cid)} (rowid, terms) VALUES (?, ?)`).run(rid, bm25IndexText(document));
   }
 
   #unindexNow(cid: number, rid: number): void {
+    this.#changed.add(cid);
     this.#stmt(`DELETE FROM ${subTable(cid)} WHERE rowid = ?`).run(rid);
     this.#stmt(`DELETE FROM ${bm25Table(cid)} WHERE rowid = ?`).run(rid);
   }
@@ -383,22 +401,89 @@ export class FullTextIndex {
   }
 
   /**
-   * The best `limit` records for BM25 term ids `termIds` (any of them), best first; `allowed` keeps
-   * only the records it accepts. FTS5 ranks every matching record; the filter is applied while reading
-   * them in rank order, so it stops as soon as `limit` are found.
+   * The best `limit` records for BM25 term ids `termIds` (any of them), best first (ties in rowid
+   * order); `allowed` keeps only the records it accepts. Scores are FTS5's `bm25()`, exactly: a record's
+   * score for several terms is the sum of its single-term scores in query order, which is how FTS5
+   * adds them up. Ranking a multi-term query in FTS5 costs about 1 µs for every record holding any of
+   * the terms; here each term's scored postings are read once and kept (see #postings), and the lists
+   * are merged by rowid, so a query on common words costs a merge, not a ranking.
    */
   bm25(cid: number, termIds: number[], limit: number, allowed?: (rid: number) => boolean): Bm25Hit[] {
     const unique = [...new Set(termIds)];
     if (unique.length === 0 || limit <= 0) return [];
-    const match = unique.map((t) => `"${t}"`).join(" OR ");
-    const table = bm25Table(cid);
-    const stmt = this.#stmt(`SELECT rowid AS rid, rank AS score FROM ${table} WHERE ${table} MATCH ? ORDER BY rank`);
-    const out: Bm25Hit[] = [];
-    for (const hit of stmt.iterate(match) as IterableIterator<Bm25Hit>) {
-      if (allowed && !allowed(hit.rid)) continue;
-      out.push(hit);
-      if (out.length >= limit) break;
+    if (this.#changed.delete(cid)) this.#forgetPostings(cid);
+    const lists = unique.map((t) => this.#postings(cid, t));
+    const at = lists.map(() => 0);
+    const best: Bm25Hit[] = [];
+    for (;;) {
+      let rid = Infinity;
+      for (let i = 0; i < lists.length; i++) {
+        const list = lists[i]!;
+        if (at[i]! < list.rids.length && list.rids[at[i]!]! < rid) rid = list.rids[at[i]!]!;
+      }
+      if (rid === Infinity) break;
+      let score = 0;
+      for (let i = 0; i < lists.length; i++) {
+        const list = lists[i]!;
+        if (list.rids[at[i]!] === rid) score += list.scores[at[i]!++]!;
+      }
+      // Lower is better; a tie keeps the earlier record first.
+      if (best.length === limit && score >= best[limit - 1]!.score) continue;
+      if (allowed && !allowed(rid)) continue;
+      // Insert after any equal score; when full, the last one drops out.
+      let j = best.length === limit ? limit - 1 : best.length;
+      while (j > 0 && best[j - 1]!.score > score) {
+        best[j] = best[j - 1]!;
+        j--;
+      }
+      best[j] = { rid, score };
     }
-    return out;
+    return best;
+  }
+
+  /**
+   * A term's postings with their single-term `bm25()` scores, in rowid order. Kept in memory (least
+   * recently used first out, within POSTINGS_CACHE_BYTES) until the collection's index changes, since
+   * a new or removed document changes every score of the collection (IDF, average length).
+   */
+  #postings(cid: number, term: number): Postings {
+    const key = `${cid}:${term}`;
+    const cached = this.#postingCache.get(key);
+    if (cached) {
+      this.#postingCache.delete(key);
+      this.#postingCache.set(key, cached);
+      return cached;
+    }
+    const table = bm25Table(cid);
+    const rows = this.#stmt(`SELECT rowid, rank FROM ${table} WHERE ${table} MATCH ? ORDER BY rowid`)
+      .raw()
+      .all(`"${term}"`) as [number, number][];
+    const postings: Postings = { rids: new Float64Array(rows.length), scores: new Float64Array(rows.length) };
+    for (let i = 0; i < rows.length; i++) {
+      postings.rids[i] = rows[i]![0];
+      postings.scores[i] = rows[i]![1];
+    }
+    const bytes = rows.length * 16 + 64;
+    if (bytes <= POSTINGS_CACHE_BYTES) {
+      this.#postingCache.set(key, postings);
+      this.#postingCacheBytes += bytes;
+      for (const [k, v] of this.#postingCache) {
+        if (this.#postingCacheBytes <= POSTINGS_CACHE_BYTES) break;
+        this.#postingCache.delete(k);
+        this.#postingCacheBytes -= v.rids.length * 16 + 64;
+      }
+    }
+    return postings;
+  }
+
+  /** Forgets the cached postings of a collection (its BM25 index changed), or of all collections. */
+  #forgetPostings(cid?: number): void {
+    if (this.#postingCache.size === 0) return;
+    const prefix = `${cid}:`;
+    for (const [k, v] of this.#postingCache) {
+      if (cid !== undefined && !k.startsWith(prefix)) continue;
+      this.#postingCache.delete(k);
+      this.#postingCacheBytes -= v.rids.length * 16 + 64;
+    }
   }
 }
