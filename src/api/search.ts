@@ -5,7 +5,7 @@
  * and returns a {@link SearchResult}. {@link Knn} and {@link Rrf} build rank expressions without the
  * official client.
  */
-import type { SearchHit } from "../engine/engine.js";
+import type { SearchHit } from "../engine/reader.js";
 import { InvalidArgumentError } from "../errors.js";
 import type { SearchPlan } from "../model/search.js";
 import type { Columns } from "../store/sqlite-store.js";

@@ -24,7 +24,7 @@ import {
 import { tempDir } from "../helpers/tmp.js";
 import { shortestF32 } from "../../src/util/float32.js";
 // Up to these sizes a query is an exact scan (exact answers); above them HNSW (recall checked).
-import { EXACT_SCAN_MAX_CANDIDATES, EXACT_SCAN_MAX_TOTAL } from "../../src/engine/engine.js";
+import { EXACT_SCAN_MAX_CANDIDATES, EXACT_SCAN_MAX_TOTAL } from "../../src/engine/reader.js";
 import { rng } from "../helpers/rng.js";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 25);

@@ -1,0 +1,296 @@
+/**
+ * Reading a collection: which records a filter allows, the plans that find the nearest records
+ * (exact scan, HNSW with an allow-list, or search first and check documents after), Search API
+ * ranking, and fetching the rows. The engine takes the locks and validates; everything here runs
+ * under its read lock.
+ */
+import { InvalidArgumentError } from "../errors.js";
+import type { Columns } from "../model/include.js";
+import type { FilterNode } from "../model/filter.js";
+import { evaluateRank, type KnnResult, type SearchPlan } from "../model/search.js";
+import type { RecordRow, SqliteStore } from "../store/sqlite-store.js";
+import { type OperationScope, yieldToEventLoop } from "../util/abort.js";
+import type { CollectionState } from "./collection-state.js";
+import { queryDistance, TopK, type Scored } from "./distance.js";
+import { RidSet } from "./rid-set.js";
+
+/** One result of a Search API search: the record and its rank score (null without a rank). */
+export interface SearchHit {
+  row: RecordRow;
+  score: number | null;
+}
+
+/** @internal Below this many vectors a query scans exactly: about as fast as HNSW there, and exact. */
+export const EXACT_SCAN_MAX_TOTAL = 256;
+/** A filter that keeps at most this many records is answered by an exact scan of them. */
+export const EXACT_SCAN_MAX_CANDIDATES = 3000;
+/**
+ * Search first, filter after, reads at most this many nearest records (see #searchThenFilter); beyond
+ * it, finding every match first is the cheaper plan.
+ */
+const SEARCH_FIRST_MAX_READ = 4000;
+/** What reading one nearest record costs in search-first (HNSW search plus its check), relative to verifying one candidate. */
+const SEARCH_FIRST_READ_COST = 1.5;
+
+/** The common elements of two ascending arrays. */
+function intersectSorted(a: number[], b: number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i]! === b[j]!) {
+      out.push(a[i]!);
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return out;
+}
+
+export class CollectionReader {
+  readonly #store: SqliteStore;
+
+  constructor(store: SqliteStore) {
+    this.#store = store;
+  }
+
+  /**
+   * The `nResults` nearest records to each query within `ids` and `filter`: search first where a broad
+   * document condition makes that cheaper, the usual filter-then-search plan for the rest.
+   */
+  async nearest(
+    state: CollectionState,
+    queries: Float32Array[],
+    args: { nResults: number; ids?: string[]; filter?: FilterNode },
+    scope: OperationScope,
+  ): Promise<Scored[][]> {
+    const scored = queries.map((q) =>
+      args.ids === undefined && args.filter !== undefined ? this.#searchThenFilter(state, q, args.nResults, args.filter) : undefined,
+    );
+    const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
+    if (rest.length > 0) {
+      const found = await this.#filterThenSearch(state, rest.map((i) => queries[i]!), args, scope);
+      rest.forEach((qi, j) => (scored[qi] = found[j]!));
+    }
+    return scored.map((list) => list!);
+  }
+
+  /** The records a query may return (ids ∩ filter), or undefined when unrestricted. Filter results are cached. */
+  allowedFor(state: CollectionState, ids: string[] | undefined, filter: FilterNode | undefined): RidSet | undefined {
+    if (ids === undefined && filter === undefined) return undefined;
+    if (ids !== undefined) return new RidSet(this.resolveRids(state.cid, ids, filter));
+    const key = JSON.stringify(filter);
+    let set = state.cachedFilter(key);
+    if (!set) {
+      set = new RidSet(this.#store.selectRids(state.cid, filter));
+      state.cacheFilter(key, set);
+    }
+    return set;
+  }
+
+  /** Resolves ids and filters to rowids, in insertion order. */
+  resolveRids(cid: number, ids: string[] | undefined, filter: FilterNode | undefined): number[] {
+    let rids: number[] | undefined;
+    if (ids !== undefined) rids = this.#store.ridsForIds(cid, ids);
+    if (filter !== undefined) {
+      const matched = this.#store.selectRids(cid, filter);
+      rids = rids === undefined ? matched : intersectSorted(rids, matched);
+    }
+    return rids ?? this.#store.selectRids(cid, undefined);
+  }
+
+  async fetchRows(rids: number[], columns: Columns, scope: OperationScope): Promise<RecordRow[]> {
+    const out: RecordRow[] = [];
+    const slice = columns.embeddings ? 1000 : 5000;
+    for (let i = 0; i < rids.length; i += slice) {
+      if (i > 0) {
+        scope.check();
+        await yieldToEventLoop();
+      }
+      out.push(...this.#store.recordsByRid(rids.slice(i, i + slice), columns));
+    }
+    return out;
+  }
+
+  /**
+   * Exact k-NN over `candidates` (or the whole collection). Vectors come from the collection's
+   * in-memory cache, the rest from SQLite in slices (and then join the cache).
+   */
+  async #exactScan(
+    state: CollectionState,
+    queries: Float32Array[],
+    k: number,
+    candidates: readonly number[] | undefined,
+    scope: OperationScope,
+  ): Promise<Scored[][]> {
+    const rids = candidates ?? this.#store.selectRids(state.cid, undefined);
+    const distances = queries.map((q) => queryDistance(state.hnsw.space, q));
+    const tops = queries.map(() => new TopK(k));
+    const score = (rid: number, vector: Float32Array) => {
+      for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distances[q]!(vector));
+    };
+    let deadline = performance.now() + 15;
+    const pause = async () => {
+      if (performance.now() < deadline) return;
+      scope.check();
+      await yieldToEventLoop();
+      deadline = performance.now() + 15;
+    };
+    const missing: number[] = [];
+    for (let i = 0; i < rids.length; i++) {
+      const rid = rids[i]!;
+      const vector = state.cachedVector(rid);
+      if (vector) score(rid, vector);
+      else missing.push(rid);
+      if ((i & 1023) === 1023) await pause();
+    }
+    for (let i = 0; i < missing.length; i += 1024) {
+      for (const [rid, vector] of this.#store.embeddingsByRid(missing.slice(i, i + 1024))) {
+        state.cacheVector(rid, vector);
+        score(rid, vector);
+      }
+      await pause();
+    }
+    return tops.map((t) => t.sorted());
+  }
+
+  async search(state: CollectionState, plan: SearchPlan, columns: Columns, scope: OperationScope): Promise<SearchHit[]> {
+    // Found on first need: a dense Knn under a broad document condition may never need it.
+    let allowedSet: RidSet | undefined | null = null;
+    const allowed = (): RidSet | undefined => (allowedSet === null ? (allowedSet = this.allowedFor(state, plan.ids, plan.filter)) : allowedSet);
+    const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
+    let page: { rid: number; score: number | null }[];
+    if (!plan.rank) {
+      // No rank: the filtered records in insertion order, as `get`.
+      const rids = allowed()?.rids ?? this.#store.selectRids(state.cid, undefined);
+      page = rids.slice(plan.offset, end).map((rid) => ({ rid, score: null }));
+    } else {
+      const results: KnnResult[] = [];
+      for (const [i, knn] of plan.knns.entries()) {
+        let list: Scored[];
+        if (knn.source === "dense") {
+          if (typeof knn.query === "string") {
+            throw new InvalidArgumentError(
+              `searches: the text query of rank $knn #${i} on '#embedding' needs an embedding function: embed it on the client`,
+            );
+          }
+          const query = Float32Array.from(knn.query);
+          const searchFirst =
+            plan.ids === undefined && plan.filter !== undefined ? this.#searchThenFilter(state, query, knn.limit, plan.filter) : undefined;
+          list = searchFirst ?? (await this.#nearestOne(state, query, knn.limit, allowed(), scope));
+        } else {
+          const set = allowed();
+          const has = set ? (rid: number) => set.has(rid) : undefined;
+          list = this.#store.fts.bm25(state.cid, knn.termIds, knn.limit, has).map((h) => ({ rid: h.rid, distance: h.score }));
+        }
+        results.push(new Map(list.map((s, rank) => [s.rid, knn.returnRank ? rank : s.distance])));
+        scope.check();
+      }
+      const candidates = new Set<number>();
+      for (const r of results) for (const rid of r.keys()) candidates.add(rid);
+      const scored: { rid: number; score: number }[] = [];
+      for (const rid of candidates) {
+        const score = evaluateRank(plan.rank, rid, plan.knns, results);
+        if (score !== undefined) scored.push({ rid, score });
+      }
+      // Ascending (lower is better, as in Chroma); NaN last; ties in insertion order.
+      scored.sort((a, b) => (Number.isNaN(a.score) ? 1 : 0) - (Number.isNaN(b.score) ? 1 : 0) || a.score - b.score || a.rid - b.rid);
+      page = scored.slice(plan.offset, end);
+    }
+    const rows = new Map((await this.fetchRows(page.map((p) => p.rid), columns, scope)).map((r) => [r.rid, r]));
+    return page.flatMap((p) => {
+      const row = rows.get(p.rid);
+      return row ? [{ row, score: p.score }] : [];
+    });
+  }
+
+  /**
+   * The usual plan: find the records the filter allows, then scan them exactly when few, else search
+   * HNSW with them as its allow-list.
+   */
+  async #filterThenSearch(
+    state: CollectionState,
+    queries: Float32Array[],
+    args: { nResults: number; ids?: string[]; filter?: FilterNode },
+    scope: OperationScope,
+  ): Promise<Scored[][]> {
+    const dimension = state.row.dimension;
+    const allowed = this.allowedFor(state, args.ids, args.filter);
+    const total = state.searchableCount;
+    const k = Math.min(args.nResults, allowed ? allowed.size : total);
+    if (k <= 0 || dimension === null) return queries.map(() => []);
+    if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
+      return this.#exactScan(state, queries, k, allowed?.rids, scope);
+    }
+    const scored: Scored[][] = [];
+    const fallback: number[] = [];
+    for (let i = 0; i < queries.length; i++) {
+      const hits = state.annSearch(queries[i]!, k, allowed);
+      // HNSW can return fewer than k under a tight filter or many deletions: then scan exactly.
+      if (hits.length < k) fallback.push(i);
+      scored.push(hits);
+    }
+    if (fallback.length > 0) {
+      const exact = await this.#exactScan(state, fallback.map((i) => queries[i]!), k, allowed?.rids, scope);
+      fallback.forEach((qi, j) => (scored[qi] = exact[j]!));
+    }
+    return scored;
+  }
+
+  /**
+   * The plan for a broad document condition (a `$contains` or `$regex` matching many records): when a
+   * few percent of the records match, the nearest k matches are among the few hundred nearest records,
+   * and checking those few documents costs far less than finding and verifying every match first (a
+   * pattern of common words has tens of thousands of candidates). Both costs are estimated from a
+   * sample of the documents. Undefined when the plan does not apply or found fewer than k matches: then the
+   * caller filters first, as usual.
+   */
+  #searchThenFilter(state: CollectionState, query: Float32Array, nResults: number, filter: FilterNode): Scored[] | undefined {
+    if (filter.kind !== "doc" || state.row.dimension === null || query.length !== state.row.dimension) return undefined;
+    const total = state.searchableCount;
+    if (total <= EXACT_SCAN_MAX_TOTAL || nResults <= 0 || state.cachedFilter(JSON.stringify(filter))) return undefined;
+    const estimate = this.#store.estimateDocumentCondition(state.cid, filter);
+    if (estimate === undefined) return undefined;
+    const k = Math.min(nResults, total);
+    // Read about twice the records expected to hold k matches (the cap when the sample saw none: a
+    // share under one in a few hundred is only a guess), if that costs less than filtering first.
+    const expected = estimate.matches > 0 ? Math.ceil(((k * total) / estimate.matches) * 2) : Infinity;
+    const read = Math.min(expected, SEARCH_FIRST_MAX_READ, total);
+    if (read * SEARCH_FIRST_READ_COST >= estimate.verified) return undefined;
+    // Estimates from a sample can be low: read four times more (up to the cap) before giving up.
+    const checked = new Map<number, boolean>();
+    for (let size = read; ; size = Math.min(size * 4, SEARCH_FIRST_MAX_READ, total)) {
+      const nearest = state.annSearch(query, size, undefined);
+      const unchecked = nearest.filter((s) => !checked.has(s.rid)).map((s) => s.rid);
+      const matched = this.#store.checkDocumentCondition(state.cid, filter, unchecked);
+      for (const rid of unchecked) checked.set(rid, matched.has(rid));
+      const hits = nearest.filter((s) => checked.get(s.rid)).slice(0, k);
+      if (hits.length === k) return hits;
+      if (size >= SEARCH_FIRST_MAX_READ || size >= total) return undefined;
+    }
+  }
+
+  /** The `limit` nearest records to one query within `allowed`, as `query` would find them. */
+  async #nearestOne(
+    state: CollectionState,
+    query: Float32Array,
+    limit: number,
+    allowed: RidSet | undefined,
+    scope: OperationScope,
+  ): Promise<Scored[]> {
+    const dimension = state.row.dimension;
+    if (dimension === null) return [];
+    if (query.length !== dimension) {
+      throw new InvalidArgumentError(`Collection expecting embedding with dimension of ${dimension}, got ${query.length}`);
+    }
+    const total = state.searchableCount;
+    const k = Math.min(limit, allowed ? allowed.size : total);
+    if (k <= 0) return [];
+    if (total > EXACT_SCAN_MAX_TOTAL && !(allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
+      const hits = state.annSearch(query, k, allowed);
+      if (hits.length >= k) return hits;
+    }
+    return (await this.#exactScan(state, [query], k, allowed?.rids, scope))[0]!;
+  }
+}
