@@ -31,6 +31,8 @@ export const EXACT_SCAN_MAX_CANDIDATES = 3000;
 const SEARCH_FIRST_MAX_READ = 4000;
 /** What reading one nearest record costs in search-first (HNSW search plus its check), relative to verifying one candidate. */
 const SEARCH_FIRST_READ_COST = 1.5;
+/** A `$contains` with at most this many trigram candidates is answered exactly, checking documents nearest first. */
+const NEAREST_FIRST_MAX_CANDIDATES = 20_000;
 
 /** The common elements of two ascending arrays. */
 function intersectSorted(a: number[], b: number[]): number[] {
@@ -65,15 +67,63 @@ export class CollectionReader {
     args: { nResults: number; ids?: string[]; filter?: FilterNode },
     scope: OperationScope,
   ): Promise<Scored[][]> {
-    const scored = queries.map((q) =>
+    const scored: (Scored[] | undefined)[] = queries.map((q) =>
       args.ids === undefined && args.filter !== undefined ? this.#searchThenFilter(state, q, args.nResults, args.filter) : undefined,
     );
-    const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
+    let rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
+    const filter = args.filter;
+    if (rest.length > 0 && args.ids === undefined && filter?.kind === "doc" && filter.op === "contains") {
+      const candidates = this.#store.fts.containsCandidates(state.cid, filter.text);
+      if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
+        const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
+        rest.forEach((qi, j) => (scored[qi] = found[j]!));
+        rest = [];
+      }
+    }
     if (rest.length > 0) {
       const found = await this.#filterThenSearch(state, rest.map((i) => queries[i]!), args, scope);
       rest.forEach((qi, j) => (scored[qi] = found[j]!));
     }
     return scored.map((list) => list!);
+  }
+
+  /**
+   * The exact nearest records containing a pattern, from its unverified trigram candidates: every
+   * candidate's distance is computed (vectors are mostly in memory), then documents are checked
+   * nearest first until `k` match. Reads only as many documents as it takes to find them, where
+   * verifying every candidate first would read them all.
+   */
+  async #nearestContaining(
+    state: CollectionState,
+    queries: Float32Array[],
+    k: number,
+    candidates: number[],
+    filter: FilterNode & { kind: "doc" },
+    scope: OperationScope,
+  ): Promise<Scored[][]> {
+    if (k <= 0 || state.row.dimension === null || candidates.length === 0) return queries.map(() => []);
+    const ranked = await this.#exactScan(state, queries, candidates.length, candidates, scope);
+    const contains = new Map<number, boolean>();
+    const out: Scored[][] = [];
+    for (const list of ranked) {
+      const hits: Scored[] = [];
+      let batch = 32;
+      for (let i = 0; i < list.length && hits.length < k; i += batch, batch = Math.min(batch * 2, 1024)) {
+        const slice = list.slice(i, i + batch);
+        const unknown = slice.filter((s) => !contains.has(s.rid)).map((s) => s.rid);
+        if (unknown.length > 0) {
+          const matched = this.#store.checkDocumentCondition(state.cid, filter, unknown);
+          for (const rid of unknown) contains.set(rid, matched.has(rid));
+        }
+        for (const s of slice) if (hits.length < k && contains.get(s.rid)) hits.push(s);
+        if (batch >= 256) {
+          scope.check();
+          await yieldToEventLoop();
+        }
+      }
+      out.push(hits);
+    }
+    return out;
   }
 
   /** The records a query may return (ids ∩ filter), or undefined when unrestricted. Filter results are cached. */
@@ -176,9 +226,11 @@ export class CollectionReader {
             );
           }
           const query = Float32Array.from(knn.query);
-          const searchFirst =
-            plan.ids === undefined && plan.filter !== undefined ? this.#searchThenFilter(state, query, knn.limit, plan.filter) : undefined;
-          list = searchFirst ?? (await this.#nearestOne(state, query, knn.limit, allowed(), scope));
+          const dimension = state.row.dimension;
+          if (dimension !== null && query.length !== dimension) {
+            throw new InvalidArgumentError(`Collection expecting embedding with dimension of ${dimension}, got ${query.length}`);
+          }
+          list = (await this.nearest(state, [query], { nResults: knn.limit, ids: plan.ids, filter: plan.filter }, scope))[0]!;
         } else {
           const set = allowed();
           const has = set ? (rid: number) => set.has(rid) : undefined;
@@ -269,28 +321,5 @@ export class CollectionReader {
       if (hits.length === k) return hits;
       if (size >= SEARCH_FIRST_MAX_READ || size >= total) return undefined;
     }
-  }
-
-  /** The `limit` nearest records to one query within `allowed`, as `query` would find them. */
-  async #nearestOne(
-    state: CollectionState,
-    query: Float32Array,
-    limit: number,
-    allowed: RidSet | undefined,
-    scope: OperationScope,
-  ): Promise<Scored[]> {
-    const dimension = state.row.dimension;
-    if (dimension === null) return [];
-    if (query.length !== dimension) {
-      throw new InvalidArgumentError(`Collection expecting embedding with dimension of ${dimension}, got ${query.length}`);
-    }
-    const total = state.searchableCount;
-    const k = Math.min(limit, allowed ? allowed.size : total);
-    if (k <= 0) return [];
-    if (total > EXACT_SCAN_MAX_TOTAL && !(allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
-      const hits = state.annSearch(query, k, allowed);
-      if (hits.length >= k) return hits;
-    }
-    return (await this.#exactScan(state, [query], k, allowed?.rids, scope))[0]!;
   }
 }

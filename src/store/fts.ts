@@ -107,6 +107,8 @@ export class FullTextIndex {
   /** "cid:term" → scored postings, least recently used first. */
   readonly #postingCache = new Map<string, Postings>();
   #postingCacheBytes = 0;
+  /** BM25 index texts of large queued documents, tokenized ahead by the engine: rid → document and terms. */
+  readonly #prepared = new Map<number, { document: string; terms: string }>();
   /** Collections whose BM25 index changed since their postings were cached (forgotten on next use). */
   readonly #changed = new Set<number>();
 
@@ -207,7 +209,30 @@ export class FullTextIndex {
     if (document === null || document === undefined) return;
     this.#changed.add(cid);
     this.#stmt(`INSERT INTO ${subTable(cid)} (rowid, document) VALUES (?, ?)`).run(rid, document);
-    this.#stmt(`INSERT INTO ${bm25Table(cid)} (rowid, terms) VALUES (?, ?)`).run(rid, bm25IndexText(document));
+    const prepared = this.#prepared.get(rid);
+    this.#prepared.delete(rid);
+    const terms = prepared !== undefined && prepared.document === document ? prepared.terms : bm25IndexText(document);
+    this.#stmt(`INSERT INTO ${bm25Table(cid)} (rowid, terms) VALUES (?, ?)`).run(rid, terms);
+  }
+
+  /**
+   * A document of at least `minLength` characters among the next queued records (as many as a drain
+   * slice might index) that has not been prepared: the engine tokenizes such a document ahead, in
+   * slices (see prepare), rather than inside one indexing transaction.
+   */
+  nextLargeQueued(minLength: number): { rid: number; document: string } | undefined {
+    const rows = this.#stmt(
+      "SELECT r.rid AS rid, r.document AS document FROM (SELECT cid, rid FROM fts_queue ORDER BY cid, rid LIMIT 64) AS q " +
+        "CROSS JOIN records AS r ON r.rid = q.rid AND r.cid = q.cid WHERE length(r.document) >= ?",
+    ).all(minLength) as { rid: number; document: string }[];
+    return rows.find((row) => !this.#prepared.has(row.rid));
+  }
+
+  /** BM25 index text computed ahead for a queued record; used if its document is still `document`. */
+  prepare(rid: number, document: string, terms: string): void {
+    // Only the next few queued records are prepared; anything older was indexed or dropped meanwhile.
+    if (this.#prepared.size >= 64) this.#prepared.clear();
+    this.#prepared.set(rid, { document, terms });
   }
 
   #unindexNow(cid: number, rid: number): void {
@@ -233,7 +258,7 @@ export class FullTextIndex {
    * removes them if the record is gone); call inside a write transaction. Returns how many it did.
    */
   drainSlice(limit: number): number {
-    const rows = this.#stmt("SELECT cid, rid FROM fts_queue LIMIT ?").all(limit) as { cid: number; rid: number }[];
+    const rows = this.#stmt("SELECT cid, rid FROM fts_queue ORDER BY cid, rid LIMIT ?").all(limit) as { cid: number; rid: number }[];
     for (const { cid, rid } of rows) {
       const current = this.#stmt("SELECT document FROM records WHERE rid = ? AND cid = ?").pluck().get(rid, cid) as
         | string
@@ -310,6 +335,19 @@ export class FullTextIndex {
         `AND r.cid = ? AND instr(r.document, ?) > 0`,
       params: [match, cid, cid, pattern],
     };
+  }
+
+  /**
+   * The records that may contain `pattern`, unverified (a superset: trigram candidates and queued
+   * records, some perhaps deleted since), or undefined when the index cannot answer it.
+   */
+  containsCandidates(cid: number, pattern: string): number[] | undefined {
+    if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
+    const table = subTable(cid);
+    const match = this.#selectiveTrigrams(cid, pattern).grams.map(ftsPhrase).join(" AND ");
+    return this.#stmt(`SELECT rowid FROM ${table} WHERE ${table} MATCH ? UNION SELECT rid FROM fts_queue WHERE cid = ?`)
+      .pluck()
+      .all(match, cid) as number[];
   }
 
   /**

@@ -104,6 +104,24 @@ export function bm25IndexText(text: string): string {
   return bm25TermIds(text).join(" ");
 }
 
+/**
+ * `text` cut into pieces of about `size` characters, each cut at a whitespace character, so that the
+ * pieces' tokens in order are exactly the tokens of `text` (whitespace separates tokens, and a word's
+ * lower case only depends on the word). Lets a very large document be tokenized in slices.
+ */
+export function splitAtWhitespace(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  while (text.length - start > size) {
+    let cut = start + size;
+    while (cut < text.length && !/\s/u.test(text[cut]!)) cut++;
+    pieces.push(text.slice(start, cut));
+    start = cut;
+  }
+  pieces.push(text.slice(start));
+  return pieces;
+}
+
 /** chroma_bm25's sparse vector of `text` (sorted indices, BM25-saturated term frequencies). */
 export function bm25SparseVector(text: string): { indices: number[]; values: number[] } {
   const ids = bm25TermIds(text);

@@ -1,8 +1,10 @@
 /**
- * A `query` under a broad document condition searches first and checks the nearest records' documents
- * after (engine #searchThenFilter), instead of finding every match first. Either plan must give the
- * nearest matches: these tests compare with an exact answer computed here, check which plan ran (a spy
- * on the store's one-by-one check), and make the estimate wrong on purpose to see the fallback.
+ * Plans for a `query` under a document condition (engine/reader.ts): a broad one searches first and
+ * checks the nearest records' documents after (#searchThenFilter); a narrower `$contains` ranks its
+ * trigram candidates exactly and checks documents nearest first until k match (#nearestContaining).
+ * Each must give the nearest matches: these tests compare with an exact answer computed here, count
+ * the documents checked (a spy on the store's one-by-one check), and make the estimate wrong on
+ * purpose to see the fallback.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Knn } from "../../src/index.js";
@@ -16,10 +18,16 @@ const DIM = 8;
 function dataset(seed: number) {
   const rand = rng(seed);
   const vectors = Array.from({ length: N }, () => Array.from({ length: DIM }, () => rand() * 2 - 1));
-  // 60% hold "common words"; 5 hold "rare words"; the rest hold every trigram of "common words" but not
-  // the phrase, so that finding all matches first has to verify every record.
+  // 60% hold "common words"; 10% "midpoint words"; 5 "rare words"; the rest hold every trigram of
+  // "common words" but not the phrase, so that finding all matches first has to verify every record.
   const documents = vectors.map((_, i) =>
-    i % 5 < 3 ? `doc ${i} with common words` : i % 400 === 4 ? `doc ${i} rare words` : `doc ${i} common worders cards`,
+    i % 5 < 3
+      ? `doc ${i} with common words`
+      : i % 400 === 4
+        ? `doc ${i} rare words`
+        : i % 10 === 3
+          ? `doc ${i} midpoint words`
+          : `doc ${i} common worders cards`,
   );
   return { rand, vectors, documents, ids: vectors.map((_, i) => `r${i}`) };
 }
@@ -42,7 +50,7 @@ function exactNearest(d: ReturnType<typeof dataset>, query: number[], pattern: s
 
 afterEach(() => vi.restoreAllMocks());
 
-describe("search first, filter after", () => {
+describe("plans for document conditions", () => {
   it("answers a broad $contains with the nearest matches, checking only a few documents", async () => {
     const d = dataset(7);
     const { client } = tempClient();
@@ -76,17 +84,34 @@ describe("search first, filter after", () => {
     expect(viaSearch.ids[0]).toEqual(viaQuery.ids[0]);
   });
 
-  it("finds a rare pattern's matches by filtering first", async () => {
+  it("finds a rare pattern's matches exactly among its few candidates", async () => {
     const d = dataset(8);
     const { client } = tempClient();
     const c = await client.createCollection({ name: "rare" });
     await c.add({ ids: d.ids, embeddings: d.vectors, documents: d.documents });
-    const check = vi.spyOn(SqliteStore.prototype, "checkDocumentCondition");
     const query = Array.from({ length: DIM }, () => d.rand() * 2 - 1);
     const r = await c.query({ queryEmbeddings: [query], nResults: 10, whereDocument: { $contains: "rare" }, include: [] });
     expect(r.ids[0]).toEqual(exactNearest(d, query, "rare", 10));
     expect(r.ids[0]).toHaveLength(5);
-    expect(check).not.toHaveBeenCalled();
+  });
+
+  it("checks a moderate pattern's candidates nearest first and stops at k matches, exactly", async () => {
+    const d = dataset(10);
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "moderate" });
+    await c.add({ ids: d.ids, embeddings: d.vectors, documents: d.documents });
+    await c.waitForIndexing();
+    const check = vi.spyOn(SqliteStore.prototype, "checkDocumentCondition");
+    for (let q = 0; q < 10; q++) {
+      const query = Array.from({ length: DIM }, () => d.rand() * 2 - 1);
+      check.mockClear();
+      const r = await c.query({ queryEmbeddings: [query], nResults: 10, whereDocument: { $contains: "midpoint" }, include: [] });
+      expect(r.ids[0]).toEqual(exactNearest(d, query, "midpoint", 10));
+      // 200 records match (and are the candidates); nearest first, far fewer are read.
+      const checked = check.mock.calls.reduce((n, call) => n + call[2].length, 0);
+      expect(checked).toBeGreaterThan(0);
+      expect(checked).toBeLessThan(200);
+    }
   });
 
   it("falls back to filtering first when the estimate is stale and too few matches are near", async () => {
