@@ -108,15 +108,17 @@ export class CollectionReader {
     for (const list of ranked) {
       const hits: Scored[] = [];
       let batch = 32;
-      for (let i = 0; i < list.length && hits.length < k; i += batch, batch = Math.min(batch * 2, 1024)) {
+      for (let i = 0; i < list.length && hits.length < k; i += batch, batch = Math.min(batch * 4, 4096)) {
         const slice = list.slice(i, i + batch);
+        // Reading documents in rowid order is faster than in distance order: larger batches are sorted.
         const unknown = slice.filter((s) => !contains.has(s.rid)).map((s) => s.rid);
+        if (batch > 32) unknown.sort((a, b) => a - b);
         if (unknown.length > 0) {
           const matched = this.#store.checkDocumentCondition(state.cid, filter, unknown);
           for (const rid of unknown) contains.set(rid, matched.has(rid));
         }
         for (const s of slice) if (hits.length < k && contains.get(s.rid)) hits.push(s);
-        if (batch >= 256) {
+        if (batch >= 512) {
           scope.check();
           await yieldToEventLoop();
         }
