@@ -5,7 +5,9 @@
  *   means: a pattern of 3+ characters is first looked up as a few of its trigrams (the records holding
  *   them are a superset of those containing it), and each candidate is then verified with the same
  *   exact `instr()` test the scan uses, so results are identical with or without the index. Which
- *   trigrams are worth reading is estimated from a small sample of the collection's documents.
+ *   trigrams are worth reading is estimated from a small sample of the collection's documents. A
+ *   pattern with two or more whole words is looked up as a phrase in the BM25 index instead (a much
+ *   tighter superset, see phraseTerms), verified the same way.
  * - `fts_bm25_<cid>`: the document's BM25 term ids (Chroma's `chroma_bm25` tokenisation, see
  *   text/bm25.ts), ranked by FTS5's built-in `bm25()`.
  *
@@ -20,7 +22,7 @@
  * Folders written before the indexes existed are backfilled in slices; until a collection's backfill is done its `$contains` keeps scanning and BM25 waits for the backfill.
  */
 import type Database from "better-sqlite3";
-import { bm25IndexText } from "../text/bm25.js";
+import { bm25IndexText, bm25TermIds } from "../text/bm25.js";
 
 const BACKFILL_KEY = "fts_backfill:";
 /** Pages of segment merging per drained transaction: keeps segment counts bounded, each commit short. */
@@ -39,6 +41,27 @@ export function trigramUsable(pattern: string): boolean {
 /** An FTS5 phrase matching `text` literally: double quotes inside are doubled, nothing else is syntax. */
 export function ftsPhrase(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The BM25 term ids of the part of `pattern` between its first and last separator (a character that
+ * is not a letter, digit or `_`), when there are two or more. Any document containing the pattern has
+ * these terms consecutively in its BM25 index (tokens are split at separators and each is normalised on
+ * its own, stopwords are left out on both sides), so an FTS5 phrase of them is a tight superset of the
+ * records containing it: much tighter than trigrams for a pattern of whole words. Patterns with a
+ * capital sigma are left to the trigrams (its lower case depends on the letters around it).
+ */
+export function phraseTerms(pattern: string): { terms: number[]; inner: string } | undefined {
+  if (pattern.includes("\u03a3")) return undefined;
+  const separator = /[^\p{L}\p{N}_]/u;
+  const chars = [...pattern];
+  const first = chars.findIndex((c) => separator.test(c));
+  let last = chars.length - 1;
+  while (last >= 0 && !separator.test(chars[last]!)) last--;
+  if (first < 0 || last <= first) return undefined;
+  const inner = chars.slice(first, last + 1).join("");
+  const terms = bm25TermIds(inner);
+  return terms.length >= 2 ? { terms, inner } : undefined;
 }
 
 /** At most this many of a pattern's trigrams are looked up. */
@@ -322,32 +345,42 @@ export class FullTextIndex {
     }
   }
 
-  /** SQL yielding the rids whose document contains `pattern` (trigram candidates, verified by instr). */
+  /** SQL yielding the rids whose document contains `pattern` (index candidates, verified by instr). */
   containsSql(cid: number, pattern: string): { sql: string; params: unknown[] } | undefined {
-    if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
-    const table = subTable(cid);
-    const match = this.#selectiveTrigrams(cid, pattern).grams.map(ftsPhrase).join(" AND ");
-    // Records still in the queue may be missing from (or stale in) the index: they are candidates too.
+    const candidates = this.#candidatesSql(cid, pattern);
+    if (!candidates) return undefined;
     return {
-      sql:
-        `SELECT r.rid FROM records r WHERE r.rid IN ` +
-        `(SELECT rowid FROM ${table} WHERE ${table} MATCH ? UNION ALL SELECT rid FROM fts_queue WHERE cid = ?) ` +
-        `AND r.cid = ? AND instr(r.document, ?) > 0`,
-      params: [match, cid, cid, pattern],
+      sql: `SELECT r.rid FROM records r WHERE r.rid IN (${candidates.sql}) AND r.cid = ? AND instr(r.document, ?) > 0`,
+      params: [...candidates.params, cid, pattern],
     };
   }
 
   /**
-   * The records that may contain `pattern`, unverified (a superset: trigram candidates and queued
+   * The records that may contain `pattern`, unverified (a superset: index candidates and queued
    * records, some perhaps deleted since), or undefined when the index cannot answer it.
    */
   containsCandidates(cid: number, pattern: string): number[] | undefined {
+    const candidates = this.#candidatesSql(cid, pattern);
+    if (!candidates) return undefined;
+    return this.#stmt(`SELECT DISTINCT rid FROM (${candidates.sql})`).pluck().all(...candidates.params) as number[];
+  }
+
+  /**
+   * SQL yielding a superset of the rids containing `pattern`: the records holding the phrase of its
+   * whole words in the BM25 index (see phraseTerms) or else a few selective trigrams, plus the records
+   * still in the queue, which may be missing from (or stale in) the indexes.
+   */
+  #candidatesSql(cid: number, pattern: string): { sql: string; params: unknown[] } | undefined {
     if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
-    const table = subTable(cid);
-    const match = this.#selectiveTrigrams(cid, pattern).grams.map(ftsPhrase).join(" AND ");
-    return this.#stmt(`SELECT rowid FROM ${table} WHERE ${table} MATCH ? UNION SELECT rid FROM fts_queue WHERE cid = ?`)
-      .pluck()
-      .all(match, cid) as number[];
+    const phrase = phraseTerms(pattern);
+    const [table, match] =
+      phrase !== undefined
+        ? [bm25Table(cid), `"${phrase.terms.join(" ")}"`]
+        : [subTable(cid), this.#selectiveTrigrams(cid, pattern).grams.map(ftsPhrase).join(" AND ")];
+    return {
+      sql: `SELECT rowid AS rid FROM ${table} WHERE ${table} MATCH ? UNION ALL SELECT rid FROM fts_queue WHERE cid = ?`,
+      params: [match, cid],
+    };
   }
 
   /**
@@ -385,9 +418,14 @@ export class FullTextIndex {
    * index cannot answer it), from the sample.
    */
   estimateContainsCandidates(cid: number, pattern: string): number {
-    const total = this.#sample(cid).total;
-    if (!this.ready(cid) || !trigramUsable(pattern)) return total;
-    return total * this.#selectiveTrigrams(cid, pattern).share;
+    const sample = this.#sample(cid);
+    if (!this.ready(cid) || !trigramUsable(pattern)) return sample.total;
+    const phrase = phraseTerms(pattern);
+    if (phrase !== undefined) {
+      // About the records holding the pattern's whole words in a row: the sample's matches of that part.
+      return Math.max(1, this.estimateMatches(cid, (d) => d.includes(phrase.inner)));
+    }
+    return sample.total * this.#selectiveTrigrams(cid, pattern).share;
   }
 
   /**

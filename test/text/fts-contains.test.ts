@@ -119,4 +119,31 @@ describe("$contains with the trigram prefilter is exact", () => {
       { numRuns: 40 },
     );
   });
+
+  it("agrees with includes for slices of wordy documents: the whole-word phrase prefilter (property)", async () => {
+    const words = ["Flow", "flow", "flows", "the", "of", "AND", "boundary", "layer's", "layers", "naïve", "ΟΔΟΣ", "Σίσυφος", "İstanbul", "x1", "under_score", "runner", "running", "ran", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"];
+    const seps = [" ", "  ", ", ", "-", "'", "\n", ". ", "—", "\t"];
+    const doc = fc
+      .array(fc.tuple(fc.constantFrom(...words), fc.constantFrom(...seps)), { minLength: 1, maxLength: 14 })
+      .map((parts) => parts.map(([w, sep]) => w + sep).join(""));
+    const { client } = tempClient();
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(doc, { minLength: 2, maxLength: 10 }), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { minLength: 1, maxLength: 6 }), async (docs, cuts) => {
+        const c = await client.createCollection({ name: `words-${n++}` });
+        await c.add({ ids: docs.map((_, i) => `${i}`), embeddings: docs.map((_, i) => [i, 1]), documents: docs });
+        for (const [which, from, length] of cuts) {
+          const source = docs[which % docs.length]!;
+          const start = from % Math.max(1, source.length);
+          const pattern = source.slice(start, start + 3 + (length % 30));
+          const expected = docs.flatMap((d, i) => (d.includes(pattern) ? [`${i}`] : []));
+          expect({ pattern, ids: (await c.get({ whereDocument: { $contains: pattern } })).ids }).toEqual({ pattern, ids: expected });
+          const q = await c.query({ queryEmbeddings: [[0, 1]], nResults: docs.length, whereDocument: { $contains: pattern }, include: [] });
+          expect({ pattern, ids: [...q.ids[0]!].sort() }).toEqual({ pattern, ids: [...expected].sort() });
+        }
+        await client.deleteCollection({ name: c.name });
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
