@@ -31,8 +31,10 @@ export const EXACT_SCAN_MAX_CANDIDATES = 3000;
 const SEARCH_FIRST_MAX_READ = 4000;
 /** What reading one nearest record costs in search-first (HNSW search plus its check), relative to verifying one candidate. */
 const SEARCH_FIRST_READ_COST = 1.5;
-/** A `$contains` with at most this many trigram candidates is answered exactly, checking documents nearest first. */
-const NEAREST_FIRST_MAX_CANDIDATES = 20_000;
+/** A `$contains` with at most this many index candidates is answered by ranking them exactly and checking documents nearest first. */
+const NEAREST_FIRST_MAX_CANDIDATES = 60_000;
+/** How many of the nearest candidates are ranked and checked before falling back to checking them all. */
+const NEAREST_FIRST_RANKED = 4096;
 
 /** The common elements of two ascending arrays. */
 function intersectSorted(a: number[], b: number[]): number[] {
@@ -76,8 +78,8 @@ export class CollectionReader {
       const candidates = this.#store.fts.containsCandidates(state.cid, filter.text);
       if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
         const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
-        rest.forEach((qi, j) => (scored[qi] = found[j]!));
-        rest = [];
+        rest.forEach((qi, j) => (scored[qi] = found[j]));
+        rest = rest.filter((qi) => scored[qi] === undefined);
       }
     }
     if (rest.length > 0) {
@@ -88,10 +90,12 @@ export class CollectionReader {
   }
 
   /**
-   * The exact nearest records containing a pattern, from its unverified trigram candidates: every
-   * candidate's distance is computed (vectors are mostly in memory), then documents are checked
-   * nearest first until `k` match. Reads only as many documents as it takes to find them, where
-   * verifying every candidate first would read them all.
+   * The exact nearest records containing a pattern, from its unverified index candidates: the
+   * nearest NEAREST_FIRST_RANKED candidates are ranked exactly (vectors are mostly in memory), then
+   * their documents are checked nearest first until `k` match. Reads only as many documents as it
+   * takes to find them, where verifying every candidate first would read them all. Undefined for a
+   * query whose ranked candidates hold fewer than `k` matches while more candidates remain (then the
+   * caller finds every match first).
    */
   async #nearestContaining(
     state: CollectionState,
@@ -100,11 +104,11 @@ export class CollectionReader {
     candidates: number[],
     filter: FilterNode & { kind: "doc" },
     scope: OperationScope,
-  ): Promise<Scored[][]> {
+  ): Promise<(Scored[] | undefined)[]> {
     if (k <= 0 || state.row.dimension === null || candidates.length === 0) return queries.map(() => []);
-    const ranked = await this.#exactScan(state, queries, candidates.length, candidates, scope);
+    const ranked = await this.#exactScan(state, queries, Math.min(candidates.length, NEAREST_FIRST_RANKED), candidates, scope);
     const contains = new Map<number, boolean>();
-    const out: Scored[][] = [];
+    const out: (Scored[] | undefined)[] = [];
     for (const list of ranked) {
       const hits: Scored[] = [];
       let batch = 32;
@@ -123,7 +127,8 @@ export class CollectionReader {
           await yieldToEventLoop();
         }
       }
-      out.push(hits);
+      // Matches beyond the ranked candidates are all farther than those ranked: with k found, exact.
+      out.push(hits.length < k && candidates.length > list.length ? undefined : hits);
     }
     return out;
   }

@@ -114,6 +114,32 @@ describe("plans for document conditions", () => {
     }
   });
 
+  it("falls back to finding every match when the nearest candidates hold too few", async () => {
+    const rand = rng(12);
+    const n = 6000;
+    const vectors = Array.from({ length: n }, () => Array.from({ length: DIM }, () => rand() * 2 - 1));
+    // 20 records hold "zebra"; the others hold all of its trigrams ("zeb", "ebr", "bra") but not the word.
+    const documents = vectors.map((_, i) => (i % 300 === 7 ? `doc ${i} zebra` : `doc ${i} zebr ebra`));
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "fallback" });
+    for (let i = 0; i < n; i += 3000) {
+      const ids = vectors.slice(i, i + 3000).map((_, j) => `r${i + j}`);
+      await c.add({ ids, embeddings: vectors.slice(i, i + 3000), documents: documents.slice(i, i + 3000) });
+    }
+    const check = vi.spyOn(SqliteStore.prototype, "checkDocumentCondition");
+    const query = Array.from({ length: DIM }, () => rand() * 2 - 1);
+    const r = await c.query({ queryEmbeddings: [query], nResults: 30, whereDocument: { $contains: "zebra" }, include: [] });
+    const exact = vectors
+      .map((v, i) => ({ id: `r${i}`, dist: l2(v, query), doc: documents[i]! }))
+      .filter((x) => x.doc.includes("zebra"))
+      .sort((a, b) => a.dist - b.dist)
+      .map((x) => x.id);
+    expect(r.ids[0]).toEqual(exact);
+    expect(r.ids[0]).toHaveLength(20);
+    // Nearest first checked the 4,096 nearest candidates, found too few, and the usual plan finished.
+    expect(check.mock.calls.reduce((sum, call) => sum + call[2].length, 0)).toBe(4096);
+  });
+
   it("falls back to filtering first when the estimate is stale and too few matches are near", async () => {
     const d = dataset(9);
     const { client } = tempClient();
