@@ -74,7 +74,14 @@ export class CollectionReader {
     );
     let rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
     const filter = args.filter;
-    if (rest.length > 0 && args.ids === undefined && filter?.kind === "doc" && filter.op === "contains") {
+    if (
+      rest.length > 0 &&
+      args.ids === undefined &&
+      filter?.kind === "doc" &&
+      filter.op === "contains" &&
+      // Not when the sample says the candidates are far too many: reading them would be wasted.
+      this.#store.fts.estimateContainsCandidates(state.cid, filter.text) <= 2 * NEAREST_FIRST_MAX_CANDIDATES
+    ) {
       const candidates = this.#store.fts.containsCandidates(state.cid, filter.text);
       if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
         const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
