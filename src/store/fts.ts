@@ -45,7 +45,7 @@ export function ftsPhrase(text: string): string {
 
 /**
  * The BM25 term ids of the part of `pattern` between its first and last separator (a character that
- * is not a letter, digit or `_`), when there is one or more. Any document containing the pattern has
+ * is not a letter, digit or `_`), when there are two or more. Any document containing the pattern has
  * these terms consecutively in its BM25 index (tokens are split at separators and each is normalised on
  * its own, stopwords are left out on both sides), so an FTS5 phrase of them is a tight superset of the
  * records containing it: much tighter than trigrams for a pattern of whole words. Patterns with a
@@ -61,7 +61,7 @@ export function phraseTerms(pattern: string): { terms: number[]; inner: string }
   if (first < 0 || last <= first) return undefined;
   const inner = chars.slice(first, last + 1).join("");
   const terms = bm25TermIds(inner);
-  return terms.length >= 1 ? { terms, inner } : undefined;
+  return terms.length >= 2 ? { terms, inner } : undefined;
 }
 
 /** At most this many of a pattern's trigrams are looked up. */
@@ -88,8 +88,6 @@ interface TextSample {
   total: number;
   /** Records written since. */
   writes: number;
-  /** The sampled documents' BM25 term ids (made on first need). */
-  termSets?: Set<number>[];
 }
 
 /** The trigrams of a pattern with their code-point positions, as FTS5's tokenizer makes them. */
@@ -373,38 +371,17 @@ export class FullTextIndex {
    * still in the queue, which may be missing from (or stale in) the indexes.
    */
   #candidatesSql(cid: number, pattern: string): { sql: string; params: unknown[] } | undefined {
-    const plan = this.#candidatePlan(cid, pattern);
-    if (!plan) return undefined;
+    if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
+    const phrase = phraseTerms(pattern);
+    const [table, match] =
+      phrase !== undefined
+        ? [bm25Table(cid), `"${phrase.terms.join(" ")}"`]
+        : [subTable(cid), this.#selectiveTrigrams(cid, pattern).grams.map(ftsPhrase).join(" AND ")];
     return {
-      sql: `SELECT rowid AS rid FROM ${plan.table} WHERE ${plan.table} MATCH ? UNION ALL SELECT rid FROM fts_queue WHERE cid = ?`,
-      params: [plan.match, cid],
+      sql: `SELECT rowid AS rid FROM ${table} WHERE ${table} MATCH ? UNION ALL SELECT rid FROM fts_queue WHERE cid = ?`,
+      params: [match, cid],
     };
   }
-
-  /**
-   * Which index answers `pattern`, with the share of records expected as candidates: the phrase of two
-   * or more whole words (far tighter than trigrams); a single whole word when the sample says fewer
-   * records hold it than the chosen trigrams; else the trigrams.
-   */
-  #candidatePlan(cid: number, pattern: string): { table: string; match: string; share: number } | undefined {
-    if (!this.ready(cid) || !trigramUsable(pattern)) return undefined;
-    const words = phraseTerms(pattern);
-    const sample = this.#sample(cid);
-    const size = Math.max(1, sample.documents.length);
-    if (words !== undefined && words.terms.length >= 2) {
-      const holding = sample.documents.filter((d) => d !== null && d.includes(words.inner)).length;
-      return { table: bm25Table(cid), match: `"${words.terms.join(" ")}"`, share: Math.max(1, holding) / size };
-    }
-    const trigrams = this.#selectiveTrigrams(cid, pattern);
-    if (words !== undefined) {
-      const term = words.terms[0]!;
-      sample.termSets ??= sample.documents.map((d) => new Set(d === null ? [] : bm25TermIds(d)));
-      const share = sample.termSets.filter((terms) => terms.has(term)).length / size;
-      if (share < trigrams.share) return { table: bm25Table(cid), match: `"${term}"`, share };
-    }
-    return { table: subTable(cid), match: trigrams.grams.map(ftsPhrase).join(" AND "), share: trigrams.share };
-  }
-
 
   /**
    * The few trigrams of a pattern worth looking up. Records holding all of a pattern's trigrams are a
@@ -441,11 +418,15 @@ export class FullTextIndex {
    * index cannot answer it), from the sample.
    */
   estimateContainsCandidates(cid: number, pattern: string): number {
-    const plan = this.#candidatePlan(cid, pattern);
-    const total = this.#sample(cid).total;
-    return plan ? total * plan.share : total;
+    const sample = this.#sample(cid);
+    if (!this.ready(cid) || !trigramUsable(pattern)) return sample.total;
+    const phrase = phraseTerms(pattern);
+    if (phrase !== undefined) {
+      // About the records holding the pattern's whole words in a row: the sample's matches of that part.
+      return Math.max(1, this.estimateMatches(cid, (d) => d.includes(phrase.inner)));
+    }
+    return sample.total * this.#selectiveTrigrams(cid, pattern).share;
   }
-
 
   /**
    * About how many records of a collection have a document passing `test`, from the sample (the engine
