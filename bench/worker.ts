@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
-import { rng } from "./lib/data.js";
+import { rng } from "../test/helpers/rng.js";
 import { FILTER_1, FILTER_10, loadDataset, row, type Dataset, type FilterSpec } from "./lib/datasets.js";
 import { currentRss, diskUsage, peakRss, resetPeakRss } from "./lib/proc.js";
 import { latency, type Latency } from "./lib/stats.js";

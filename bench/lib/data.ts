@@ -2,18 +2,7 @@
  * Synthetic workload: clustered, L2-normalised vectors from a Gaussian mixture, with metadata and
  * short documents, generated from a fixed seed so every system sees the same data.
  */
-
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../../test/helpers/rng.js";
 
 function gaussian(next: () => number): number {
   let u = 0;

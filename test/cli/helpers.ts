@@ -3,7 +3,7 @@
  * dist/ is missing or older than src/; killed by its own PID when the test ends), the commands in
  * process with captured output, and seeded data folders.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { PassThrough } from "node:stream";
@@ -40,18 +40,31 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI to completion; the child is killed (by its PID) if the test ends first. */
-export function runCli(args: string[], opts: { stdin?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
+/** A CLI child process with its output so far. */
+export interface CliChild {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Spawns the built CLI (stdin is `stdin` when given, else closed); the child is killed by its PID when
+ * the test finishes, pass or fail.
+ */
+export function spawnCli(args: string[], opts: { stdin?: string | Buffer; env?: Record<string, string> } = {}): CliChild {
   const proc = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
-    stdio: ["pipe", "pipe", "pipe"],
+    stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
   let stdout = "";
   let stderr = "";
-  proc.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  proc.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  proc.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  proc.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   onTestFinished(async () => {
     if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
       try {
@@ -62,13 +75,20 @@ export function runCli(args: string[], opts: { stdin?: string | Buffer; env?: Re
       await exited;
     }
   });
-  proc.stdin.on("error", () => undefined); // the child may exit before reading all of it
-  proc.stdin.end(opts.stdin ?? "");
-  return exited.then(async (code) => {
-    // 'exit' can come before the last output; 'close' follows once the pipes are drained.
-    if (proc.stdout.readable || proc.stderr.readable) await new Promise((r) => proc.once("close", r));
-    return { code, stdout, stderr };
-  });
+  if (proc.stdin) {
+    proc.stdin.on("error", () => undefined); // the child may exit before reading all of it
+    proc.stdin.end(opts.stdin);
+  }
+  return { proc, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Runs the built CLI to completion; the child is killed (by its PID) if the test ends first. */
+export async function runCli(args: string[], opts: { stdin?: string | Buffer; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const child = spawnCli(args, { ...opts, stdin: opts.stdin ?? "" });
+  const { code } = await child.exited;
+  // 'exit' can come before the last output; 'close' follows once the pipes are drained.
+  if (child.proc.stdout!.readable || child.proc.stderr!.readable) await new Promise((r) => child.proc.once("close", r));
+  return { code, stdout: child.stdout(), stderr: child.stderr() };
 }
 
 /** One line on stderr and no stack trace: what every failure must look like without --verbose. */

@@ -5,18 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 
-/**
- * Where the shared data sets are: $CHROMALITE_SHARED_DATA, else `../shared/data` beside the project
- * root, else this workplace's own copy (for clones made elsewhere on this machine).
- */
-export const SHARED_DATA = ((): string => {
-  const candidates = [
-    process.env.CHROMALITE_SHARED_DATA,
-    path.join(import.meta.dirname, "../../../shared/data"),
-    "/work/shared/data",
-  ].filter((p): p is string => typeof p === "string" && p.length > 0);
-  return path.resolve(candidates.find((p) => fs.existsSync(p)) ?? candidates[0]!);
-})();
+/** Where the shared data sets are: $CHROMALITE_SHARED_DATA, else `../shared/data` beside the project root. */
+export const SHARED_DATA = path.resolve(process.env.CHROMALITE_SHARED_DATA ?? path.join(import.meta.dirname, "../../../shared/data"));
 
 /** Absolute path of a file under shared/data, and whether it exists. */
 export function sharedData(relative: string): { path: string; exists: boolean } {

@@ -2,75 +2,25 @@
  * The real `chromalite` CLI (dist/cli/main.js, built first if stale) as a child process: help, errors,
  * and SIGTERM with a request in flight. Every child is killed by its own PID when a test ends.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ChromaClient } from "chromadb";
 import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { PersistentClient } from "../../src/index.js";
 import { tempDir } from "../helpers/tmp.js";
+import { CLI, ensureBuilt, spawnCli, type CliChild } from "../cli/helpers.js";
 import { TD } from "./helpers.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.join(ROOT, "dist/cli/main.js");
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  // `npm test` builds first; a bare `vitest run` may find dist/ missing or older than src/.
-  if (!fs.existsSync(CLI) || fs.statSync(CLI).mtimeMs < newestMtime(path.join(ROOT, "src"))) {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
-      cwd: ROOT,
-      stdio: "inherit",
-    });
-  }
-}, 120_000);
-
-interface Child {
-  proc: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+beforeAll(() => ensureBuilt(), 120_000);
 
 /** Spawns the CLI; the child is killed (by its PID) when the test finishes, pass or fail. */
-function cli(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  proc.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-  proc.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  onTestFinished(async () => {
-    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
-      try {
-        process.kill(proc.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await exited;
-    }
-  });
-  return { proc, stdout: () => out, stderr: () => err, exited };
+function cli(args: string[], env: Record<string, string> = {}): CliChild {
+  return spawnCli(args, { env });
 }
 
 /** Waits for the "serving ... at http://host:port" line. */
-async function serving(child: Child): Promise<{ url: string; host: string; port: number }> {
+async function serving(child: CliChild): Promise<{ url: string; host: string; port: number }> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     const m = /serving .* at (http:\/\/([\d.]+):(\d+))/.exec(child.stdout());
