@@ -19,7 +19,6 @@ const N = Number(process.argv[2] ?? 100_000);
 const DIM = 64;
 const DATA = SHARED_DATA;
 
-
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;

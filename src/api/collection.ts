@@ -33,7 +33,6 @@ export interface ClientContext {
   run<T>(name: string, call: CallOptions | undefined, fn: (engine: Engine, scope: OperationScope) => Promise<T> | T): Promise<T>;
 }
 
-
 function parseInclude(include: unknown, defaults: readonly Include[], allowDistances: boolean): Include[] {
   if (include === undefined || include === null) return [...defaults];
   if (!Array.isArray(include)) throw new InvalidArgumentError(`Expected 'include' to be an array, got ${typeof include}`);
@@ -49,7 +48,6 @@ function parseInclude(include: unknown, defaults: readonly Include[], allowDista
   }
   return [...(include as Include[])];
 }
-
 
 function nonNegativeInt(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;

@@ -318,7 +318,6 @@ export class CollectionState {
     }
   }
 
-  /** Waits until every committed vector is in the index. */
   /** Waits while too many vectors are waiting for the indexer (see PENDING_HIGH_BYTES). */
   async admitWrite(scope: OperationScope): Promise<void> {
     if (this.#pendingBytes() <= PENDING_HIGH_BYTES) return;
@@ -334,6 +333,7 @@ export class CollectionState {
     return this.#pending.size * dimension * 4;
   }
 
+  /** Waits until every committed vector is in the index and the index is saved. */
   async waitForIndexing(scope?: OperationScope): Promise<void> {
     await this.ensureLoaded(scope);
     while (this.#pending.size > 0 && !this.#stopping) {

@@ -253,7 +253,6 @@ export class Engine {
     });
   }
 
-
   #removeOrphanIndexes(): void {
     const indexRoot = path.join(this.path, "index");
     if (!fs.existsSync(indexRoot)) return;

@@ -60,8 +60,9 @@ export class CollectionReader {
   }
 
   /**
-   * The `nResults` nearest records to each query within `ids` and `filter`: search first where a broad
-   * document condition makes that cheaper, the usual filter-then-search plan for the rest.
+   * The `nResults` nearest records to each query within `ids` and `filter`. A document condition alone
+   * may take a plan of its own (search first when it is broad, nearest candidates first for a
+   * `$contains`), chosen from one estimate for all the queries; the rest filter first, as usual.
    */
   async nearest(
     state: CollectionState,
@@ -69,26 +70,23 @@ export class CollectionReader {
     args: { nResults: number; ids?: string[]; filter?: FilterNode },
     scope: OperationScope,
   ): Promise<Scored[][]> {
-    const scored: (Scored[] | undefined)[] = queries.map((q) =>
-      args.ids === undefined && args.filter !== undefined ? this.#searchThenFilter(state, q, args.nResults, args.filter) : undefined,
-    );
-    let rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
-    const filter = args.filter;
-    if (
-      rest.length > 0 &&
-      args.ids === undefined &&
-      filter?.kind === "doc" &&
-      filter.op === "contains" &&
-      // Not when the sample says the candidates are far too many: reading them would be wasted.
-      this.#store.fts.estimateContainsCandidates(state.cid, filter.text) <= 2 * NEAREST_FIRST_MAX_CANDIDATES
-    ) {
-      const candidates = this.#store.fts.containsCandidates(state.cid, filter.text);
-      if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
-        const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
-        rest.forEach((qi, j) => (scored[qi] = found[j]));
-        rest = rest.filter((qi) => scored[qi] === undefined);
+    const scored: (Scored[] | undefined)[] = queries.map(() => undefined);
+    const filter = args.ids === undefined && args.filter?.kind === "doc" ? args.filter : undefined;
+    const estimate = filter && state.row.dimension !== null ? this.#store.estimateDocumentCondition(state.cid, filter) : undefined;
+    if (filter && estimate) {
+      const cached = state.cachedFilter(JSON.stringify(filter)) !== undefined;
+      if (!cached) queries.forEach((q, i) => (scored[i] = this.#searchThenFilter(state, q, args.nResults, filter, estimate)));
+      const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
+      // Not when the candidates are far too many: reading them would be wasted.
+      if (rest.length > 0 && filter.op === "contains" && estimate.verified <= 2 * NEAREST_FIRST_MAX_CANDIDATES) {
+        const candidates = this.#store.fts.containsCandidates(state.cid, filter.text);
+        if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
+          const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
+          rest.forEach((qi, j) => (scored[qi] = found[j]));
+        }
       }
     }
+    const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
     if (rest.length > 0) {
       const found = await this.#filterThenSearch(state, rest.map((i) => queries[i]!), args, scope);
       rest.forEach((qi, j) => (scored[qi] = found[j]!));
@@ -308,16 +306,19 @@ export class CollectionReader {
    * The plan for a broad document condition (a `$contains` or `$regex` matching many records): when a
    * few percent of the records match, the nearest k matches are among the few hundred nearest records,
    * and checking those few documents costs far less than finding and verifying every match first (a
-   * pattern of common words has tens of thousands of candidates). Both costs are estimated from a
-   * sample of the documents. Undefined when the plan does not apply or found fewer than k matches: then the
-   * caller filters first, as usual.
+   * pattern of common words has tens of thousands of candidates). Both costs come from `estimate` (a
+   * sample of the documents). Undefined when the plan does not apply or found fewer than k matches:
+   * then the caller takes another plan.
    */
-  #searchThenFilter(state: CollectionState, query: Float32Array, nResults: number, filter: FilterNode): Scored[] | undefined {
-    if (filter.kind !== "doc" || state.row.dimension === null || query.length !== state.row.dimension) return undefined;
+  #searchThenFilter(
+    state: CollectionState,
+    query: Float32Array,
+    nResults: number,
+    filter: FilterNode & { kind: "doc" },
+    estimate: { matches: number; verified: number },
+  ): Scored[] | undefined {
     const total = state.searchableCount;
-    if (total <= EXACT_SCAN_MAX_TOTAL || nResults <= 0 || state.cachedFilter(JSON.stringify(filter))) return undefined;
-    const estimate = this.#store.estimateDocumentCondition(state.cid, filter);
-    if (estimate === undefined) return undefined;
+    if (total <= EXACT_SCAN_MAX_TOTAL || nResults <= 0 || query.length !== state.row.dimension) return undefined;
     const k = Math.min(nResults, total);
     // Read about twice the records expected to hold k matches (the cap when the sample saw none: a
     // share under one in a few hundred is only a guess), if that costs less than filtering first.

@@ -59,6 +59,7 @@ function toNumbers(v: Float32Array): number[] {
   for (let i = 0; i < v.length; i++) out[i] = v[i]!;
   return out;
 }
+
 const MIN_CAPACITY = 1024;
 
 /** A vector index over integer labels (record rowids). */

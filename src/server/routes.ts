@@ -68,11 +68,9 @@ export interface RouteDef {
   open?: boolean;
 }
 
-
 function run<T>(ctx: RequestContext, name: string, fn: (scope: OperationScope) => Promise<T> | T): Promise<T> {
   return ctx.engine.run(name, ctx.call, fn);
 }
-
 
 const p = (ctx: RequestContext, name: string): string => ctx.params[name] ?? "";
 

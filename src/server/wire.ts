@@ -112,7 +112,6 @@ export function optFilter(body: JsonObject, name: string): unknown {
 
 // ------------------------------------------------------------------ include
 
-
 /** `include`: absent → the defaults; null or an unknown value → 422, as in Chroma. */
 export function parseInclude(body: JsonObject, defaults: readonly Include[]): Include[] {
   const v = body.include;

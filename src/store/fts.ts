@@ -19,7 +19,8 @@
  * most of the cost of writing documents (and its commits can take tens of milliseconds per thousand
  * documents), so this keeps every write short. `$contains` stays exact meanwhile: queued records are
  * candidates too (every candidate is verified with instr()); BM25 search drains its collection first.
- * Folders written before the indexes existed are backfilled in slices; until a collection's backfill is done its `$contains` keeps scanning and BM25 waits for the backfill.
+ * Folders written before the indexes existed are backfilled in slices; until a collection's backfill
+ * is done its `$contains` keeps scanning and BM25 waits for the backfill.
  */
 import type Database from "better-sqlite3";
 import { bm25IndexText, bm25TermIds } from "../text/bm25.js";
@@ -88,6 +89,8 @@ interface TextSample {
   total: number;
   /** Records written since. */
   writes: number;
+  /** Pattern → its chosen trigrams (a query plans the same pattern several times). */
+  trigramPlans: Map<string, { grams: string[]; share: number }>;
 }
 
 /** The trigrams of a pattern with their code-point positions, as FTS5's tokenizer makes them. */
@@ -99,8 +102,6 @@ function trigramsAt(pattern: string): { gram: string; at: number }[] {
 }
 
 export const subTable = (cid: number): string => `fts_sub_${cid}`;
-/** An fts5vocab view of the trigram index some folders have (made by an earlier version; dropped with the collection). */
-export const vocabTable = (cid: number): string => `fts_subv_${cid}`;
 export const bm25Table = (cid: number): string => `fts_bm25_${cid}`;
 
 /** Memory for cached BM25 postings, all collections together. */
@@ -161,9 +162,7 @@ export class FullTextIndex {
 
   /** Drops a collection's tables and any backfill state. */
   drop(cid: number): void {
-    this.#db.exec(
-      `DROP TABLE IF EXISTS ${vocabTable(cid)}; DROP TABLE IF EXISTS ${subTable(cid)}; DROP TABLE IF EXISTS ${bm25Table(cid)};`,
-    );
+    this.#db.exec(`DROP TABLE IF EXISTS ${subTable(cid)}; DROP TABLE IF EXISTS ${bm25Table(cid)};`);
     this.#stmt("DELETE FROM store_info WHERE key = ?").run(BACKFILL_KEY + cid);
     this.#stmt("DELETE FROM fts_queue WHERE cid = ?").run(cid);
     this.#pending.delete(cid);
@@ -174,7 +173,7 @@ export class FullTextIndex {
   /** Drops every collection's tables (reset). */
   dropAll(): void {
     const names = this.#db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'fts_subv_[0-9]*' OR name GLOB 'fts_sub_[0-9]*' OR name GLOB 'fts_bm25_[0-9]*') AND name NOT GLOB '*_*_*_*' ORDER BY name DESC")
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name GLOB 'fts_sub_[0-9]*' OR name GLOB 'fts_bm25_[0-9]*') AND name NOT GLOB '*_*_*_*'")
       .pluck()
       .all() as string[];
     for (const name of names) this.#db.exec(`DROP TABLE IF EXISTS ${name}`);
@@ -391,6 +390,8 @@ export class FullTextIndex {
    */
   #selectiveTrigrams(cid: number, pattern: string): { grams: string[]; share: number } {
     const sample = this.#sample(cid);
+    const planned = sample.trigramPlans.get(pattern);
+    if (planned) return planned;
     const size = Math.max(1, sample.documents.length);
     const ranked = trigramsAt(pattern)
       .map((t) => ({ ...t, share: (sample.trigramCounts.get(t.gram) ?? 0) / size }))
@@ -409,8 +410,10 @@ export class FullTextIndex {
       chosen.push(t);
       holding = next;
     }
-    const candidates = holding.length / size;
-    return { grams: chosen.map((t) => t.gram), share: candidates };
+    const plan = { grams: chosen.map((t) => t.gram), share: holding.length / size };
+    if (sample.trigramPlans.size >= 1024) sample.trigramPlans.clear();
+    sample.trigramPlans.set(pattern, plan);
+    return plan;
   }
 
   /**
@@ -438,6 +441,11 @@ export class FullTextIndex {
     let hits = 0;
     for (const d of sample.documents) if (d !== null && test(d)) hits++;
     return (hits / sample.documents.length) * sample.total;
+  }
+
+  /** The collection's record count when its sample was taken (a count without a query per call). */
+  sampledTotal(cid: number): number {
+    return this.#sample(cid).total;
   }
 
   #sample(cid: number): TextSample {
@@ -471,7 +479,7 @@ export class FullTextIndex {
       for (let i = 0; i + 3 <= d.length; i++) inDocument.add(d.slice(i, i + 3));
       for (const g of inDocument) trigramCounts.set(g, (trigramCounts.get(g) ?? 0) + 1);
     }
-    const sample = { documents, trigramCounts, total, writes: 0 };
+    const sample = { documents, trigramCounts, total, writes: 0, trigramPlans: new Map() };
     this.#samples.set(cid, sample);
     return sample;
   }

@@ -539,7 +539,8 @@ export class SqliteStore {
     }
     if (node.op === "regex") {
       const regex = compileRegex(node.text);
-      return { matches: this.#fts.estimateMatches(cid, (d) => regex.matcher(d).find()), verified: this.countRecords(cid) };
+      // Filtering first checks a regex on every record.
+      return { matches: this.#fts.estimateMatches(cid, (d) => regex.matcher(d).find()), verified: this.#fts.sampledTotal(cid) };
     }
     return undefined;
   }
@@ -548,14 +549,14 @@ export class SqliteStore {
   checkDocumentCondition(cid: number, node: FilterNode & { kind: "doc" }, rids: number[]): Set<number> {
     const test =
       node.op === "contains"
-        ? "instr(document, ?) > 0"
+        ? "instr(r.document, ?) > 0"
         : node.op === "regex"
-          ? "document IS NOT NULL AND chromalite_regexp(?, document)"
+          ? "r.document IS NOT NULL AND chromalite_regexp(?, r.document)"
           : undefined;
     if (test === undefined) throw new InternalError(`checkDocumentCondition: unsupported $${node.op}`);
     const matched = this.#stmt(
       // CROSS JOIN keeps SQLite from walking the collection's index instead of looking each rid up.
-      `SELECT r.rid FROM json_each(?) AS j CROSS JOIN records AS r ON r.rid = j.value WHERE r.cid = ? AND ${test.replaceAll("document", "r.document")}`,
+      `SELECT r.rid FROM json_each(?) AS j CROSS JOIN records AS r ON r.rid = j.value WHERE r.cid = ? AND ${test}`,
     )
       .pluck()
       .all(JSON.stringify(rids), cid, node.text) as number[];
@@ -583,23 +584,24 @@ export class SqliteStore {
     ].join(", ");
   }
 
-  #recordFromRow(row: Row): RecordRow {
+  /** A record from a raw row of #selectColumns (rid, id, embedding, document, metadata, uri). */
+  #recordFromRow([rid, id, embedding, document, metadata, uri]: unknown[]): RecordRow {
     return {
-      rid: row.rid as number,
-      id: row.id as string,
-      embedding: row.embedding ? decodeEmbedding(row.embedding as Buffer) : null,
-      document: (row.document as string | null) ?? null,
-      metadata: parseJson<Metadata>(row.metadata),
-      uri: (row.uri as string | null) ?? null,
+      rid: rid as number,
+      id: id as string,
+      embedding: embedding ? decodeEmbedding(embedding as Buffer) : null,
+      document: (document as string | null) ?? null,
+      metadata: parseJson<Metadata>(metadata),
+      uri: (uri as string | null) ?? null,
     };
   }
 
   /** A page of a collection's records in insertion order. */
   pageRecords(cid: number, columns: Columns, limit: number, offset: number): RecordRow[] {
     return (
-      this.#stmt(
-        `SELECT ${this.#selectColumns(columns)} FROM records WHERE cid = ? ORDER BY rid LIMIT ? OFFSET ?`,
-      ).all(cid, limit, offset) as Row[]
+      this.#stmt(`SELECT ${this.#selectColumns(columns)} FROM records WHERE cid = ? ORDER BY rid LIMIT ? OFFSET ?`)
+        .raw(true)
+        .all(cid, limit, offset) as unknown[][]
     ).map((r) => this.#recordFromRow(r));
   }
 
@@ -618,16 +620,7 @@ export class SqliteStore {
             .all(JSON.stringify(rids))
     ) as unknown[][];
     const byRid = new Map<number, RecordRow>();
-    for (const [rid, id, embedding, document, metadata, uri] of rows) {
-      byRid.set(rid as number, {
-        rid: rid as number,
-        id: id as string,
-        embedding: embedding ? decodeEmbedding(embedding as Buffer) : null,
-        document: (document as string | null) ?? null,
-        metadata: parseJson<Metadata>(metadata),
-        uri: (uri as string | null) ?? null,
-      });
-    }
+    for (const row of rows) byRid.set(row[0] as number, this.#recordFromRow(row));
     const out: RecordRow[] = [];
     for (const rid of rids) {
       const rec = byRid.get(rid);
@@ -635,7 +628,6 @@ export class SqliteStore {
     }
     return out;
   }
-
 
   /** Embeddings of a slice of rowids (for exact scans), as [rid, vector] pairs. */
   embeddingsByRid(rids: readonly number[]): [number, Float32Array][] {

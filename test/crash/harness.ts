@@ -24,7 +24,6 @@ export interface CrashStats {
   indexDamaged: number;
 }
 
-
 async function runChild(
   dir: string,
   seed: number,

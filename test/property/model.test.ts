@@ -600,7 +600,6 @@ function readJson(file: string): unknown {
   }
 }
 
-
 const idSubset = fc.uniqueArray(fc.constantFrom(...ID_POOL, "missing-1"), { minLength: 1, maxLength: 6 });
 
 const commandArbs: fc.Arbitrary<Cmd>[] = [

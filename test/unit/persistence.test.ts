@@ -198,7 +198,6 @@ describe("close and reopen", () => {
 const N = 3000;
 const DIM = 16;
 
-
 const rand = rng(7);
 const VECTORS = Array.from({ length: N }, () => Array.from({ length: DIM }, () => Math.fround(rand() * 2 - 1)));
 const IDS = VECTORS.map((_, i) => `v${i}`);
