@@ -1,38 +1,35 @@
 /**
  * The in-memory side of one collection: its lock, its vector index and the vectors committed to
  * SQLite but not yet in the index ("pending"). Writes commit to SQLite and hand their vectors to
- * pending in the same tick; a background indexer moves them into HNSW in short slices; queries
- * search the index and scan pending exactly, so a query always sees every committed write.
+ * pending in the same tick; a background indexer moves them into HNSW in batches that run on other
+ * threads while queries go on; queries search the index and scan pending exactly (native code), so a
+ * query always sees every committed write.
  */
 import path from "node:path";
 import type { Logger } from "../logger.js";
 import type { HnswSettings } from "../model/collection.js";
-import { HnswIndex } from "../index/hnsw-index.js";
-import { CorruptionError } from "../errors.js";
+import { HnswIndex } from "../vector/hnsw-index.js";
+import { PendingVectors } from "../vector/pending.js";
+import type { NativeHits } from "../vector/native.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { queryDistance, TopK, type Scored } from "./distance.js";
+import { TopK, type Scored } from "./distance.js";
 import type { RidSet } from "./rid-set.js";
-
-interface PendingVector {
-  vector: Float32Array;
-  seq: number;
-}
 
 /** A vector change committed to SQLite, to be applied in memory. */
 export type VectorChange = { rid: number; seq: number; vector: Float32Array } | { rid: number; seq: number; deleted: true };
 
-// Work slices are short because several kinds (indexing, text indexing, a write) can share one
-// turn of the event loop; together they must stay well under 50 ms.
-const SLICE_MS = 6;
-/** Upper bound of the per-collection cache of float32 vectors used by exact scans. */
-const VECTOR_CACHE_BYTES = 512 << 20;
+/** An insert batch aims at about this long on its threads: long enough to use them well, short enough for close. */
+const BATCH_MS = 30;
+const MIN_BATCH = 16;
+const MAX_BATCH = 8192;
 /**
- * Backpressure: above this many bytes of vectors waiting for the indexer, writers wait until the
- * indexer has brought it down to half, so a long import cannot grow memory without bound.
+ * Backpressure: once pending holds this many floats (an exact scan of them costs about 1 ms), writers
+ * wait until the indexer has brought it down to half. Queries stay fast during an import, and memory
+ * bounded.
  */
-const PENDING_HIGH_BYTES = 384 << 20;
+const PENDING_HIGH_FLOATS = 4 << 20;
 /** Upper bound of the per-collection cache of filter results (rowid sets). */
 const FILTER_CACHE_BYTES = 32 << 20;
 
@@ -48,23 +45,28 @@ export class CollectionState {
   #store: SqliteStore;
   #logger: Logger;
   #index: HnswIndex | null = null;
-  readonly #pending = new Map<number, PendingVector>();
+  #pending: PendingVectors | null = null;
+  /** The labels of the insert batch in flight, while one is. */
+  #inflight: ReadonlySet<number> | null = null;
+  /**
+   * Labels the graph may still hold but must not answer with: removed while their insert batch was in
+   * flight (hnswlib may add them after the removal) or while a save was writing the files.
+   */
+  readonly #hidden = new Set<number>();
+  /** Removals that arrived while a save was writing the files; applied when it ends. */
+  #deferred: number[] = [];
   #loaded = false;
   #loading: Promise<void> | null = null;
   #savedSeq = 0;
   #unsaved = 0;
+  #batchSize = 256;
   #indexer: Promise<void> | null = null;
   /** The save in flight (never rejects); saves run one at a time. */
   #saving: Promise<void> | null = null;
+  #writingFiles = false;
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
-  /**
-   * Committed vectors kept in memory for exact scans (filtered queries, small collections), so they
-   * do not re-read SQLite. Filled by writes, the indexer and scans; bounded by VECTOR_CACHE_BYTES.
-   */
-  readonly #vectors = new Map<number, Float32Array>();
-  #vectorBytes = 0;
   /**
    * Results of recent filters, valid while the collection's sequence number is unchanged: apps tend
    * to repeat the same filter (a user, a tenant, a category) across many queries.
@@ -91,7 +93,7 @@ export class CollectionState {
   }
 
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   get indexedCount(): number {
@@ -130,27 +132,8 @@ export class CollectionState {
     this.#filterBytes += rids.bytes;
   }
 
-  /** The cached vector of a record, if it is in memory. */
-  cachedVector(rid: number): Float32Array | undefined {
-    return this.#vectors.get(rid) ?? this.#pending.get(rid)?.vector;
-  }
-
-  cacheVector(rid: number, vector: Float32Array): void {
-    const old = this.#vectors.get(rid);
-    if (old) {
-      this.#vectors.set(rid, vector);
-      return;
-    }
-    if (this.#vectorBytes + vector.byteLength > VECTOR_CACHE_BYTES) return;
-    this.#vectors.set(rid, vector);
-    this.#vectorBytes += vector.byteLength;
-  }
-
-  #uncacheVector(rid: number): void {
-    const old = this.#vectors.get(rid);
-    if (!old) return;
-    this.#vectors.delete(rid);
-    this.#vectorBytes -= old.byteLength;
+  #pendingFor(dimension: number): PendingVectors {
+    return (this.#pending ??= new PendingVectors(this.hnsw.space, dimension));
   }
 
   /** Loads the persisted index and catches it up from the log; rebuilds when it is missing or damaged. */
@@ -172,6 +155,7 @@ export class CollectionState {
         return;
       }
       const params = this.#params(dimension);
+      const pending = this.#pendingFor(dimension);
       let index: HnswIndex | null = null;
       let savedSeq = 0;
       try {
@@ -193,7 +177,7 @@ export class CollectionState {
           if (page.length === 0) break;
           for (const [rid, seq, vector] of page) {
             index.remove(rid);
-            this.#pending.set(rid, { vector, seq });
+            pending.set(rid, vector, seq);
           }
           after = page[page.length - 1]![0];
           await yieldToEventLoop();
@@ -204,7 +188,7 @@ export class CollectionState {
             { collection: this.id, indexed: index.liveCount, expected },
             "vector index disagrees with SQLite; rebuilding",
           );
-          this.#pending.clear();
+          pending.clear();
           index = null;
         }
       }
@@ -215,11 +199,11 @@ export class CollectionState {
         for (;;) {
           const page = this.#store.embeddingPage(this.cid, after, 2000);
           if (page.length === 0) break;
-          for (const [rid, seq, vector] of page) this.#pending.set(rid, { vector, seq });
+          for (const [rid, seq, vector] of page) pending.set(rid, vector, seq);
           after = page[page.length - 1]![0];
           await yieldToEventLoop();
         }
-        this.#unsaved = Math.max(1, this.#pending.size);
+        this.#unsaved = Math.max(1, pending.size);
       }
       this.#index = index;
       this.#savedSeq = savedSeq;
@@ -245,67 +229,77 @@ export class CollectionState {
   /** Applies committed changes in memory. Call in the same tick as the commit, holding the write lock. */
   applyCommitted(changes: VectorChange[]): void {
     if (!this.#loaded) return; // not loaded: the catch-up on load will read these from the log
+    const dimension = this.row.dimension;
+    if (dimension === null) return;
+    const pending = this.#pendingFor(dimension);
     for (const change of changes) {
-      if ("deleted" in change) {
-        this.#pending.delete(change.rid);
-        this.#uncacheVector(change.rid);
-        if (this.#index?.has(change.rid)) {
-          this.#index.remove(change.rid);
-          this.#unsaved++;
-        }
-      } else {
-        if (this.#index?.has(change.rid)) {
-          this.#index.remove(change.rid); // its old vector must not answer queries any more
-          this.#unsaved++;
-        }
-        // Re-insert so the map keeps seq order (the indexer drains oldest first).
-        this.#uncacheVector(change.rid);
-        this.#pending.delete(change.rid);
-        this.#pending.set(change.rid, { vector: change.vector, seq: change.seq });
-      }
+      // A deleted or rewritten record's old vector must not answer queries any more.
+      this.#removeFromGraph(change.rid);
+      if ("deleted" in change) pending.delete(change.rid);
+      else pending.set(change.rid, change.vector, change.seq);
     }
-    if (this.#index === null && this.row.dimension !== null && this.#pending.size > 0) {
-      this.#index = HnswIndex.create(this.#params(this.row.dimension), this.#pending.size);
+    if (this.#index === null && pending.size > 0) {
+      this.#index = HnswIndex.create(this.#params(dimension), pending.size);
     }
     this.#scheduleIndexer();
   }
 
+  #removeFromGraph(rid: number): void {
+    const index = this.#index;
+    if (!index) return;
+    if (this.#writingFiles) {
+      // The files being written must stay as they were when the save began; the log replays this.
+      if (index.has(rid) || this.#inflight?.has(rid)) {
+        this.#hidden.add(rid);
+        this.#deferred.push(rid);
+      }
+      return;
+    }
+    if (this.#inflight?.has(rid)) this.#hidden.add(rid); // removed again once its batch is in
+    if (index.remove(rid)) this.#unsaved++;
+  }
+
   #scheduleIndexer(): void {
-    if (this.#indexer || this.#stopping || this.#pending.size === 0) return;
+    if (this.#indexer || this.#stopping || this.pendingCount === 0) return;
     this.#indexer = this.#runIndexer().finally(() => {
       this.#indexer = null;
       // A write may have arrived while the loop was finishing.
-      if (this.#pending.size > 0 && !this.#stopping) this.#scheduleIndexer();
+      if (this.pendingCount > 0 && !this.#stopping) this.#scheduleIndexer();
     });
   }
 
   async #runIndexer(): Promise<void> {
-    while (!this.#stopping && this.#pending.size > 0) {
+    while (!this.#stopping && this.pendingCount > 0) {
       await yieldToEventLoop();
+      if (this.#saving) await this.#saving;
       if (this.#stopping) return;
-      const release = await this.lock.write();
+      const index = this.#index;
+      const pending = this.#pending;
+      if (!index || !pending || pending.size === 0) return;
+      const batch = pending.take(this.#batchSize);
+      const started = performance.now();
+      this.#inflight = new Set(batch.labels);
       try {
-        const index = this.#index;
-        if (!index) return;
-        const deadline = performance.now() + SLICE_MS;
-        let done = 0;
-        for (const [rid, entry] of this.#pending) {
-          index.upsert(rid, entry.vector);
-          this.#pending.delete(rid);
-          this.cacheVector(rid, entry.vector);
-          done++;
-          if ((done & 7) === 0 && performance.now() >= deadline) break;
-        }
-        this.#unsaved += done;
-        this.#indexedOps += done;
+        await index.add(batch.labels, batch.vectors, this.hnsw.space === "cosine");
       } catch (err) {
         this.#logger.error?.({ collection: this.id, err: (err as Error).message }, "indexing failed");
         return;
       } finally {
-        release();
+        this.#inflight = null;
       }
-      const live = this.#index?.liveCount ?? 0;
-      const drained = this.#pending.size === 0;
+      if (this.#index !== index) return; // closed or reset meanwhile
+      for (let i = 0; i < batch.labels.length; i++) {
+        const rid = batch.labels[i]!;
+        if (this.#hidden.delete(rid)) index.remove(rid); // removed while in flight
+        else if (pending.seqOf(rid) === batch.seqs[i]) pending.delete(rid);
+      }
+      this.#unsaved += batch.labels.length;
+      this.#indexedOps += batch.labels.length;
+      // Aim the next batch at BATCH_MS from this one's rate.
+      const ms = Math.max(0.1, performance.now() - started);
+      this.#batchSize = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, (batch.labels.length * BATCH_MS) / ms)));
+      const live = index.liveCount;
+      const drained = pending.size === 0;
       if (this.#unsaved >= this.hnsw.sync_threshold && (drained || this.#unsaved >= Math.max(live / 2, 10_000))) {
         try {
           await this.save();
@@ -318,33 +312,45 @@ export class CollectionState {
     }
   }
 
-  /** Waits while too many vectors are waiting for the indexer (see PENDING_HIGH_BYTES). */
+  /** Waits while scanning the pending vectors would cost more than about 1 ms (see PENDING_HIGH_FLOATS). */
   async admitWrite(scope: OperationScope): Promise<void> {
-    if (this.#pendingBytes() <= PENDING_HIGH_BYTES) return;
-    while (this.#pendingBytes() > PENDING_HIGH_BYTES / 2 && !this.#stopping) {
+    if (this.#pendingFloats() <= PENDING_HIGH_FLOATS) return;
+    while (this.#pendingFloats() > PENDING_HIGH_FLOATS / 2 && !this.#stopping) {
       scope.check();
       this.#scheduleIndexer();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   }
 
-  #pendingBytes(): number {
-    const dimension = this.row.dimension ?? 0;
-    return this.#pending.size * dimension * 4;
+  #pendingFloats(): number {
+    return this.pendingCount * (this.row.dimension ?? 0);
   }
 
-  /** Waits until every committed vector is in the index and the index is saved. */
-  async waitForIndexing(scope?: OperationScope): Promise<void> {
+  /**
+   * Waits until every committed vector is in the index and the index is saved. `onProgress` hears the
+   * number of vectors still pending after each batch.
+   */
+  async waitForIndexing(scope?: OperationScope, onProgress?: (pending: number) => void): Promise<void> {
     await this.ensureLoaded(scope);
-    while (this.#pending.size > 0 && !this.#stopping) {
+    while (this.pendingCount > 0 && !this.#stopping) {
       scope?.check();
       this.#scheduleIndexer();
-      if (this.#indexer) await this.#indexer;
-      else await yieldToEventLoop();
+      onProgress?.(this.pendingCount);
+      await this.#nextBatch(scope);
     }
     // The save the indexer starts when it drains is part of finishing: after it, nothing runs behind.
     if (this.#indexer) await this.#indexer;
     if (this.#saving) await this.#saving;
+  }
+
+  /** Resolves after the indexer's next batch, or at once when it is idle; bounded by the scope. */
+  async #nextBatch(scope?: OperationScope): Promise<void> {
+    const before = this.#indexedOps;
+    while (this.#indexedOps === before && this.#indexer && !this.#stopping) {
+      scope?.check();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    if (!this.#indexer) await yieldToEventLoop();
   }
 
   /**
@@ -367,26 +373,32 @@ export class CollectionState {
   }
 
   async #saveNow(): Promise<void> {
+    // Not while a batch is in flight: the graph must hold still while hnswlib writes it.
+    while (this.#inflight) await yieldToEventLoop();
     const index = this.#index;
     if (!index || this.#unsaved === 0) return;
-    // A read lock: queries go on, writes and the indexer wait while hnswlib writes the file.
-    const release = await this.lock.read();
+    const seq = Math.min(this.row.seq, (this.#pending?.minSeq() ?? Infinity) - 1);
+    const unsavedBefore = this.#unsaved;
+    const started = performance.now();
+    this.#writingFiles = true;
     try {
-      let seq = this.row.seq;
-      for (const entry of this.#pending.values()) seq = Math.min(seq, entry.seq - 1);
-      const unsavedBefore = this.#unsaved;
-      const started = performance.now();
       await index.save(this.indexDir, seq);
-      this.#unsaved -= unsavedBefore;
-      this.#savedSeq = seq;
-      this.#store.trimTombstones(this.cid, seq);
-      this.#logger.debug?.(
-        { collection: this.id, seq, vectors: index.liveCount, ms: Math.round(performance.now() - started) },
-        "vector index saved",
-      );
     } finally {
-      release();
+      this.#writingFiles = false;
+      const deferred = this.#deferred;
+      this.#deferred = [];
+      for (const rid of deferred) {
+        this.#hidden.delete(rid);
+        if (index.remove(rid)) this.#unsaved++;
+      }
     }
+    this.#unsaved -= unsavedBefore;
+    this.#savedSeq = seq;
+    this.#store.trimTombstones(this.cid, seq);
+    this.#logger.debug?.(
+      { collection: this.id, seq, vectors: index.liveCount, ms: Math.round(performance.now() - started) },
+      "vector index saved",
+    );
   }
 
   get savedSeq(): number {
@@ -397,8 +409,18 @@ export class CollectionState {
     return this.#unsaved;
   }
 
-  /** Stops the indexer, then saves what is indexed. */
-  async close(opts: { save: boolean }): Promise<void> {
+  /**
+   * Stops the indexer, then saves what is indexed. With `finish`, first indexes what is pending (bounded
+   * by the scope), so that the next open finds the folder indexed.
+   */
+  async close(opts: { save: boolean; finish?: { scope: OperationScope; onProgress?: (pending: number) => void } }): Promise<void> {
+    if (opts.finish && this.#loaded) {
+      try {
+        await this.waitForIndexing(opts.finish.scope, opts.finish.onProgress);
+      } catch {
+        // Out of time: what is indexed is saved below, the rest is caught up on the next open.
+      }
+    }
     this.#stopping = true;
     if (this.#indexer) await this.#indexer;
     if (opts.save) {
@@ -409,50 +431,63 @@ export class CollectionState {
         this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not save the vector index");
       }
     }
+    if (this.#saving) await this.#saving;
     this.#index = null;
-    this.#pending.clear();
-    this.#vectors.clear();
-    this.#vectorBytes = 0;
+    this.#pending = null;
+    this.#hidden.clear();
     this.#loaded = false;
   }
 
   /**
-   * Approximate k-NN through HNSW, with an exact scan of pending vectors merged in. `allowed` (sorted
-   * rowids) restricts the candidates. Returns fewer than k only when fewer exist in the index + pending.
+   * Approximate k-NN through HNSW, with an exact scan of pending vectors merged in. `allowed` restricts
+   * the candidates. Returns fewer than k only when fewer exist in the index + pending.
    */
   annSearch(query: Float32Array, k: number, allowed: RidSet | undefined): Scored[] {
     const top = new TopK(k);
     const index = this.#index;
+    const pending = this.#pending;
     if (index && index.liveCount > 0) {
-      const filter = allowed ? (label: number) => allowed.has(label) : undefined;
-      const hit = index.search(query, k, filter);
-      for (let i = 0; i < hit.labels.length; i++) top.push(hit.labels[i]!, Math.fround(hit.distances[i]!));
+      const hits = index.search(query, k, allowed?.sorted);
+      // A label also pending has a newer vector there (or is in flight: the scan below has it too).
+      this.#pushHits(top, hits, (rid) => pending?.has(rid) === true || this.#hidden.has(rid));
     }
-    if (this.#pending.size > 0) {
-      const distance = queryDistance(this.hnsw.space, query);
-      for (const [rid, entry] of this.#pending) {
-        if (allowed && !allowed.has(rid)) continue;
-        top.push(rid, distance(entry.vector));
-      }
-    }
+    if (pending && pending.size > 0) this.#pushHits(top, pending.scan(query, k, allowed?.sorted));
     return top.sorted();
   }
 
-  /** Number of vectors an unfiltered ANN search can reach (index + pending). */
+  /** Exact k-NN over `candidates` (sorted rowids of live records): pending vectors and the graph's. */
+  exactSearch(queries: Float32Array[], k: number, candidates: readonly number[]): Scored[][] {
+    const pending = this.#pending;
+    const inPending: number[] = [];
+    const inGraph: number[] = [];
+    for (const rid of candidates) (pending?.has(rid) ? inPending : inGraph).push(rid);
+    const pendingSet = Float64Array.from(inPending);
+    const graphSet = Float64Array.from(inGraph);
+    return queries.map((query) => {
+      const top = new TopK(k);
+      if (graphSet.length > 0 && this.#index) this.#pushHits(top, this.#index.distances(query, graphSet, k));
+      if (pendingSet.length > 0 && pending) this.#pushHits(top, pending.scan(query, k, pendingSet));
+      return top.sorted();
+    });
+  }
+
+  #pushHits(top: TopK, hits: NativeHits, skip?: (rid: number) => boolean): void {
+    for (let i = 0; i < hits.labels.length; i++) {
+      const rid = hits.labels[i]!;
+      if (skip?.(rid)) continue;
+      top.push(rid, hits.distances[i]!);
+    }
+  }
+
+  /**
+   * Number of vectors an unfiltered ANN search can reach (index + pending). For the instant between a
+   * batch landing and its rows leaving pending, they count twice: callers use it only to size a search.
+   */
   get searchableCount(): number {
-    return (this.#index?.liveCount ?? 0) + this.#pending.size;
+    return (this.#index?.liveCount ?? 0) + this.pendingCount;
   }
 
   setEfSearch(ef: number): void {
     this.#index?.setEfSearch(ef);
-  }
-
-  assertConsistent(): void {
-    const records = this.#store.countRecords(this.cid);
-    if (this.#loaded && this.row.dimension !== null && this.searchableCount !== records) {
-      throw new CorruptionError(
-        `collection ${this.id}: index + pending hold ${this.searchableCount} vectors, SQLite holds ${records}`,
-      );
-    }
   }
 }

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, LockedError, NotFoundError, wrapError, type ChromaLiteError } from "../errors.js";
-import { HnswIndex, type IndexManifest } from "../index/hnsw-index.js";
+import { HnswIndex, type IndexManifest } from "../vector/hnsw-index.js";
 import type { StoredConfiguration } from "../model/collection.js";
 import { decodeEmbedding } from "../store/codec.js";
 import { FolderLock } from "../store/folder-lock.js";

@@ -11,7 +11,7 @@ import { evaluateRank, type KnnResult, type SearchPlan } from "../model/search.j
 import type { RecordRow, SqliteStore } from "../store/sqlite-store.js";
 import { type OperationScope, yieldToEventLoop } from "../util/abort.js";
 import type { CollectionState } from "./collection-state.js";
-import { queryDistance, TopK, type Scored } from "./distance.js";
+import type { Scored } from "./distance.js";
 import { RidSet } from "./rid-set.js";
 
 /** One result of a Search API search: the record and its rank score (null without a rank). */
@@ -22,6 +22,8 @@ export interface SearchHit {
 
 /** @internal Below this many vectors a query scans exactly: about as fast as HNSW there, and exact. */
 export const EXACT_SCAN_MAX_TOTAL = 256;
+/** An exact scan of more rows than this (a few ms in native code) lets the event loop turn first. */
+const EXACT_SCAN_YIELD_ROWS = 20_000;
 /** A filter that keeps at most this many records is answered by an exact scan of them. */
 export const EXACT_SCAN_MAX_CANDIDATES = 3000;
 /**
@@ -176,8 +178,8 @@ export class CollectionReader {
   }
 
   /**
-   * Exact k-NN over `candidates` (or the whole collection). Vectors come from the collection's
-   * in-memory cache, the rest from SQLite in slices (and then join the cache).
+   * Exact k-NN over `candidates` (or the whole collection), in native code over the vectors in memory
+   * (the graph's and the pending ones). Yields first when the scan is large.
    */
   async #exactScan(
     state: CollectionState,
@@ -187,34 +189,11 @@ export class CollectionReader {
     scope: OperationScope,
   ): Promise<Scored[][]> {
     const rids = candidates ?? this.#store.selectRids(state.cid, undefined);
-    const distances = queries.map((q) => queryDistance(state.hnsw.space, q));
-    const tops = queries.map(() => new TopK(k));
-    const score = (rid: number, vector: Float32Array) => {
-      for (let q = 0; q < queries.length; q++) tops[q]!.push(rid, distances[q]!(vector));
-    };
-    let deadline = performance.now() + 15;
-    const pause = async () => {
-      if (performance.now() < deadline) return;
+    if (rids.length * queries.length > EXACT_SCAN_YIELD_ROWS) {
       scope.check();
       await yieldToEventLoop();
-      deadline = performance.now() + 15;
-    };
-    const missing: number[] = [];
-    for (let i = 0; i < rids.length; i++) {
-      const rid = rids[i]!;
-      const vector = state.cachedVector(rid);
-      if (vector) score(rid, vector);
-      else missing.push(rid);
-      if ((i & 1023) === 1023) await pause();
     }
-    for (let i = 0; i < missing.length; i += 1024) {
-      for (const [rid, vector] of this.#store.embeddingsByRid(missing.slice(i, i + 1024))) {
-        state.cacheVector(rid, vector);
-        score(rid, vector);
-      }
-      await pause();
-    }
-    return tops.map((t) => t.sorted());
+    return state.exactSearch(queries, k, rids);
   }
 
   async search(state: CollectionState, plan: SearchPlan, columns: Columns, scope: OperationScope): Promise<SearchHit[]> {

@@ -6,6 +6,7 @@ export class RidSet {
   readonly rids: readonly number[];
   readonly #base: number;
   readonly #bits: Uint8Array;
+  #sorted: Float64Array | undefined;
 
   /** `rids` must be sorted ascending. */
   constructor(rids: readonly number[]) {
@@ -20,12 +21,17 @@ export class RidSet {
     return this.rids.length;
   }
 
+  /** The rowids as the native index takes an allow-list (made on first use). */
+  get sorted(): Float64Array {
+    return (this.#sorted ??= Float64Array.from(this.rids));
+  }
+
   has(rid: number): boolean {
     return this.#bits[rid - this.#base] === 1;
   }
 
   /** Approximate memory held, for cache accounting. */
   get bytes(): number {
-    return this.rids.length * 8 + this.#bits.byteLength;
+    return this.rids.length * 16 + this.#bits.byteLength;
   }
 }

@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ChromaLiteError } from "../errors.js";
-import { HnswIndex } from "../index/hnsw-index.js";
+import { HnswIndex } from "../vector/hnsw-index.js";
 import type { Logger } from "../logger.js";
 import type { HnswSettings } from "../model/collection.js";
 import { Engine } from "./engine.js";

@@ -1,7 +1,7 @@
 /**
  * Persistence: close and reopen in one process, and the vector index as derived data (rebuilt or
  * caught up from SQLite when its files are missing, damaged or stale).
- * Index layout (src/index/hnsw-index.ts): <path>/index/<collection-id>/{index.json, hnsw-N.bin, deleted-N.bin}.
+ * Index layout (src/vector/hnsw-index.ts): <path>/index/<collection-id>/{index.json, hnsw-N.bin, deleted-N.bin}.
  */
 import fs from "node:fs";
 import os from "node:os";

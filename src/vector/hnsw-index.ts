@@ -1,20 +1,17 @@
 /**
- * The ANN index: hnswlib (Chroma's own HNSW implementation) through hnswlib-node. It is derived data:
- * persisted as a generation of files plus a manifest, verified (size + CRC-32) on load, and rebuilt
- * from SQLite by the engine whenever it is missing, torn or disagrees with the store.
+ * The ANN index: hnswlib (Chroma's own HNSW implementation) through chromalite's binding
+ * (./native.ts). Inserts run on background threads while searches go on; see add(). It is derived
+ * data: persisted as a generation of files plus a manifest, verified (size + CRC-32) on load, and
+ * rebuilt from SQLite by the engine whenever it is missing, torn or disagrees with the store.
  */
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
-import type * as HnswlibModule from "hnswlib-node";
 import { CorruptionError, InternalError } from "../errors.js";
 import type { Space } from "../types.js";
 import { crc32File, fsyncPath, writeFileAtomic } from "../util/fs.js";
-
-// hnswlib-node is a CommonJS addon whose exports ESM cannot detect statically.
-const hnswlib = createRequire(import.meta.url)("hnswlib-node") as typeof HnswlibModule;
-type NativeHnsw = HnswlibModule.HierarchicalNSW;
+import { native, type NativeHits, type NativeVectorIndex } from "./native.js";
 
 export interface HnswParams {
   space: Space;
@@ -25,10 +22,7 @@ export interface HnswParams {
   resizeFactor: number;
 }
 
-export interface SearchHit {
-  labels: number[];
-  distances: number[];
-}
+export type { NativeHits as IndexHits };
 
 interface FileEntry {
   name: string;
@@ -53,50 +47,34 @@ export interface IndexManifest {
 
 export const MANIFEST_FILE = "index.json";
 
-/** hnswlib-node takes plain arrays; a counted loop is several times faster than Array.from's iterator. */
-function toNumbers(v: Float32Array): number[] {
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]!;
-  return out;
-}
-
 const MIN_CAPACITY = 1024;
+/** Insert threads: every core (the main thread mostly waits on SQLite and the network meanwhile). */
+const INSERT_THREADS = Math.max(1, os.availableParallelism());
+/**
+ * The search width is at least this many times k: at k = 10 that is 160, which brings recall@10 to
+ * 0.99 and above on the benchmark's data sets where ef_search 100 alone stops at 0.989.
+ */
+export const MIN_EF_PER_RESULT = 16;
 
-/** A vector index over integer labels (record rowids). */
-export interface VectorIndex {
-  readonly params: Readonly<HnswParams>;
-  readonly liveCount: number;
-  has(label: number): boolean;
-  upsert(label: number, vector: Float32Array): void;
-  remove(label: number): void;
-  search(query: Float32Array, k: number, filter?: (label: number) => boolean): SearchHit;
-  setEfSearch(ef: number): void;
-}
-
-export class HnswIndex implements VectorIndex {
+export class HnswIndex {
   readonly params: HnswParams;
-  readonly #index: NativeHnsw;
+  readonly #index: NativeVectorIndex;
   readonly #live = new Set<number>();
   /** Labels present in the graph but marked deleted (hnswlib keeps their slots). */
   readonly #deleted = new Set<number>();
   #saving = false;
+  #adding = false;
   #generation = 0;
+  #ef = -1;
 
-  private constructor(params: HnswParams, index: NativeHnsw) {
+  private constructor(params: HnswParams, index: NativeVectorIndex) {
     this.params = { ...params };
     this.#index = index;
   }
 
   static create(params: HnswParams, capacity = MIN_CAPACITY): HnswIndex {
-    const index = new hnswlib.HierarchicalNSW(params.space, params.dimension);
-    index.initIndex({
-      maxElements: Math.max(MIN_CAPACITY, capacity),
-      m: params.maxNeighbors,
-      efConstruction: params.efConstruction,
-      randomSeed: 100,
-      allowReplaceDeleted: false,
-    });
-    index.setEf(params.efSearch);
+    const index = new native.VectorIndex(params.space, params.dimension);
+    index.init(Math.max(MIN_CAPACITY, capacity), params.maxNeighbors, params.efConstruction, 100);
     return new HnswIndex(params, index);
   }
 
@@ -113,6 +91,11 @@ export class HnswIndex implements VectorIndex {
     return this.#generation;
   }
 
+  /** True while an insert batch or a save runs in the background. */
+  get busy(): boolean {
+    return this.#adding || this.#saving;
+  }
+
   has(label: number): boolean {
     return this.#live.has(label);
   }
@@ -121,49 +104,76 @@ export class HnswIndex implements VectorIndex {
     if (this.#saving) throw new InternalError("the vector index was changed while it was being saved");
   }
 
-  upsert(label: number, vector: Float32Array): void {
+  /**
+   * Inserts or replaces vectors (row i of `vectors` is `labels[i]`) on background threads; searches
+   * may run meanwhile. `normalized`: the vectors are already unit length (cosine). One batch at a
+   * time; a label removed while its batch is in flight may come back, so the caller removes it again
+   * once the batch is done.
+   */
+  async add(labels: Float64Array, vectors: Float32Array, normalized = false): Promise<void> {
     this.#assertMutable();
-    const isNew = !this.#live.has(label) && !this.#deleted.has(label);
-    if (isNew) {
-      const needed = this.#index.getCurrentCount() + 1;
-      const capacity = this.#index.getMaxElements();
-      if (needed > capacity) {
-        const grown = Math.max(needed, Math.ceil(capacity * Math.max(this.params.resizeFactor, 1.5)));
-        this.#index.resizeIndex(grown);
-      }
+    if (this.#adding) throw new InternalError("a vector insert batch is already in flight");
+    this.#ensureCapacity(labels);
+    this.#adding = true;
+    try {
+      await this.#index.add(labels, vectors, INSERT_THREADS, normalized);
+    } finally {
+      this.#adding = false;
     }
-    // hnswlib updates a label in place, and un-deletes it if it was marked deleted.
-    this.#index.addPoint(toNumbers(vector), label);
-    this.#deleted.delete(label);
-    this.#live.add(label);
+    for (const label of labels) {
+      this.#deleted.delete(label);
+      this.#live.add(label);
+    }
   }
 
-  remove(label: number): void {
-    if (!this.#live.has(label)) return;
+  #ensureCapacity(labels: Float64Array): void {
+    let fresh = 0;
+    for (const label of labels) if (!this.#live.has(label) && !this.#deleted.has(label)) fresh++;
+    const needed = this.#index.size + fresh;
+    const capacity = this.#index.capacity;
+    if (needed <= capacity) return;
+    // Doubling keeps resizes rare: each one reallocates the graph on the main thread.
+    this.#index.resize(Math.max(needed, Math.ceil(capacity * Math.max(this.params.resizeFactor, 2))));
+  }
+
+  /** Marks a label deleted; false when the graph does not hold it (yet). */
+  remove(label: number): boolean {
     this.#assertMutable();
-    this.#index.markDelete(label);
-    this.#live.delete(label);
-    this.#deleted.add(label);
+    const removed = this.#index.markDeleted(label);
+    if (removed || this.#live.has(label)) {
+      this.#live.delete(label);
+      this.#deleted.add(label);
+    }
+    return removed;
   }
 
   setEfSearch(ef: number): void {
     this.params.efSearch = ef;
-    this.#index.setEf(ef);
   }
 
   /**
    * The vector hnswlib holds for a live label (unit length in the cosine space, which hnswlib
    * normalises), or undefined. For `chromalite verify`, which compares it with SQLite's.
    */
-  storedVector(label: number): number[] | undefined {
-    return this.#live.has(label) ? this.#index.getPoint(label) : undefined;
+  storedVector(label: number): Float32Array | undefined {
+    return this.#live.has(label) ? this.#index.vector(label) : undefined;
   }
 
-  search(query: Float32Array, k: number, filter?: (label: number) => boolean): SearchHit {
+  /** Approximate k nearest, within `allowed` (sorted labels) when given. */
+  search(query: Float32Array, k: number, allowed?: Float64Array): NativeHits {
     const n = Math.min(k, this.#live.size);
-    if (n <= 0) return { labels: [], distances: [] };
-    const result = this.#index.searchKnn(toNumbers(query), n, filter);
-    return { labels: result.neighbors, distances: result.distances };
+    if (n <= 0) return { labels: new Float64Array(0), distances: new Float32Array(0) };
+    const ef = Math.max(this.params.efSearch, k * MIN_EF_PER_RESULT);
+    if (ef !== this.#ef) {
+      this.#index.setEf(ef);
+      this.#ef = ef;
+    }
+    return this.#index.search(query, n, allowed ?? null);
+  }
+
+  /** Exact k nearest among `labels` (those live in the graph; others are skipped). */
+  distances(query: Float32Array, labels: Float64Array, k: number): NativeHits {
+    return this.#index.distances(query, labels, k);
   }
 
   /**
@@ -179,8 +189,9 @@ export class HnswIndex implements VectorIndex {
       const deletedName = `deleted-${generation}.bin`;
       const graphPath = path.join(dir, graphName);
       const tmpGraph = `${graphPath}.tmp`;
+      if (this.#adding) throw new InternalError("the vector index was saved while a batch was in flight");
       // hnswlib writes on the libuv thread pool; the main thread stays free.
-      await this.#index.writeIndex(tmpGraph);
+      await this.#index.save(tmpGraph);
       await fsyncPath(tmpGraph);
       await fsp.rename(tmpGraph, graphPath);
       const deleted = new Float64Array([...this.#deleted]);
@@ -252,21 +263,22 @@ export class HnswIndex implements VectorIndex {
         );
       }
     }
-    const index = new hnswlib.HierarchicalNSW(params.space, params.dimension);
+    const index = new native.VectorIndex(params.space, params.dimension);
     try {
-      await index.readIndex(path.join(dir, manifest.graph.name), false);
+      await index.load(path.join(dir, manifest.graph.name), 0);
     } catch (err) {
       throw new CorruptionError(`index file ${manifest.graph.name} cannot be read`, { cause: err });
     }
-    index.setEf(params.efSearch);
     const loaded = new HnswIndex(params, index);
     loaded.#generation = manifest.generation;
     const deletedBytes = await fsp.readFile(path.join(dir, manifest.deleted.name));
     const deleted = new Float64Array(deletedBytes.buffer, deletedBytes.byteOffset, deletedBytes.byteLength / 8);
     for (const label of deleted) loaded.#deleted.add(label);
-    for (const label of index.getIdsList()) {
+    const labels = index.labels();
+    for (const label of labels.live) {
       if (!loaded.#deleted.has(label)) loaded.#live.add(label);
     }
+    for (const label of labels.deleted) loaded.#deleted.add(label);
     if (loaded.#live.size !== manifest.liveCount) {
       throw new CorruptionError(
         `index in ${dir} holds ${loaded.#live.size} live vectors, its manifest says ${manifest.liveCount}`,

@@ -1,0 +1,499 @@
+// chromalite's binding of hnswlib (the HNSW library Chroma itself uses), made for an embedded store:
+//  - inserts run off the main thread, on several threads at once (hnswlib's addPoint is thread-safe),
+//    while the main thread goes on searching the same graph (hnswlib supports concurrent add + search);
+//  - vectors cross as Float32Array, results come back as typed arrays (no per-element JS values);
+//  - an allow-list filter is a sorted Float64Array checked in C++ (no JS call per candidate);
+//  - exact distances over chosen labels, and over a flat buffer of vectors not yet in the graph, use
+//    hnswlib's own SIMD distance functions, so exact and approximate answers agree bit for bit.
+// The caller (src/vector/hnsw-index.ts) guarantees what hnswlib cannot: no resize or save while an
+// insert batch is in flight (checked here too), and no search during a resize (one JS thread).
+#include <napi.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hnswlib/hnswlib.h"
+
+namespace {
+
+using hnswlib::labeltype;
+
+enum class Space { L2, IP, Cosine };
+
+Space ParseSpace(const std::string& name) {
+  if (name == "l2") return Space::L2;
+  if (name == "ip") return Space::IP;
+  if (name == "cosine") return Space::Cosine;
+  throw std::invalid_argument("unknown space '" + name + "' (expected l2, ip or cosine)");
+}
+
+std::unique_ptr<hnswlib::SpaceInterface<float>> MakeSpace(Space space, size_t dim) {
+  if (space == Space::L2) return std::make_unique<hnswlib::L2Space>(dim);
+  return std::make_unique<hnswlib::InnerProductSpace>(dim);
+}
+
+// As hnswlib-node (and so Chroma's bindings) normalise for the cosine space: x / (|x| + 1e-30) in float.
+void Normalize(float* v, size_t dim) {
+  float norm = 0.0f;
+  for (size_t i = 0; i < dim; i++) norm += v[i] * v[i];
+  norm = 1.0f / (std::sqrt(norm) + 1e-30f);
+  for (size_t i = 0; i < dim; i++) v[i] *= norm;
+}
+
+// Labels are record rowids: whole numbers well inside float64's exact range.
+class SortedAllowList : public hnswlib::BaseFilterFunctor {
+ public:
+  SortedAllowList(const double* labels, size_t n) : begin_(labels), end_(labels + n) {}
+  bool operator()(labeltype id) override {
+    return std::binary_search(begin_, end_, static_cast<double>(id));
+  }
+
+ private:
+  const double* begin_;
+  const double* end_;
+};
+
+// The k smallest (distance, label) pairs, nearest first.
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  void Push(float distance, double label) {
+    if (k_ == 0) return;
+    if (heap_.size() < k_) {
+      heap_.emplace_back(distance, label);
+      std::push_heap(heap_.begin(), heap_.end());
+    } else if (std::make_pair(distance, label) < heap_.front()) {  // ties: the lower label (older record) wins
+      std::pop_heap(heap_.begin(), heap_.end());
+      heap_.back() = {distance, label};
+      std::push_heap(heap_.begin(), heap_.end());
+    }
+  }
+  std::vector<std::pair<float, double>> Sorted() {
+    std::sort_heap(heap_.begin(), heap_.end());
+    return std::move(heap_);
+  }
+
+ private:
+  size_t k_;
+  std::vector<std::pair<float, double>> heap_;
+};
+
+Napi::Object ToResult(Napi::Env env, const std::vector<std::pair<float, double>>& hits) {
+  auto labels = Napi::Float64Array::New(env, hits.size());
+  auto distances = Napi::Float32Array::New(env, hits.size());
+  for (size_t i = 0; i < hits.size(); i++) {
+    distances[i] = hits[i].first;
+    labels[i] = hits[i].second;
+  }
+  auto out = Napi::Object::New(env);
+  out.Set("labels", labels);
+  out.Set("distances", distances);
+  return out;
+}
+
+// A query as the space expects it (normalised copy for cosine).
+std::vector<float> PrepareQuery(const Napi::Float32Array& query, Space space) {
+  std::vector<float> q(query.Data(), query.Data() + query.ElementLength());
+  if (space == Space::Cosine) Normalize(q.data(), q.size());
+  return q;
+}
+
+class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "VectorIndex",
+                       {
+                           InstanceMethod<&VectorIndex::Init>("init"),
+                           InstanceMethod<&VectorIndex::Load>("load"),
+                           InstanceMethod<&VectorIndex::Save>("save"),
+                           InstanceMethod<&VectorIndex::Resize>("resize"),
+                           InstanceMethod<&VectorIndex::SetEf>("setEf"),
+                           InstanceMethod<&VectorIndex::Add>("add"),
+                           InstanceMethod<&VectorIndex::MarkDeleted>("markDeleted"),
+                           InstanceMethod<&VectorIndex::Search>("search"),
+                           InstanceMethod<&VectorIndex::Distances>("distances"),
+                           InstanceMethod<&VectorIndex::Vector>("vector"),
+                           InstanceMethod<&VectorIndex::Labels>("labels"),
+                           InstanceAccessor<&VectorIndex::Capacity>("capacity"),
+                           InstanceAccessor<&VectorIndex::Size>("size"),
+                           InstanceAccessor<&VectorIndex::Busy>("busy"),
+                       });
+  }
+
+  VectorIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VectorIndex>(info) {
+    space_ = ParseSpace(info[0].As<Napi::String>().Utf8Value());
+    dim_ = info[1].As<Napi::Number>().Uint32Value();
+    if (dim_ == 0) throw Napi::RangeError::New(info.Env(), "dimension must be positive");
+    space_impl_ = MakeSpace(space_, dim_);
+  }
+
+  hnswlib::HierarchicalNSW<float>* graph() { return graph_.get(); }
+  Space space() const { return space_; }
+  size_t dim() const { return dim_; }
+  std::atomic<int> busy_{0};
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> loaded_;  // handed over by a finished load
+
+  void Adopt() {
+    graph_ = std::move(loaded_);
+  }
+  hnswlib::SpaceInterface<float>* space_impl() { return space_impl_.get(); }
+
+ private:
+  void RequireGraph(Napi::Env env) {
+    if (!graph_) throw Napi::Error::New(env, "the vector index is not initialised");
+  }
+  void RequireIdle(Napi::Env env, const char* what) {
+    if (busy_.load() != 0) throw Napi::Error::New(env, std::string(what) + " while the vector index is busy");
+  }
+
+  // init(capacity, m, efConstruction, seed)
+  Napi::Value Init(const Napi::CallbackInfo& info) {
+    RequireIdle(info.Env(), "init");
+    size_t capacity = info[0].As<Napi::Number>().Int64Value();
+    size_t m = info[1].As<Napi::Number>().Int64Value();
+    size_t ef_construction = info[2].As<Napi::Number>().Int64Value();
+    size_t seed = info[3].As<Napi::Number>().Int64Value();
+    try {
+      graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_impl_.get(), capacity, m, ef_construction, seed);
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value Save(const Napi::CallbackInfo& info);
+  Napi::Value Add(const Napi::CallbackInfo& info);
+
+  Napi::Value Resize(const Napi::CallbackInfo& info) {
+    RequireGraph(info.Env());
+    RequireIdle(info.Env(), "resize");
+    try {
+      graph_->resizeIndex(info[0].As<Napi::Number>().Int64Value());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(info.Env(), e.what());
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetEf(const Napi::CallbackInfo& info) {
+    RequireGraph(info.Env());
+    graph_->setEf(info[0].As<Napi::Number>().Int64Value());
+    return info.Env().Undefined();
+  }
+
+  // markDeleted(label): false when the label is not in the graph or already deleted.
+  Napi::Value MarkDeleted(const Napi::CallbackInfo& info) {
+    RequireGraph(info.Env());
+    labeltype label = static_cast<labeltype>(info[0].As<Napi::Number>().DoubleValue());
+    try {
+      graph_->markDelete(label);
+      return Napi::Boolean::New(info.Env(), true);
+    } catch (const std::exception&) {
+      return Napi::Boolean::New(info.Env(), false);
+    }
+  }
+
+  // search(query, k, allowed | null) → { labels, distances }, nearest first.
+  Napi::Value Search(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireGraph(env);
+    auto q = PrepareQuery(info[0].As<Napi::Float32Array>(), space_);
+    size_t k = info[1].As<Napi::Number>().Int64Value();
+    std::unique_ptr<SortedAllowList> filter;
+    if (info.Length() > 2 && info[2].IsTypedArray()) {
+      auto allowed = info[2].As<Napi::Float64Array>();
+      filter = std::make_unique<SortedAllowList>(allowed.Data(), allowed.ElementLength());
+    }
+    std::priority_queue<std::pair<float, labeltype>> found;
+    try {
+      found = graph_->searchKnn(q.data(), k, filter.get());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+    std::vector<std::pair<float, double>> hits(found.size());
+    for (size_t i = found.size(); i > 0; i--) {
+      hits[i - 1] = {found.top().first, static_cast<double>(found.top().second)};
+      found.pop();
+    }
+    return ToResult(env, hits);
+  }
+
+  // distances(query, labels, k): the exact k nearest of the given labels that are live in the graph.
+  Napi::Value Distances(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireGraph(env);
+    auto q = PrepareQuery(info[0].As<Napi::Float32Array>(), space_);
+    auto labels = info[1].As<Napi::Float64Array>();
+    size_t k = info[2].As<Napi::Number>().Int64Value();
+    auto* g = graph_.get();
+    auto dist = g->fstdistfunc_;
+    void* param = g->dist_func_param_;
+    TopK top(k);
+    std::unique_lock<std::mutex> lock(g->label_lookup_lock);
+    for (size_t i = 0; i < labels.ElementLength(); i++) {
+      auto it = g->label_lookup_.find(static_cast<labeltype>(labels[i]));
+      if (it == g->label_lookup_.end() || g->isMarkedDeleted(it->second)) continue;
+      top.Push(dist(q.data(), g->getDataByInternalId(it->second), param), labels[i]);
+    }
+    lock.unlock();
+    return ToResult(env, top.Sorted());
+  }
+
+  // vector(label): the stored vector (unit length in the cosine space), or undefined.
+  Napi::Value Vector(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireGraph(env);
+    auto* g = graph_.get();
+    labeltype label = static_cast<labeltype>(info[0].As<Napi::Number>().DoubleValue());
+    std::unique_lock<std::mutex> lock(g->label_lookup_lock);
+    auto it = g->label_lookup_.find(label);
+    if (it == g->label_lookup_.end() || g->isMarkedDeleted(it->second)) return env.Undefined();
+    auto out = Napi::Float32Array::New(env, dim_);
+    std::memcpy(out.Data(), g->getDataByInternalId(it->second), dim_ * sizeof(float));
+    return out;
+  }
+
+  // labels() → { live, deleted }: every label in the graph, by state.
+  Napi::Value Labels(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireGraph(env);
+    auto* g = graph_.get();
+    std::vector<double> live, deleted;
+    {
+      std::unique_lock<std::mutex> lock(g->label_lookup_lock);
+      for (const auto& [label, internal] : g->label_lookup_) {
+        (g->isMarkedDeleted(internal) ? deleted : live).push_back(static_cast<double>(label));
+      }
+    }
+    auto out = Napi::Object::New(env);
+    auto liveArray = Napi::Float64Array::New(env, live.size());
+    std::copy(live.begin(), live.end(), liveArray.Data());
+    auto deletedArray = Napi::Float64Array::New(env, deleted.size());
+    std::copy(deleted.begin(), deleted.end(), deletedArray.Data());
+    out.Set("live", liveArray);
+    out.Set("deleted", deletedArray);
+    return out;
+  }
+
+  Napi::Value Capacity(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), graph_ ? static_cast<double>(graph_->max_elements_) : 0);
+  }
+  Napi::Value Size(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), graph_ ? static_cast<double>(graph_->cur_element_count.load()) : 0);
+  }
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.load() != 0); }
+
+  Space space_;
+  size_t dim_;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_impl_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;
+};
+
+// Background work on one index: keeps the JS object alive and the index marked busy until it ends.
+class IndexWorker : public Napi::AsyncWorker {
+ public:
+  IndexWorker(Napi::Env env, VectorIndex* index, Napi::Object self)
+      : Napi::AsyncWorker(env), index_(index), deferred_(Napi::Promise::Deferred::New(env)) {
+    self_ = Napi::Persistent(self);
+    index_->busy_++;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void OnOK() override {
+    index_->busy_--;
+    Finish();
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    index_->busy_--;
+    deferred_.Reject(e.Value());
+  }
+  virtual void Finish() {}
+  VectorIndex* index_;
+
+ private:
+  Napi::ObjectReference self_;
+  Napi::Promise::Deferred deferred_;
+};
+
+class AddWorker : public IndexWorker {
+ public:
+  AddWorker(Napi::Env env, VectorIndex* index, Napi::Object self, const Napi::Float64Array& labels,
+            const Napi::Float32Array& vectors, size_t threads, bool normalized)
+      : IndexWorker(env, index, self),
+        labels_(labels.Data(), labels.Data() + labels.ElementLength()),
+        vectors_(vectors.Data(), vectors.Data() + vectors.ElementLength()),
+        threads_(std::max<size_t>(1, threads)),
+        normalized_(normalized) {}
+
+ protected:
+  void Execute() override {
+    auto* g = index_->graph();
+    const size_t dim = index_->dim();
+    const size_t n = labels_.size();
+    const bool normalize = index_->space() == Space::Cosine && !normalized_;
+    std::atomic<size_t> next{0};
+    std::mutex error_lock;
+    std::string error;
+    auto work = [&]() {
+      for (size_t i = next++; i < n; i = next++) {
+        float* v = vectors_.data() + i * dim;
+        if (normalize) Normalize(v, dim);
+        try {
+          g->addPoint(v, static_cast<labeltype>(labels_[i]));
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> guard(error_lock);
+          if (error.empty()) error = e.what();
+          next = n;  // stop every thread
+        }
+      }
+    };
+    const size_t extra = std::min(threads_, std::max<size_t>(1, n / 8)) - 1;
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < extra; t++) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (!error.empty()) SetError(error);
+  }
+
+ private:
+  std::vector<double> labels_;
+  std::vector<float> vectors_;
+  size_t threads_;
+  bool normalized_;
+};
+
+class SaveWorker : public IndexWorker {
+ public:
+  SaveWorker(Napi::Env env, VectorIndex* index, Napi::Object self, std::string path)
+      : IndexWorker(env, index, self), path_(std::move(path)) {}
+
+ protected:
+  void Execute() override {
+    try {
+      index_->graph()->saveIndex(path_);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+ private:
+  std::string path_;
+};
+
+class LoadWorker : public IndexWorker {
+ public:
+  LoadWorker(Napi::Env env, VectorIndex* index, Napi::Object self, std::string path, size_t capacity)
+      : IndexWorker(env, index, self), path_(std::move(path)), capacity_(capacity) {}
+
+ protected:
+  void Execute() override {
+    try {
+      index_->loaded_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(index_->space_impl(), path_, false, capacity_);
+      if (index_->loaded_->data_size_ != index_->dim() * sizeof(float)) {
+        index_->loaded_.reset();
+        SetError("the index file holds vectors of another dimension");
+      }
+    } catch (const std::exception& e) {
+      index_->loaded_.reset();
+      SetError(e.what());
+    }
+  }
+  void Finish() override { index_->Adopt(); }
+
+ private:
+  std::string path_;
+  size_t capacity_;
+};
+
+Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireGraph(env);
+  auto labels = info[0].As<Napi::Float64Array>();
+  auto vectors = info[1].As<Napi::Float32Array>();
+  size_t threads = info.Length() > 2 ? info[2].As<Napi::Number>().Int64Value() : 1;
+  bool normalized = info.Length() > 3 && info[3].ToBoolean().Value();
+  if (vectors.ElementLength() != labels.ElementLength() * dim_) {
+    throw Napi::RangeError::New(env, "add: vectors must hold dimension x labels floats");
+  }
+  if (graph_->cur_element_count.load() + labels.ElementLength() > graph_->max_elements_) {
+    throw Napi::RangeError::New(env, "add: the batch does not fit the capacity (resize first)");
+  }
+  auto* worker = new AddWorker(env, this, info.This().As<Napi::Object>(), labels, vectors, threads, normalized);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value VectorIndex::Save(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireGraph(env);
+  RequireIdle(env, "save");
+  auto* worker = new SaveWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>().Utf8Value());
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value VectorIndex::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireIdle(env, "load");
+  size_t capacity = info.Length() > 1 ? info[1].As<Napi::Number>().Int64Value() : 0;
+  auto* worker = new LoadWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>().Utf8Value(), capacity);
+  worker->Queue();
+  return worker->Promise();
+}
+
+// scanFlat(space, query, vectors, labels, k, allowed | null): exact k nearest of a flat buffer of
+// vectors (row i = labels[i]; already normalised for cosine). For vectors not yet in the graph.
+Napi::Value ScanFlat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Space space = ParseSpace(info[0].As<Napi::String>().Utf8Value());
+  auto query = info[1].As<Napi::Float32Array>();
+  auto vectors = info[2].As<Napi::Float32Array>();
+  auto labels = info[3].As<Napi::Float64Array>();
+  size_t k = info[4].As<Napi::Number>().Int64Value();
+  const size_t dim = query.ElementLength();
+  const size_t n = labels.ElementLength();
+  if (dim == 0 || vectors.ElementLength() < n * dim) throw Napi::RangeError::New(env, "scanFlat: vectors too short");
+  std::unique_ptr<SortedAllowList> filter;
+  if (info.Length() > 5 && info[5].IsTypedArray()) {
+    auto allowed = info[5].As<Napi::Float64Array>();
+    filter = std::make_unique<SortedAllowList>(allowed.Data(), allowed.ElementLength());
+  }
+  auto impl = MakeSpace(space, dim);
+  auto dist = impl->get_dist_func();
+  void* param = impl->get_dist_func_param();
+  auto q = PrepareQuery(query, space);
+  TopK top(k);
+  const float* data = vectors.Data();
+  for (size_t i = 0; i < n; i++) {
+    if (filter && !(*filter)(static_cast<labeltype>(labels[i]))) continue;
+    top.Push(dist(q.data(), data + i * dim, param), labels[i]);
+  }
+  return ToResult(env, top.Sorted());
+}
+
+// normalize(vector): in place, as the cosine space stores vectors.
+Napi::Value NormalizeInPlace(const Napi::CallbackInfo& info) {
+  auto v = info[0].As<Napi::Float32Array>();
+  Normalize(v.Data(), v.ElementLength());
+  return info.Env().Undefined();
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("VectorIndex", VectorIndex::Define(env));
+  exports.Set("scanFlat", Napi::Function::New<ScanFlat>(env, "scanFlat"));
+  exports.Set("normalize", Napi::Function::New<NormalizeInPlace>(env, "normalize"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(chromalite_vector, InitModule)
