@@ -424,7 +424,14 @@ Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
   if (vectors.ElementLength() != labels.ElementLength() * dim_) {
     throw Napi::RangeError::New(env, "add: vectors must hold dimension x labels floats");
   }
-  if (graph_->cur_element_count.load() + labels.ElementLength() > graph_->max_elements_) {
+  size_t fresh = 0;
+  {
+    std::unique_lock<std::mutex> lock(graph_->label_lookup_lock);
+    for (size_t i = 0; i < labels.ElementLength(); i++) {
+      if (graph_->label_lookup_.count(static_cast<labeltype>(labels[i])) == 0) fresh++;
+    }
+  }
+  if (graph_->cur_element_count.load() + fresh > graph_->max_elements_) {
     throw Napi::RangeError::New(env, "add: the batch does not fit the capacity (resize first)");
   }
   auto* worker = new AddWorker(env, this, info.This().As<Napi::Object>(), labels, vectors, threads, normalized);
@@ -474,6 +481,7 @@ Napi::Value ScanFlat(const Napi::CallbackInfo& info) {
   TopK top(k);
   const float* data = vectors.Data();
   for (size_t i = 0; i < n; i++) {
+    if (labels[i] < 0) continue;  // a hole left by a removed row
     if (filter && !(*filter)(static_cast<labeltype>(labels[i]))) continue;
     top.Push(dist(q.data(), data + i * dim, param), labels[i]);
   }

@@ -9,6 +9,7 @@
  * ```
  */
 export { PersistentClient, VERSION, type PersistentClientOptions } from "./api/client.js";
+export type { CloseOptions } from "./engine/engine.js";
 export { Collection } from "./api/collection.js";
 export { GetResult, QueryResult, type GetRow, type QueryRowResult } from "./api/results.js";
 export {

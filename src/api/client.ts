@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_TIMEOUT_MS, Engine, type CollectionInfo } from "../engine/engine.js";
+import { DEFAULT_TIMEOUT_MS, Engine, type CloseOptions, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError, ResetDisabledError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { validateCollectionName, validateScopeName } from "../model/collection.js";
@@ -335,11 +335,12 @@ export class PersistentClient implements AsyncDisposable {
   }
 
   /**
-   * Closes the client: waits for its in-flight calls (or cancels them with `{ cancel: true }`), saves
-   * the indexes, checkpoints and closes SQLite and releases every file handle and the folder lock.
-   * Keeps all data. Idempotent. Other clients on the same folder in this process keep it open.
+   * Closes the client: waits for its in-flight calls (or cancels them with `{ cancel: true }`),
+   * indexes the vectors still pending (at most `timeout` ms, default 30 s; `onProgress` hears how many
+   * are left), saves the indexes, checkpoints and closes SQLite and releases every file handle and the
+   * folder lock. Keeps all data. Idempotent. Other clients on the same folder in this process keep it open.
    */
-  async close(options: { cancel?: boolean } = {}): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const engine = this.#engine;

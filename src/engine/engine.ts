@@ -86,6 +86,17 @@ const CHECKPOINT_BYTES = 8 << 20;
 /** Documents of at least this many characters are tokenized ahead of their indexing, in slices. */
 const LARGE_DOCUMENT_CHARS = 64 * 1024;
 export const DEFAULT_TIMEOUT_MS = 60_000;
+/** How long close() indexes pending vectors before it saves what is indexed (the rest waits for the next open). */
+export const DEFAULT_CLOSE_INDEXING_MS = 30_000;
+
+export interface CloseOptions {
+  /** Cancel calls in flight and close at once (pending vectors are indexed on the next open). */
+  cancel?: boolean;
+  /** Upper bound, in ms, of the time spent indexing pending vectors before closing. */
+  timeout?: number;
+  /** Hears how many vectors each collection still has to index, while close finishes indexing. */
+  onProgress?: (progress: { collection: string; pending: number }) => void;
+}
 
 function toInfo(row: CollectionRow): CollectionInfo {
   return {
@@ -278,6 +289,10 @@ export class Engine {
     let releaseGate: (() => void) | undefined;
     try {
       releaseGate = await this.#gate.read(scope);
+      // Every call lets the event loop turn once (holding the gate, so close() still waits for it): a
+      // caller awaiting calls back to back, which can all finish in microtasks, must not starve
+      // timers, I/O and the background indexers.
+      await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
       const result = await fn(scope);
       this.#logger.debug?.({ op: name, ms: +(performance.now() - started).toFixed(3), ok: true }, name);
@@ -843,19 +858,28 @@ export class Engine {
    * Closes the folder: waits for in-flight operations (or cancels them with `cancel`), stops the
    * indexers, saves the indexes, checkpoints and closes SQLite, and releases the lock. Idempotent.
    */
-  close(opts: { cancel?: boolean } = {}): Promise<void> {
+  close(opts: CloseOptions = {}): Promise<void> {
     if (opts.cancel) this.#shutdown.abort(new ClosedError("the client was closed while the operation was in flight"));
-    this.#closing ??= this.#close();
+    this.#closing ??= this.#close(opts);
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  async #close(opts: CloseOptions): Promise<void> {
     const release = await this.#gate.write();
+    // Indexing what is pending (unless cancelled) leaves the folder ready for the next open.
+    const scope = opts.cancel ? undefined : new OperationScope("close", undefined, opts.timeout ?? DEFAULT_CLOSE_INDEXING_MS);
     try {
-      for (const state of this.#states.values()) await state.close({ save: true });
+      for (const state of this.#states.values()) {
+        const onProgress = (pending: number) => {
+          opts.onProgress?.({ collection: state.row.name, pending });
+          this.#logger.info?.({ collection: state.row.name, pending }, "indexing before close");
+        };
+        await state.close({ save: true, finish: scope && { scope, onProgress } });
+      }
       this.#states.clear();
       await this.#store.close();
     } finally {
+      scope?.dispose();
       this.#closed = true;
       this.#lock.release();
       release();

@@ -366,6 +366,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   let closePromise: Promise<void> | undefined;
+  const SHUTDOWN_INDEXING_MS = 1000;
   async function shutdown(timeoutMs: number | undefined): Promise<void> {
     closing = true;
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -376,7 +377,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const c of inFlight) c.abort(new AbortError("the server is shutting down"));
     }
     server.closeAllConnections();
-    await engine.close({ cancel: !idle });
+    // A short bound on indexing what is pending: a stop must be quick; the next open catches up.
+    await engine.close({ cancel: !idle, timeout: SHUTDOWN_INDEXING_MS });
     await serverClosed;
   }
 

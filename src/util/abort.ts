@@ -12,7 +12,7 @@ export class OperationScope {
   readonly #deadline: number;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #listeners: [AbortSignal, () => void][] = [];
+  #listeners: (() => void)[] = [];
   #reason: ChromaLiteError | undefined;
 
   /** `signals`: the caller's, and others (e.g. the engine's shutdown) that cancel the operation too. */
@@ -58,9 +58,7 @@ export class OperationScope {
       return controller.signal;
     }
     for (const caller of this.#callerSignals) {
-      const onAbort = () => abort(toAbortError(this.#name, caller.reason));
-      caller.addEventListener("abort", onAbort, { once: true });
-      this.#listeners.push([caller, onAbort]);
+      this.#listeners.push(onAbort(caller, () => abort(toAbortError(this.#name, caller.reason))));
     }
     if (this.#deadline !== Infinity) {
       this.#timer = setTimeout(
@@ -76,9 +74,45 @@ export class OperationScope {
   /** Releases the timer and the listener on the caller's signal. */
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
-    for (const [signal, listener] of this.#listeners) signal.removeEventListener("abort", listener);
+    for (const remove of this.#listeners) remove();
     this.#listeners = [];
   }
+}
+
+/** The callbacks waiting on each signal: one real listener per signal, however many calls share it. */
+const waiting = new WeakMap<AbortSignal, { callbacks: Set<() => void>; listener: () => void }>();
+
+/**
+ * Calls `callback` once when `signal` aborts; returns the function that stops waiting. Any number of
+ * concurrent operations can wait on one signal (the engine's shutdown, or a caller's signal reused
+ * across calls) without piling listeners onto it, and none is left behind once they are done.
+ */
+export function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  let entry = waiting.get(signal);
+  if (!entry) {
+    const callbacks = new Set<() => void>();
+    const listener = () => {
+      waiting.delete(signal);
+      for (const cb of [...callbacks]) cb();
+    };
+    entry = { callbacks, listener };
+    waiting.set(signal, entry);
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  const { callbacks, listener } = entry;
+  const once = () => {
+    callbacks.delete(once);
+    callback();
+  };
+  callbacks.add(once);
+  return () => {
+    callbacks.delete(once);
+    if (callbacks.size === 0 && waiting.get(signal) === entry) {
+      // The real listener goes too: the signal keeps nothing of ours once no call waits on it.
+      waiting.delete(signal);
+      signal.removeEventListener("abort", listener);
+    }
+  };
 }
 
 function toAbortError(name: string, reason: unknown): ChromaLiteError {

@@ -1,13 +1,15 @@
 /**
  * Vectors committed but not yet in the HNSW graph, kept in one contiguous buffer so that native code
  * scans them exactly (./native.ts scanFlat) with the same distance functions as the graph. Cosine
- * vectors are stored normalised, as the graph stores them. Removal moves the last row into the gap,
- * so the rows stay dense and in no particular order.
+ * vectors are stored normalised, as the graph stores them. Rows stay in commit order (a rewrite
+ * moves its record to the end), so the indexer takes the oldest first and a save can promise every
+ * change below the oldest pending one. A removed row becomes a hole (label -1) until compaction.
  */
 import type { Space } from "../types.js";
 import { native, type NativeHits } from "./native.js";
 
 const INITIAL_ROWS = 256;
+const HOLE = -1;
 
 export class PendingVectors {
   readonly #space: Space;
@@ -15,7 +17,8 @@ export class PendingVectors {
   #vectors: Float32Array;
   #labels: Float64Array;
   #seqs: Float64Array;
-  #count = 0;
+  /** Rows in use, holes included. */
+  #end = 0;
   readonly #rows = new Map<number, number>();
 
   constructor(space: Space, dimension: number) {
@@ -27,12 +30,7 @@ export class PendingVectors {
   }
 
   get size(): number {
-    return this.#count;
-  }
-
-  /** Bytes of vectors held (for backpressure). */
-  get bytes(): number {
-    return this.#count * this.#dimension * 4;
+    return this.#rows.size;
   }
 
   has(label: number): boolean {
@@ -45,61 +43,60 @@ export class PendingVectors {
     return row === undefined ? undefined : this.#seqs[row];
   }
 
-  /** Adds or replaces a label's vector. */
+  /** Adds a label's vector, or replaces it (the label moves to the end: it is now the newest). */
   set(label: number, vector: Float32Array, seq: number): void {
-    let row = this.#rows.get(label);
-    if (row === undefined) {
-      if (this.#count === this.#labels.length) this.#grow();
-      row = this.#count++;
-      this.#rows.set(label, row);
-      this.#labels[row] = label;
-    }
+    this.delete(label);
+    if (this.#end === this.#labels.length) this.#makeRoom();
+    const row = this.#end++;
+    this.#rows.set(label, row);
+    this.#labels[row] = label;
+    this.#seqs[row] = seq;
     const at = row * this.#dimension;
     this.#vectors.set(vector, at);
     if (this.#space === "cosine") native.normalize(this.#vectors.subarray(at, at + this.#dimension));
-    this.#seqs[row] = seq;
   }
 
   delete(label: number): boolean {
     const row = this.#rows.get(label);
     if (row === undefined) return false;
     this.#rows.delete(label);
-    const last = --this.#count;
-    if (row !== last) {
-      const d = this.#dimension;
-      this.#vectors.copyWithin(row * d, last * d, (last + 1) * d);
-      const moved = this.#labels[last]!;
-      this.#labels[row] = moved;
-      this.#seqs[row] = this.#seqs[last]!;
-      this.#rows.set(moved, row);
-    }
-    if (this.#count === 0 && this.#labels.length > INITIAL_ROWS * 4) this.clear(); // give a drained backlog's memory back
+    this.#labels[row] = HOLE;
+    if (this.#rows.size === 0) this.clear();
     return true;
   }
 
   clear(): void {
     this.#rows.clear();
-    this.#count = 0;
-    this.#vectors = new Float32Array(INITIAL_ROWS * this.#dimension);
-    this.#labels = new Float64Array(INITIAL_ROWS);
-    this.#seqs = new Float64Array(INITIAL_ROWS);
+    this.#end = 0;
+    if (this.#labels.length > INITIAL_ROWS * 4) {
+      // Give a drained backlog's memory back.
+      this.#vectors = new Float32Array(INITIAL_ROWS * this.#dimension);
+      this.#labels = new Float64Array(INITIAL_ROWS);
+      this.#seqs = new Float64Array(INITIAL_ROWS);
+    }
   }
 
   /** The lowest sequence number pending, or Infinity. */
   minSeq(): number {
-    let min = Infinity;
-    for (let i = 0; i < this.#count; i++) if (this.#seqs[i]! < min) min = this.#seqs[i]!;
-    return min;
+    for (let row = 0; row < this.#end; row++) if (this.#labels[row] !== HOLE) return this.#seqs[row]!;
+    return Infinity;
   }
 
-  /** Copies of the first `n` rows (labels, their seqs and vectors), for an insert batch. */
+  /** Copies of the oldest `n` rows (labels, their seqs and vectors), for an insert batch. */
   take(n: number): { labels: Float64Array; seqs: Float64Array; vectors: Float32Array } {
-    const count = Math.min(n, this.#count);
-    return {
-      labels: this.#labels.slice(0, count),
-      seqs: this.#seqs.slice(0, count),
-      vectors: this.#vectors.slice(0, count * this.#dimension),
-    };
+    const count = Math.min(n, this.#rows.size);
+    const d = this.#dimension;
+    const labels = new Float64Array(count);
+    const seqs = new Float64Array(count);
+    const vectors = new Float32Array(count * d);
+    for (let row = 0, i = 0; i < count; row++) {
+      if (this.#labels[row] === HOLE) continue;
+      labels[i] = this.#labels[row]!;
+      seqs[i] = this.#seqs[row]!;
+      vectors.set(this.#vectors.subarray(row * d, (row + 1) * d), i * d);
+      i++;
+    }
+    return { labels, seqs, vectors };
   }
 
   /** The exact k nearest pending vectors, within `allowed` (sorted labels) when given. */
@@ -107,23 +104,34 @@ export class PendingVectors {
     return native.scanFlat(
       this.#space,
       query,
-      this.#vectors.subarray(0, this.#count * this.#dimension),
-      this.#labels.subarray(0, this.#count),
+      this.#vectors.subarray(0, this.#end * this.#dimension),
+      this.#labels.subarray(0, this.#end),
       k,
       allowed ?? null,
     );
   }
 
-  #grow(): void {
-    const rows = this.#labels.length * 2;
-    const vectors = new Float32Array(rows * this.#dimension);
-    vectors.set(this.#vectors);
-    const labels = new Float64Array(rows);
-    labels.set(this.#labels);
-    const seqs = new Float64Array(rows);
-    seqs.set(this.#seqs);
+  /** Closes the holes when they are at least half the rows, else doubles the buffer. */
+  #makeRoom(): void {
+    const d = this.#dimension;
+    const live = this.#rows.size;
+    const rows = live * 2 >= this.#labels.length ? this.#labels.length * 2 : this.#labels.length;
+    const vectors = rows === this.#labels.length ? this.#vectors : new Float32Array(rows * d);
+    const labels = rows === this.#labels.length ? this.#labels : new Float64Array(rows);
+    const seqs = rows === this.#labels.length ? this.#seqs : new Float64Array(rows);
+    let to = 0;
+    for (let from = 0; from < this.#end; from++) {
+      const label = this.#labels[from]!;
+      if (label === HOLE) continue;
+      if (to !== from || vectors !== this.#vectors) vectors.set(this.#vectors.subarray(from * d, (from + 1) * d), to * d);
+      labels[to] = label;
+      seqs[to] = this.#seqs[from]!;
+      this.#rows.set(label, to);
+      to++;
+    }
     this.#vectors = vectors;
     this.#labels = labels;
     this.#seqs = seqs;
+    this.#end = to;
   }
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClosedError,
   InvalidArgumentError,
+  type CloseOptions,
   PersistentClient,
   type Collection,
   type Logger,
@@ -38,12 +39,16 @@ function open(dir: string, options: Omit<PersistentClientOptions, "path" | "logg
   return { client, warnings };
 }
 
-async function withClient<T>(dir: string, fn: (client: PersistentClient, warnings: string[]) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  dir: string,
+  fn: (client: PersistentClient, warnings: string[]) => Promise<T>,
+  closeOptions: CloseOptions = {},
+): Promise<T> {
   const { client, warnings } = open(dir);
   try {
     return await fn(client, warnings);
   } finally {
-    await client.close();
+    await client.close(closeOptions);
   }
 }
 
@@ -383,7 +388,7 @@ describe("the vector index is rebuilt or caught up from SQLite", () => {
     });
   });
 
-  it("closing with vectors still pending saves the index below them; the next open catches up", async () => {
+  it("closing at once (cancel) with vectors still pending saves the index below them; the next open catches up", async () => {
     const dir = copyOfTemplate();
     const live = allLive();
     const r = rng(13);
@@ -394,7 +399,7 @@ describe("the vector index is rebuilt or caught up from SQLite", () => {
       const vectors = added.map(() => Array.from({ length: DIM }, () => Math.fround(r() * 2 - 1)));
       await c.add({ ids: added, embeddings: vectors });
       added.forEach((id, i) => live.set(id, vectors[i]!));
-    });
+    }, { cancel: true });
     // Whatever the indexer got through before the close, the manifest never claims the pending batch.
     expect(readManifest(dir, collectionId).seq).toBe(templateSeq);
     await withClient(dir, async (client, warnings) => {
