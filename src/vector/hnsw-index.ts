@@ -51,10 +51,17 @@ const MIN_CAPACITY = 1024;
 /** Insert threads: every core (the main thread mostly waits on SQLite and the network meanwhile). */
 const INSERT_THREADS = Math.max(1, os.availableParallelism());
 /**
- * The search width is at least this many times k: at k = 10 that is 160, which brings recall@10 to
- * 0.99 and above on the benchmark's data sets where ef_search 100 alone stops at 0.989.
+ * The search width is at least this many times k (up to MIN_EF_CAP): at k = 10 that is 160, which
+ * brings recall@10 to 0.99 and above on the benchmark's data sets, where ef_search 100 alone stopped
+ * at 0.989. Larger k reach high recall with a width of k itself.
  */
 export const MIN_EF_PER_RESULT = 16;
+const MIN_EF_CAP = 400;
+
+/** The search width hnswlib uses for k results: max(ef_search, k, min(16 k, 400)). */
+export function effectiveEf(efSearch: number, k: number): number {
+  return Math.max(efSearch, k, Math.min(k * MIN_EF_PER_RESULT, MIN_EF_CAP));
+}
 
 export class HnswIndex {
   readonly params: HnswParams;
@@ -163,7 +170,7 @@ export class HnswIndex {
   search(query: Float32Array, k: number, allowed?: Float64Array): NativeHits {
     const n = Math.min(k, this.#live.size);
     if (n <= 0) return { labels: new Float64Array(0), distances: new Float32Array(0) };
-    const ef = Math.max(this.params.efSearch, k * MIN_EF_PER_RESULT);
+    const ef = effectiveEf(this.params.efSearch, k);
     if (ef !== this.#ef) {
       this.#index.setEf(ef);
       this.#ef = ef;
