@@ -153,7 +153,7 @@ export class SqliteStore {
       db.pragma("foreign_keys = ON");
       // Checkpoints are run by the engine between operations, not inside a commit.
       db.pragma("wal_autocheckpoint = 0");
-      db.pragma("cache_size = -65536");
+      db.pragma("cache_size = -16384");
       // Reads through a memory map skip a pread() per page: record lookups (query results, get by id)
       // take about half the time. SQLite caps it at 2 GiB; beyond that it reads as usual.
       db.pragma("mmap_size = 2147418112");

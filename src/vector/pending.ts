@@ -111,11 +111,11 @@ export class PendingVectors {
     );
   }
 
-  /** Closes the holes when they are at least half the rows, else doubles the buffer. */
+  /** Closes the holes when they are at least a quarter of the rows, else doubles the buffer. */
   #makeRoom(): void {
     const d = this.#dimension;
     const live = this.#rows.size;
-    const rows = live * 2 >= this.#labels.length ? this.#labels.length * 2 : this.#labels.length;
+    const rows = live * 4 >= this.#labels.length * 3 ? this.#labels.length * 2 : this.#labels.length;
     const vectors = rows === this.#labels.length ? this.#vectors : new Float32Array(rows * d);
     const labels = rows === this.#labels.length ? this.#labels : new Float64Array(rows);
     const seqs = rows === this.#labels.length ? this.#seqs : new Float64Array(rows);
