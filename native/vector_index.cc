@@ -192,6 +192,11 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
   Napi::Value MarkDeleted(const Napi::CallbackInfo& info) {
     RequireGraph(info.Env());
     labeltype label = static_cast<labeltype>(info[0].As<Napi::Number>().DoubleValue());
+    {
+      std::unique_lock<std::mutex> lock(graph_->label_lookup_lock);
+      auto it = graph_->label_lookup_.find(label);
+      if (it == graph_->label_lookup_.end() || graph_->isMarkedDeleted(it->second)) return Napi::Boolean::New(info.Env(), false);
+    }
     try {
       graph_->markDelete(label);
       return Napi::Boolean::New(info.Env(), true);

@@ -246,13 +246,11 @@ export class CollectionState {
 
   #removeFromGraph(rid: number): void {
     const index = this.#index;
-    if (!index) return;
+    if (!index || (!index.has(rid) && !this.#inflight?.has(rid))) return;
     if (this.#writingFiles) {
       // The files being written must stay as they were when the save began; the log replays this.
-      if (index.has(rid) || this.#inflight?.has(rid)) {
-        this.#hidden.add(rid);
-        this.#deferred.push(rid);
-      }
+      this.#hidden.add(rid);
+      this.#deferred.push(rid);
       return;
     }
     if (this.#inflight?.has(rid)) this.#hidden.add(rid); // removed again once its batch is in

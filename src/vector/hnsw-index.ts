@@ -49,7 +49,7 @@ export const MANIFEST_FILE = "index.json";
 
 const MIN_CAPACITY = 1024;
 /** Insert threads: every core (the main thread mostly waits on SQLite and the network meanwhile). */
-const INSERT_THREADS = Math.max(1, os.availableParallelism());
+const INSERT_THREADS = Number(process.env.CHROMALITE_INSERT_THREADS) || Math.max(1, os.availableParallelism());
 /**
  * The search width is at least this many times k (up to MIN_EF_CAP): at k = 10 that is 160, which
  * brings recall@10 to 0.99 and above on the benchmark's data sets, where ef_search 100 alone stopped
