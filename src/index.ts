@@ -8,7 +8,8 @@
  * const c = await client.getOrCreateCollection({ name: "docs" });
  * ```
  */
-export { PersistentClient, VERSION, type PersistentClientOptions } from "./api/client.js";
+export { PersistentClient, type PersistentClientOptions } from "./api/client.js";
+export { VERSION } from "./version.js";
 export { Collection } from "./api/collection.js";
 export { GetResult, QueryResult, type GetRow, type QueryRowResult } from "./api/results.js";
 export {
@@ -20,10 +21,10 @@ export {
   type RrfOptions,
   type SearchInit,
   type SearchLike,
-  type SearchResponse,
   type SearchResultRow,
   type SparseVector,
 } from "./api/search.js";
+export type { SearchResponse } from "./model/search-result.js";
 export {
   knownEmbeddingFunctions,
   registerEmbeddingFunction,

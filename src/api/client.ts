@@ -4,26 +4,26 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_TIMEOUT_MS, Engine, type CollectionInfo } from "../engine/engine.js";
+import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError, ResetDisabledError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { validateCollectionName, validateScopeName } from "../model/collection.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT, type Durability } from "../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
   CollectionMetadata,
   CreateCollectionConfiguration,
   Database,
+  Durability,
   EmbeddingFunction,
 } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
+import { VERSION } from "../version.js";
 import { Collection, type ClientContext } from "./collection.js";
 import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
 
-export const VERSION = "0.1.0";
-
 export interface PersistentClientOptions {
-  /** Data folder; created if missing. Default `./chroma` (as Python's `PersistentClient`). */
+  /** Data folder; created if missing. Default `./chroma-data`, as every CLI command. */
   path?: string;
   /** Tenant of this client's collections. Default `default_tenant`. */
   tenant?: string;
@@ -103,7 +103,7 @@ export class PersistentClient implements AsyncDisposable {
       throw new InvalidArgumentError(`Expected 'timeout' to be a number of milliseconds >= 0, got ${String(options.timeout)}`);
     }
     this.#options = { ...options };
-    this.path = path.resolve(options.path ?? "./chroma");
+    this.path = path.resolve(options.path ?? DEFAULT_PATH);
     this.#tenant = validateScopeName(options.tenant ?? DEFAULT_TENANT, "tenant");
     this.#database = validateScopeName(options.database ?? DEFAULT_DATABASE, "database");
     this.#context = { run: (name, call, fn) => this.#run(name, call, fn) };

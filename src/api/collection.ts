@@ -5,8 +5,8 @@ import { validateCollectionName } from "../model/collection.js";
 import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
 import { parseFilters } from "../model/filter.js";
 import { parseSearchPayload } from "../model/search.js";
-import { validateEmbeddings, validateIds, validateRecordBatch, type WriteKind } from "../model/records.js";
-import type { RecordRow } from "../store/sqlite-store.js";
+import { searchResponse } from "../model/search-result.js";
+import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
 import type {
   CallOptions,
   CollectionConfiguration,
@@ -26,7 +26,7 @@ import { forEachChunked, type OperationScope } from "../util/abort.js";
 import { describeEmbeddingFunction, embedWith } from "./embedding.js";
 import { shortestF32, vectorToNumbers } from "../util/float32.js";
 import { GetResult, QueryResult } from "./results.js";
-import { columnsForSelect, searchResponse, SearchResult, toSearchPayload, type SearchLike } from "./search.js";
+import { SearchResult, toSearchPayload, type SearchLike } from "./search.js";
 
 /** @internal What a collection needs from its client. */
 export interface ClientContext {
@@ -287,7 +287,7 @@ export class Collection {
           }
         }
       }
-      const hits = await engine.search(this.id, plans, plans.map((p) => columnsForSelect(p.select)), scope);
+      const hits = await engine.search(this.id, plans, scope);
       return new SearchResult(searchResponse(plans, hits));
     });
   }

@@ -25,20 +25,16 @@ import {
 } from "../model/collection.js";
 import type { FilterNode } from "../model/filter.js";
 import type { SearchPlan } from "../model/search.js";
-import { DEFAULT_MAX_BATCH_SIZE, type RecordBatch, type WriteKind } from "../model/records.js";
+import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
+import type { RecordBatch, RecordRow, WriteKind } from "../model/records.js";
+import type { Columns } from "../model/include.js";
 import { FolderLock } from "../store/folder-lock.js";
-import {
-  DEFAULT_DATABASE,
-  DEFAULT_TENANT,
-  SqliteStore,
-  type CollectionRow,
-  type Columns,
-  type Durability,
-  type RecordRow,
-} from "../store/sqlite-store.js";
+import { SqliteStore, type CollectionRow } from "../store/sqlite-store.js";
 import type {
   CallOptions,
   CollectionMetadata,
+  Durability,
   EmbeddingFunctionConfiguration,
   HnswConfiguration,
   IndexingStatus,
@@ -48,7 +44,7 @@ import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.
 import { Mutex, ReadWriteLock } from "../util/lock.js";
 import { CollectionState, type VectorChange } from "./collection-state.js";
 import { bm25TermIds, splitAtWhitespace } from "../text/bm25.js";
-import { CollectionReader, type SearchHit } from "./reader.js";
+import { CollectionReader } from "./reader.js";
 
 export interface EngineOptions {
   /** The data folder. Created if missing. */
@@ -85,7 +81,6 @@ export interface QueryHit {
 const CHECKPOINT_BYTES = 8 << 20;
 /** Documents of at least this many characters are tokenized ahead of their indexing, in slices. */
 const LARGE_DOCUMENT_CHARS = 64 * 1024;
-export const DEFAULT_TIMEOUT_MS = 60_000;
 
 function toInfo(row: CollectionRow): CollectionInfo {
   return {
@@ -746,7 +741,7 @@ export class Engine {
    * and the page `offset..offset+limit` of the ascending scores is returned. Dense text queries must
    * have been embedded by the caller.
    */
-  async search(id: string, plans: SearchPlan[], columns: Columns[], scope: OperationScope): Promise<SearchHit[][]> {
+  async search(id: string, plans: SearchPlan[], scope: OperationScope): Promise<RankedRecord[][]> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
     if (plans.some((p) => p.knns.some((k) => k.source === "bm25"))) {
@@ -757,8 +752,8 @@ export class Engine {
     const release = await state.lock.read(scope);
     try {
       this.#assertLive(state);
-      const out: SearchHit[][] = [];
-      for (let i = 0; i < plans.length; i++) out.push(await this.#reader.search(state, plans[i]!, columns[i]!, scope));
+      const out: RankedRecord[][] = [];
+      for (const plan of plans) out.push(await this.#reader.search(state, plan, columnsForSelect(plan.select), scope));
       return out;
     } finally {
       release();
@@ -863,4 +858,3 @@ export class Engine {
   }
 }
 
-export { DEFAULT_TENANT, DEFAULT_DATABASE };

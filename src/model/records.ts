@@ -6,9 +6,6 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Metadata, MetadataValue } from "../types.js";
 
-/** Chroma's maximum batch size (SQLite's variable limit / 6), reported by `/pre-flight-checks`. */
-export const DEFAULT_MAX_BATCH_SIZE = 5461;
-
 /**
  * How strict to be. `client` adds the checks the official JS client makes before sending (unique ids,
  * non-empty lists, documents must be strings); `server` accepts what the Chroma server accepts.
@@ -16,6 +13,16 @@ export const DEFAULT_MAX_BATCH_SIZE = 5461;
 export type ValidationMode = "client" | "server";
 
 export type WriteKind = "add" | "upsert" | "update";
+
+/** A stored record as reads return it; `rid` is its row id (insertion order), the rest as given. */
+export interface RecordRow {
+  rid: number;
+  id: string;
+  embedding: Float32Array | null;
+  document: string | null;
+  metadata: Metadata | null;
+  uri: string | null;
+}
 
 /** A validated batch. Optional columns are absent when not given; `undefined` entries mean "not given". */
 export interface RecordBatch {

@@ -6,9 +6,11 @@
 import type { CollectionInfo, Engine } from "../engine/engine.js";
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from "../errors.js";
 import { validateCollectionName, validateScopeName } from "../model/collection.js";
-import { columnsForSelect, searchResponse } from "../api/search.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
+import type { JsonObject } from "../model/json.js";
 import { parseFilters } from "../model/filter.js";
 import { parseSearchPayload } from "../model/search.js";
+import { searchResponse } from "../model/search-result.js";
 import { validateEmbeddings, validateRecordBatch, type WriteKind } from "../model/records.js";
 import { columnsOf, GET_DEFAULT_INCLUDE, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
 import type { CallOptions, Where, WhereDocument } from "../types.js";
@@ -35,7 +37,6 @@ import {
   stringArray,
   stringField,
   validateDatabaseName,
-  type JsonObject,
 } from "./wire.js";
 
 /** The version Chroma's server reports; clients compare it, so chromalite reports the same API level. */
@@ -128,7 +129,7 @@ const system: [string, string, RouteDef][] = [
   [
     "GET",
     "/auth/identity",
-    { handler: () => ({ json: { user_id: "", tenant: "default_tenant", databases: ["default_database"] } }) },
+    { handler: () => ({ json: { user_id: "", tenant: DEFAULT_TENANT, databases: [DEFAULT_DATABASE] } }) },
   ],
   [
     "POST",
@@ -512,7 +513,7 @@ const records: [string, string, RouteDef][] = [
         const plans = searches.map((s, i) => parseSearchPayload(s, `searches[${i}]`));
         const response = await run(ctx, "search", async (scope) => {
           scopedCollection(ctx, id);
-          const hits = await ctx.engine.search(id, plans, plans.map((plan) => columnsForSelect(plan.select)), scope);
+          const hits = await ctx.engine.search(id, plans, scope);
           return searchResponse(plans, hits);
         });
         return { json: response };

@@ -8,17 +8,17 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, InternalError } from "../errors.js";
-import { compileRegex, type FilterNode } from "../model/filter.js";
+import { arrayTag, compileRegex, tagValue, type FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
 import type { StoredConfiguration } from "../model/collection.js";
-import type { CollectionMetadata, Metadata } from "../types.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
+import type { RecordRow } from "../model/records.js";
+import type { CollectionMetadata, Durability, Metadata } from "../types.js";
+import { decodeEmbedding, encodeEmbedding } from "../util/float32.js";
 import { Checkpointer } from "./checkpointer.js";
-import { decodeEmbedding, encodeEmbedding } from "./codec.js";
-import { arrayTag, compileFilter } from "./filter-sql.js";
+import { compileFilter } from "./filter-sql.js";
 import { FullTextIndex } from "./fts.js";
 
-export const DEFAULT_TENANT = "default_tenant";
-export const DEFAULT_DATABASE = "default_database";
 export const DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 export const SQLITE_FILE = "chroma.sqlite3";
 /** 2 added the full-text indexes (store/fts.ts); a version-1 folder is migrated and backfilled. */
@@ -39,15 +39,6 @@ export interface CollectionRow {
   version: number;
 }
 
-export interface RecordRow {
-  rid: number;
-  id: string;
-  embedding: Float32Array | null;
-  document: string | null;
-  metadata: Metadata | null;
-  uri: string | null;
-}
-
 export interface ExistingRecord {
   rid: number;
   metadata: string | null;
@@ -62,9 +53,8 @@ export interface RecordFields {
   uri?: string | null | undefined;
 }
 
-export type { Columns } from "../model/include.js";
-
-export type Durability = "normal" | "full";
+/** Until src/engine/reader.ts imports it from model/records.ts. */
+export type { RecordRow } from "../model/records.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -493,14 +483,15 @@ export class SqliteStore {
     const insert = this.#stmt("INSERT OR IGNORE INTO record_meta (cid, key, t, v, rid) VALUES (?, ?, ?, ?, ?)");
     for (const [key, value] of Object.entries(metadata)) {
       if (value === null) continue;
+      // Validated metadata holds only values tagValue knows.
       if (Array.isArray(value)) {
         for (const item of value) {
-          const [t, v] = tagged(item);
-          insert.run(cid, key, arrayTag(t), v, rid);
+          const { tag, value: v } = tagValue(item)!;
+          insert.run(cid, key, arrayTag(tag), v, rid);
         }
       } else {
-        const [t, v] = tagged(value);
-        insert.run(cid, key, t, v, rid);
+        const { tag, value: v } = tagValue(value)!;
+        insert.run(cid, key, tag, v, rid);
       }
     }
   }
@@ -657,10 +648,4 @@ export class SqliteStore {
   tombstonesAfter(cid: number, seq: number): number[] {
     return this.#stmt("SELECT rid FROM tombstones WHERE cid = ? AND seq > ? ORDER BY seq").pluck().all(cid, seq) as number[];
   }
-}
-
-function tagged(value: string | number | boolean): ["s" | "n" | "b", string | number] {
-  if (typeof value === "string") return ["s", value];
-  if (typeof value === "boolean") return ["b", value ? 1 : 0];
-  return ["n", value];
 }

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { InvalidArgumentError } from "../../errors.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT } from "../../model/defaults.js";
 import { UsageError, type CliContext } from "../context.js";
 import { integerOption, ON_CONFLICT, type OnConflict } from "../options.js";
 import { formatCount, isTerminal, Progress } from "../progress.js";
@@ -188,7 +188,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("import")
     .description("read JSON Lines written by 'chromalite export' into a data folder")
-    .option("--path <dir>", "data folder (created if missing)", "./chroma-data")
+    .option("--path <dir>", "data folder (created if missing)", DEFAULT_PATH)
     .option("--in <file>", "input file, or - for stdin", "-")
     .option("--collection-prefix <prefix>", "prepend this to every collection name")
     .addOption(

@@ -9,7 +9,8 @@ import { NotFoundError, UniqueConstraintError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import { validateCollectionName } from "../../model/collection.js";
 import { validateRecordBatch, type WriteKind } from "../../model/records.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT, type Columns } from "../../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../model/defaults.js";
+import type { Columns } from "../../model/include.js";
 import type { OnConflict } from "../options.js";
 import { creatableHnsw, type CollectionSpec, type CollectionWriter, type RecordPage, type Sink, type Source } from "./types.js";
 
