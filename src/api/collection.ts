@@ -1,7 +1,6 @@
 /** A collection handle with the official client's methods, arguments and result shapes. */
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
-import { validateCollectionName } from "../model/collection.js";
 import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
 import { parseFilters } from "../model/filter.js";
 import { parseSearchPayload } from "../model/search.js";
@@ -245,12 +244,11 @@ export class Collection {
     configuration?: UpdateCollectionConfiguration;
   } & CallOptions): Promise<void> {
     return this.#client.run("modify", args, async (engine, scope) => {
-      const name = args.name === undefined ? undefined : validateCollectionName(args.name, "new_name");
       const ef = args.configuration?.embeddingFunction;
-      const info = await engine.modifyCollection(
+      const info = await engine.catalog.modifyCollection(
         this.id,
         {
-          name,
+          name: args.name,
           metadata: args.metadata,
           hnsw: args.configuration?.hnsw,
           embeddingFunction: ef === undefined ? undefined : describeEmbeddingFunction(ef),

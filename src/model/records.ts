@@ -213,6 +213,26 @@ export function validateMetadata(
   return out;
 }
 
+/**
+ * An upsert's or update's metadata merged into the stored one (`oldJson`), key by key; a null value
+ * deletes its key. Null when nothing is left.
+ */
+export function mergeMetadata(oldJson: string | null, update: Metadata): Metadata | null {
+  const merged: Metadata = oldJson ? (JSON.parse(oldJson) as Metadata) : {};
+  for (const [key, value] of Object.entries(update)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return Object.keys(merged).length === 0 ? null : merged;
+}
+
+/** A new record's metadata: null values (which only delete keys of existing records) are dropped. */
+export function dropNulls(metadata: Metadata): Metadata | null {
+  const out: Metadata = {};
+  for (const [k, v] of Object.entries(metadata)) if (v !== null) out[k] = v;
+  return Object.keys(out).length === 0 ? null : out;
+}
+
 function validateOptionalStrings(values: unknown, field: string): (string | null | undefined)[] {
   if (!Array.isArray(values)) {
     throw new InvalidArgumentError(`Expected '${field}' to be an array, but got ${typeName(values)}`);

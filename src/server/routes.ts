@@ -5,7 +5,6 @@
  */
 import type { CollectionInfo, Engine } from "../engine/engine.js";
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from "../errors.js";
-import { validateCollectionName, validateScopeName } from "../model/collection.js";
 import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
 import type { JsonObject } from "../model/json.js";
 import { parseFilters } from "../model/filter.js";
@@ -52,6 +51,8 @@ export interface RequestContext {
   call: CallOptions;
   /** True while the server is shutting down. */
   closing: boolean;
+  /** `POST /reset` is allowed (`allowReset` / `--allow-reset`). */
+  allowReset: boolean;
 }
 
 export interface Reply {
@@ -85,7 +86,7 @@ function collectionId(ctx: RequestContext): string {
 function scopedCollection(ctx: RequestContext, id: string, message = `Collection [${id}] does not exist.`): CollectionInfo {
   let info: CollectionInfo;
   try {
-    info = ctx.engine.getCollectionById(id);
+    info = ctx.engine.catalog.getCollectionById(id);
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(message);
     throw err;
@@ -136,7 +137,7 @@ const system: [string, string, RouteDef][] = [
     "/reset",
     {
       handler: async (ctx) => {
-        await ctx.engine.exclusive("reset", ctx.call, (scope) => ctx.engine.reset(scope));
+        await ctx.engine.reset(ctx.call, { allowed: ctx.allowReset });
         return { json: true };
       },
     },
@@ -153,7 +154,7 @@ const system: [string, string, RouteDef][] = [
           );
         }
         const [tenant, database, name] = parts as [string, string, string];
-        return { json: collectionJson(await run(ctx, "getCollectionByCrn", () => ctx.engine.getCollection(tenant, database, name))) };
+        return { json: collectionJson(await run(ctx, "getCollectionByCrn", () => ctx.engine.catalog.getCollection(tenant, database, name))) };
       },
     },
   ],
@@ -172,9 +173,9 @@ const tenants: [string, string, RouteDef][] = [
       body: true,
       handler: async (ctx) => {
         const name = stringField(ctx.body, "name");
+        // Chroma's server wants 3+ characters (the embedded client does not); the engine checks the rest.
         if (name.length < 3) throw new InvalidArgumentError("Validation error: name: tenant name must be at least 3 characters");
-        validateScopeName(name, "tenant");
-        await run(ctx, "createTenant", () => ctx.engine.createTenant(name));
+        await run(ctx, "createTenant", () => ctx.engine.catalog.createTenant(name));
         return { json: {} };
       },
     },
@@ -184,7 +185,7 @@ const tenants: [string, string, RouteDef][] = [
     TENANT,
     {
       handler: async (ctx) => {
-        const tenant = await run(ctx, "getTenant", () => ctx.engine.getTenant(p(ctx, "tenant")));
+        const tenant = await run(ctx, "getTenant", () => ctx.engine.catalog.getTenant(p(ctx, "tenant")));
         return { json: { name: tenant.name, resource_name: null } };
       },
     },
@@ -196,7 +197,7 @@ const tenants: [string, string, RouteDef][] = [
       body: true,
       handler: async (ctx) => {
         stringField(ctx.body, "resource_name");
-        await run(ctx, "updateTenant", () => ctx.engine.getTenant(p(ctx, "tenant")));
+        await run(ctx, "updateTenant", () => ctx.engine.catalog.getTenant(p(ctx, "tenant")));
         throw new NotImplementedError("Tenant resource names are not supported by chromalite");
       },
     },
@@ -209,7 +210,7 @@ const tenants: [string, string, RouteDef][] = [
         const limit = queryU32(ctx.query, "limit") ?? -1;
         const offset = queryU32(ctx.query, "offset") ?? 0;
         const dbs = await run(ctx, "listDatabases", () =>
-          orEmpty(() => ctx.engine.listDatabases(p(ctx, "tenant"), limit, offset), []),
+          orEmpty(() => ctx.engine.catalog.listDatabases(p(ctx, "tenant"), limit, offset), []),
         );
         return { json: dbs.map((d) => ({ id: d.id, name: d.name, tenant: d.tenant })) };
       },
@@ -221,9 +222,9 @@ const tenants: [string, string, RouteDef][] = [
     {
       body: true,
       handler: async (ctx) => {
+        // Chroma's server holds database names to the collection-name rule; the engine checks the rest.
         const name = validateDatabaseName(stringField(ctx.body, "name"));
-        validateScopeName(name, "database");
-        await run(ctx, "createDatabase", () => ctx.engine.createDatabase(p(ctx, "tenant"), name));
+        await run(ctx, "createDatabase", () => ctx.engine.catalog.createDatabase(p(ctx, "tenant"), name));
         return { json: {} };
       },
     },
@@ -233,7 +234,7 @@ const tenants: [string, string, RouteDef][] = [
     DATABASE,
     {
       handler: async (ctx) => {
-        const db = await run(ctx, "getDatabase", () => ctx.engine.getDatabase(p(ctx, "tenant"), p(ctx, "database")));
+        const db = await run(ctx, "getDatabase", () => ctx.engine.catalog.getDatabase(p(ctx, "tenant"), p(ctx, "database")));
         return { json: { id: db.id, name: db.name, tenant: db.tenant } };
       },
     },
@@ -243,7 +244,7 @@ const tenants: [string, string, RouteDef][] = [
     DATABASE,
     {
       handler: async (ctx) => {
-        await run(ctx, "deleteDatabase", (scope) => ctx.engine.deleteDatabase(p(ctx, "tenant"), p(ctx, "database"), scope));
+        await run(ctx, "deleteDatabase", (scope) => ctx.engine.catalog.deleteDatabase(p(ctx, "tenant"), p(ctx, "database"), scope));
         return { json: {} };
       },
     },
@@ -264,7 +265,7 @@ const collections: [string, string, RouteDef][] = [
         const limit = queryU32(ctx.query, "limit") ?? -1;
         const offset = queryU32(ctx.query, "offset") ?? 0;
         const list = await run(ctx, "listCollections", () =>
-          orEmpty(() => ctx.engine.listCollections(p(ctx, "tenant"), p(ctx, "database"), limit, offset), []),
+          orEmpty(() => ctx.engine.catalog.listCollections(p(ctx, "tenant"), p(ctx, "database"), limit, offset), []),
         );
         return { json: list.map(collectionJson) };
       },
@@ -276,7 +277,7 @@ const collections: [string, string, RouteDef][] = [
     {
       handler: async (ctx) => ({
         json: await run(ctx, "countCollections", () =>
-          orEmpty(() => ctx.engine.countCollections(p(ctx, "tenant"), p(ctx, "database")), 0),
+          orEmpty(() => ctx.engine.catalog.countCollections(p(ctx, "tenant"), p(ctx, "database")), 0),
         ),
       }),
     },
@@ -287,12 +288,12 @@ const collections: [string, string, RouteDef][] = [
     {
       body: true,
       handler: async (ctx) => {
-        const name = validateCollectionName(stringField(ctx.body, "name"));
+        const name = stringField(ctx.body, "name");
         const metadata = decodeCollectionMetadata(ctx.body, "metadata", false);
         const configuration = decodeCreateConfiguration(ctx.body);
         const getOrCreate = optBool(ctx.body, "get_or_create") ?? false;
         const { info } = await run(ctx, "createCollection", (scope) =>
-          ctx.engine.createCollection(
+          ctx.engine.catalog.createCollection(
             {
               tenant: p(ctx, "tenant"),
               database: p(ctx, "database"),
@@ -330,7 +331,7 @@ const collections: [string, string, RouteDef][] = [
     {
       handler: async (ctx) => ({
         json: collectionJson(
-          await run(ctx, "getCollection", () => ctx.engine.getCollection(p(ctx, "tenant"), p(ctx, "database"), p(ctx, "id"))),
+          await run(ctx, "getCollection", () => ctx.engine.catalog.getCollection(p(ctx, "tenant"), p(ctx, "database"), p(ctx, "id"))),
         ),
       }),
     },
@@ -341,7 +342,7 @@ const collections: [string, string, RouteDef][] = [
     {
       handler: async (ctx) => {
         await run(ctx, "deleteCollection", (scope) =>
-          ctx.engine.deleteCollection(p(ctx, "tenant"), p(ctx, "database"), p(ctx, "id"), scope),
+          ctx.engine.catalog.deleteCollection(p(ctx, "tenant"), p(ctx, "database"), p(ctx, "id"), scope),
         );
         return { json: {} };
       },
@@ -354,13 +355,12 @@ const collections: [string, string, RouteDef][] = [
       body: true,
       handler: async (ctx) => {
         const id = collectionId(ctx);
-        const newName = optString(ctx.body, "new_name");
-        const name = newName === undefined ? undefined : validateCollectionName(newName, "new_name");
+        const name = optString(ctx.body, "new_name");
         const metadata = decodeCollectionMetadata(ctx.body, "new_metadata", true);
         const configuration = decodeUpdateConfiguration(ctx.body);
         await run(ctx, "modifyCollection", (scope) => {
           scopedCollection(ctx, id);
-          return ctx.engine.modifyCollection(
+          return ctx.engine.catalog.modifyCollection(
             id,
             { name, metadata, hnsw: configuration.hnsw, embeddingFunction: configuration.embeddingFunction },
             scope,

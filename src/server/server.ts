@@ -206,9 +206,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ? options.accessLog
         : undefined;
 
+  const allowReset = options.allowReset ?? false;
   const engine = Engine.open({
     path: options.path,
-    allowReset: options.allowReset ?? false,
     maxBatchSize: options.maxBatchSize,
     durability: options.durability,
     timeoutMs: timeout,
@@ -260,7 +260,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else {
       req.resume(); // nothing to read; drain so the connection can be reused
     }
-    return def.handler({ engine, params, query: url.searchParams, body, call: { signal, timeout }, closing });
+    return def.handler({ engine, params, query: url.searchParams, body, call: { signal, timeout }, closing, allowReset });
   }
 
   /** Sends a JSON reply; returns the body's size in bytes (0 if the client is gone). */

@@ -26,7 +26,7 @@ export interface ExportOptions {
 }
 
 export async function exportFolder(opts: ExportOptions, ctx: CliContext): Promise<void> {
-  const source = FolderEndpoint.open(existingDataFolder(opts.path), {
+  const source = await FolderEndpoint.open(existingDataFolder(opts.path), {
     tenant: opts.tenant,
     database: opts.database,
     create: false,

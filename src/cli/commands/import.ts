@@ -62,7 +62,7 @@ export async function importFolder(opts: ImportOptions, ctx: CliContext): Promis
     input = fs.createReadStream(file, { highWaterMark: 4 << 20 });
   }
   const source = opts.in === "-" ? "stdin" : path.resolve(opts.in);
-  const sink = FolderEndpoint.open(opts.path, { tenant: opts.tenant, database: opts.database, create: true, logger: ctx.logger });
+  const sink = await FolderEndpoint.open(opts.path, { tenant: opts.tenant, database: opts.database, create: true, logger: ctx.logger });
   const batch = Math.min(opts.batchSize, sink.engine.maxBatchSize);
   const progress = new Progress(ctx.stderr, opts.quiet ? false : undefined);
   let section: Section | undefined;
