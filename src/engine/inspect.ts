@@ -286,13 +286,17 @@ export async function readIndexFiles(dir: string): Promise<IndexFiles> {
   }
 }
 
-export interface CollectionStats {
+/** Which collection a report line is about, and its size (tenant and database null when its database row is missing). */
+export interface CollectionSummary {
   tenant: string | null;
   database: string | null;
   name: string;
   id: string;
   count: number;
   dimension: number | null;
+}
+
+export interface CollectionStats extends CollectionSummary {
   space: Space | null;
   index: {
     state: IndexFiles["state"];

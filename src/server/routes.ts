@@ -1,39 +1,36 @@
 /**
- * Chroma's API v2, endpoint by endpoint, on top of the engine. Each handler decodes its request
- * (shape errors → 422), validates values with the model's validators (→ 400) and runs the engine call
- * under the request's cancellation scope (client disconnect, per-request timeout).
+ * Chroma's API v2, endpoint by endpoint, on top of the engine: the system routes, tenants, databases
+ * and collections here, the records of a collection in record-routes.ts. Each handler decodes its
+ * request (shape errors → 422) and runs the engine call, which validates values (→ 400), under the
+ * request's cancellation scope (client disconnect, per-request timeout).
  */
-import type { CollectionInfo, Engine } from "../engine/engine.js";
-import { InvalidArgumentError, NotFoundError, NotImplementedError } from "../errors.js";
+import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
-import type { JsonObject } from "../model/json.js";
-import { parseFilters } from "../model/filter.js";
-import { parseSearchPayload } from "../model/search.js";
-import { searchResponse } from "../model/search-result.js";
-import { validateEmbeddings, validateRecordBatch, type WriteKind } from "../model/records.js";
-import { columnsOf, GET_DEFAULT_INCLUDE, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
-import type { CallOptions, Where, WhereDocument } from "../types.js";
-import type { OperationScope } from "../util/abort.js";
 import { HttpError } from "./errors.js";
-import { collectionJson, getResponseJson, queryResponseJson } from "./json.js";
+import { collectionJson } from "./json.js";
+import { records, unsupported } from "./record-routes.js";
+import {
+  COLLECTION,
+  COLLECTIONS,
+  collectionId,
+  DATABASE,
+  orEmpty,
+  p,
+  run,
+  scopedCollection,
+  TENANT,
+  type Route,
+  type RouteDef,
+} from "./request.js";
 import { Router } from "./router.js";
 import {
   decodeCollectionMetadata,
   decodeCreateConfiguration,
-  decodeEmbeddings,
-  decodeMetadatas,
   decodeUpdateConfiguration,
   isUuid,
   optBool,
-  optFilter,
-  optNullableStringArray,
   optString,
-  optStringArray,
-  optU32,
-  parseInclude,
   queryU32,
-  requireField,
-  stringArray,
   stringField,
   validateDatabaseName,
 } from "./wire.js";
@@ -41,74 +38,9 @@ import {
 /** The version Chroma's server reports; clients compare it, so chromalite reports the same API level. */
 export const API_VERSION = "1.0.0";
 
-export interface RequestContext {
-  engine: Engine;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  /** The parsed JSON object body (routes declared with `body: true`). */
-  body: JsonObject;
-  /** Cancellation (client disconnect, shutdown) and the per-request timeout. */
-  call: CallOptions;
-  /** True while the server is shutting down. */
-  closing: boolean;
-  /** `POST /reset` is allowed (`allowReset` / `--allow-reset`). */
-  allowReset: boolean;
-}
-
-export interface Reply {
-  status?: number;
-  /** A value to serialise, or an already serialised JSON text. */
-  json?: unknown;
-  text?: string;
-}
-
-export interface RouteDef {
-  handler: (ctx: RequestContext) => Promise<Reply> | Reply;
-  /** The route reads a JSON object body. */
-  body?: boolean;
-  /** Served without a token when auth is on (liveness probes and version discovery). */
-  open?: boolean;
-}
-
-function run<T>(ctx: RequestContext, name: string, fn: (scope: OperationScope) => Promise<T> | T): Promise<T> {
-  return ctx.engine.run(name, ctx.call, fn);
-}
-
-const p = (ctx: RequestContext, name: string): string => ctx.params[name] ?? "";
-
-/** The collection of a record route: a UUID, in the tenant and database of the path. */
-function collectionId(ctx: RequestContext): string {
-  const id = p(ctx, "id");
-  if (!isUuid(id)) throw new InvalidArgumentError("Collection ID is not a valid UUIDv4");
-  return id;
-}
-
-function scopedCollection(ctx: RequestContext, id: string, message = `Collection [${id}] does not exist.`): CollectionInfo {
-  let info: CollectionInfo;
-  try {
-    info = ctx.engine.catalog.getCollectionById(id);
-  } catch (err) {
-    if (err instanceof NotFoundError) throw new NotFoundError(message);
-    throw err;
-  }
-  // Chroma itself ignores the tenant and database of record routes; chromalite keeps them apart.
-  if (info.tenant !== p(ctx, "tenant") || info.database !== p(ctx, "database")) throw new NotFoundError(message);
-  return info;
-}
-
-/** Lists in a tenant or database that does not exist are empty, as in Chroma. */
-function orEmpty<T>(fn: () => T, empty: T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof NotFoundError) return empty;
-    throw err;
-  }
-}
-
 // ------------------------------------------------------------------ system
 
-const system: [string, string, RouteDef][] = [
+const system: Route[] = [
   ["GET", "/heartbeat", { open: true, handler: () => ({ text: `{"nanosecond heartbeat":${BigInt(Date.now()) * 1_000_000n}}` }) }],
   ["GET", "/version", { open: true, handler: () => ({ json: API_VERSION }) }],
   [
@@ -162,10 +94,7 @@ const system: [string, string, RouteDef][] = [
 
 // ------------------------------------------------------------------ tenants and databases
 
-const TENANT = "/tenants/:tenant";
-const DATABASE = `${TENANT}/databases/:database`;
-
-const tenants: [string, string, RouteDef][] = [
+const tenants: Route[] = [
   [
     "POST",
     "/tenants",
@@ -253,10 +182,7 @@ const tenants: [string, string, RouteDef][] = [
 
 // ------------------------------------------------------------------ collections
 
-const COLLECTIONS = `${DATABASE}/collections`;
-const COLLECTION = `${COLLECTIONS}/:id`;
-
-const collections: [string, string, RouteDef][] = [
+const collections: Route[] = [
   [
     "GET",
     COLLECTIONS,
@@ -372,212 +298,6 @@ const collections: [string, string, RouteDef][] = [
   ],
 ];
 
-// ------------------------------------------------------------------ records
-
-function writeRoute(kind: WriteKind): RouteDef {
-  return {
-    body: true,
-    handler: async (ctx) => {
-      const id = collectionId(ctx);
-      const body = ctx.body;
-      const ids = stringArray(requireField(body, "ids"), "ids");
-      let embeddings: Float32Array[] | undefined;
-      // add and upsert need embeddings (Chroma: "missing field `embeddings`"); update may omit them.
-      const rawEmbeddings = kind === "update" ? body.embeddings : requireField(body, "embeddings");
-      if (rawEmbeddings !== undefined && (rawEmbeddings !== null || kind !== "update")) {
-        const decoded = decodeEmbeddings(rawEmbeddings, "embeddings", { nullEntries: kind === "update" });
-        const given = decoded.filter((e) => e !== undefined);
-        if (given.length > 0 && given.length < decoded.length) {
-          // The engine updates embeddings batch-wise; a per-record "keep" is not supported.
-          throw new InvalidArgumentError(
-            "chromalite does not accept null entries among the embeddings of an update: give all or none",
-          );
-        }
-        if (given.length > 0 || decoded.length === 0) embeddings = validateEmbeddings(given, null);
-      }
-      const documents = optNullableStringArray(body, "documents");
-      const uris = optNullableStringArray(body, "uris");
-      const metadatas = decodeMetadatas(body, kind !== "add");
-      await run(ctx, kind, async (scope) => {
-        scopedCollection(ctx, id);
-        // The collection's dimension is checked by the engine under its write lock.
-        const batch = validateRecordBatch({ ids, embeddings, documents, metadatas, uris }, kind, {
-          mode: "server",
-          dimension: null,
-          maxBatchSize: ctx.engine.maxBatchSize,
-        });
-        await ctx.engine.write(id, kind, batch, scope);
-      });
-      return { status: kind === "add" ? 201 : 200, json: {} };
-    },
-  };
-}
-
-function filtersOf(body: JsonObject) {
-  return parseFilters(optFilter(body, "where") as Where | undefined, optFilter(body, "where_document") as WhereDocument | undefined);
-}
-
-const records: [string, string, RouteDef][] = [
-  ["POST", `${COLLECTION}/add`, writeRoute("add")],
-  ["POST", `${COLLECTION}/upsert`, writeRoute("upsert")],
-  ["POST", `${COLLECTION}/update`, writeRoute("update")],
-  [
-    "GET",
-    `${COLLECTION}/count`,
-    {
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        return {
-          json: await run(ctx, "count", (scope) => {
-            scopedCollection(ctx, id);
-            return ctx.engine.count(id, scope);
-          }),
-        };
-      },
-    },
-  ],
-  [
-    "POST",
-    `${COLLECTION}/get`,
-    {
-      body: true,
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        const ids = optStringArray(ctx.body, "ids");
-        const limit = optU32(ctx.body, "limit");
-        const offset = optU32(ctx.body, "offset");
-        const include = parseInclude(ctx.body, GET_DEFAULT_INCLUDE);
-        const filter = filtersOf(ctx.body);
-        const text = await run(ctx, "get", async (scope) => {
-          scopedCollection(ctx, id);
-          const rows = await ctx.engine.get(id, { ids, filter, limit, offset, columns: columnsOf(include) }, scope);
-          return getResponseJson(rows, include, scope);
-        });
-        return { text };
-      },
-    },
-  ],
-  [
-    "POST",
-    `${COLLECTION}/query`,
-    {
-      body: true,
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        const raw = decodeEmbeddings(requireField(ctx.body, "query_embeddings"), "query_embeddings", { nullEntries: false });
-        const queries = validateEmbeddings(raw, null, "query_embeddings");
-        const nResults = optU32(ctx.body, "n_results") ?? 10;
-        const ids = optStringArray(ctx.body, "ids");
-        const include = parseInclude(ctx.body, QUERY_DEFAULT_INCLUDE);
-        const filter = filtersOf(ctx.body);
-        const text = await run(ctx, "query", async (scope) => {
-          scopedCollection(ctx, id);
-          const hits = await ctx.engine.query(id, { queries, nResults, ids, filter, columns: columnsOf(include) }, scope);
-          return queryResponseJson(hits, include, scope);
-        });
-        return { text };
-      },
-    },
-  ],
-  [
-    "POST",
-    `${COLLECTION}/delete`,
-    {
-      body: true,
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        const ids = optStringArray(ctx.body, "ids");
-        const limit = optU32(ctx.body, "limit");
-        const filter = filtersOf(ctx.body);
-        if (ids !== undefined && ids.length === 0 && filter === undefined) {
-          throw new InvalidArgumentError("Validation error: ids, where: Either ids or where must be specified");
-        }
-        const deleted = await run(ctx, "delete", (scope) => {
-          scopedCollection(ctx, id);
-          return ctx.engine.deleteRecords(id, { ids, filter, limit }, scope);
-        });
-        return { json: { deleted } };
-      },
-    },
-  ],
-  [
-    // Chroma's Search API, which its single-node server does not offer: see model/search.ts for the subset.
-    "POST",
-    `${COLLECTION}/search`,
-    {
-      body: true,
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        const searches = requireField(ctx.body, "searches");
-        if (!Array.isArray(searches)) throw new InvalidArgumentError("Validation error: searches: expected a list of search payloads");
-        const plans = searches.map((s, i) => parseSearchPayload(s, `searches[${i}]`));
-        const response = await run(ctx, "search", async (scope) => {
-          scopedCollection(ctx, id);
-          const hits = await ctx.engine.search(id, plans, scope);
-          return searchResponse(plans, hits);
-        });
-        return { json: response };
-      },
-    },
-  ],
-  [
-    "GET",
-    `${COLLECTION}/indexing_status`,
-    {
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        return {
-          json: await run(ctx, "indexingStatus", (scope) => {
-            scopedCollection(ctx, id);
-            return ctx.engine.indexingStatus(id, scope);
-          }),
-        };
-      },
-    },
-  ],
-];
-
-// ------------------------------------------------------------------ not offered (as in single-node Chroma)
-
-function notImplemented(message: string, check?: (body: JsonObject) => void): RouteDef {
-  return {
-    body: check !== undefined,
-    handler: async (ctx) => {
-      const id = collectionId(ctx);
-      check?.(ctx.body);
-      await run(ctx, "notImplemented", () => scopedCollection(ctx, id));
-      throw new NotImplementedError(message);
-    },
-  };
-}
-
-const unsupported: [string, string, RouteDef][] = [
-  ["POST", `${COLLECTION}/fork`, notImplemented("Collection forking is unsupported for local chroma", () => undefined)],
-  ["GET", `${COLLECTION}/fork_count`, notImplemented("Count forks is unsupported for local chroma")],
-  [
-    "POST",
-    `${COLLECTION}/functions/attach`,
-    notImplemented("Attached functions are not supported by chromalite", (body) => requireField(body, "name")),
-  ],
-  [
-    "GET",
-    `${COLLECTION}/functions/:function`,
-    {
-      handler: async (ctx) => {
-        const id = collectionId(ctx);
-        await run(ctx, "getAttachedFunction", () => scopedCollection(ctx, id));
-        throw new NotFoundError("Attached function not found");
-      },
-    },
-  ],
-  [
-    "POST",
-    `${COLLECTION}/attached_functions/:function/detach`,
-    notImplemented("Attached functions are not supported by chromalite", () => undefined),
-  ],
-];
-
-/** The whole API under `/api/v2`. */
 export function buildRouter(): Router<RouteDef> {
   const router = new Router<RouteDef>();
   for (const [method, path, def] of [...system, ...tenants, ...collections, ...records, ...unsupported]) {

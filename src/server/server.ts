@@ -13,7 +13,8 @@ import type { JsonObject } from "../model/json.js";
 import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
 import { HttpError, toErrorReply } from "./errors.js";
-import { buildRouter, type Reply, type RouteDef } from "./routes.js";
+import type { Reply, RouteDef } from "./request.js";
+import { buildRouter } from "./routes.js";
 import { expectObject } from "./wire.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
