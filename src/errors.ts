@@ -1,24 +1,24 @@
 /**
  * Typed errors. Every error chromalite throws is a {@link ChromaLiteError} with a stable `name` and
- * `code`; the subclasses carry the names the official Chroma clients use for the same failure, so the
- * HTTP server can map them to Chroma's status codes and `{error, message}` bodies.
+ * `code`; the subclasses carry the names the official Chroma clients use for the same failure. What
+ * HTTP status each answers is the server's business (server/errors.ts).
  */
 
-/** Stable error codes, with the HTTP status Chroma answers for each. */
-export const ErrorCodes = {
-  INVALID_ARGUMENT: 400,
-  INVALID_COLLECTION: 400,
-  NOT_FOUND: 404,
-  UNIQUE_CONSTRAINT: 409,
-  CLOSED: 500,
-  ABORTED: 499,
-  TIMEOUT: 504,
-  LOCKED: 423,
-  CORRUPTION: 500,
-  RESET_DISABLED: 403,
-  NOT_IMPLEMENTED: 501,
-  INTERNAL: 500,
-} as const;
+/** The stable error codes: `err.code === ErrorCodes.NOT_FOUND`. */
+export const ErrorCodes = Object.freeze({
+  INVALID_ARGUMENT: "INVALID_ARGUMENT",
+  INVALID_COLLECTION: "INVALID_COLLECTION",
+  NOT_FOUND: "NOT_FOUND",
+  UNIQUE_CONSTRAINT: "UNIQUE_CONSTRAINT",
+  CLOSED: "CLOSED",
+  ABORTED: "ABORTED",
+  TIMEOUT: "TIMEOUT",
+  LOCKED: "LOCKED",
+  CORRUPTION: "CORRUPTION",
+  RESET_DISABLED: "RESET_DISABLED",
+  NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
+  INTERNAL: "INTERNAL",
+} as const);
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -29,10 +29,6 @@ export class ChromaLiteError extends Error {
     super(message, options);
     this.code = code;
   }
-  /** HTTP status Chroma answers for this kind of failure. */
-  get status(): number {
-    return ErrorCodes[this.code];
-  }
 }
 
 function named<T extends abstract new (...args: never[]) => ChromaLiteError>(cls: T, name: string): T {
@@ -42,7 +38,7 @@ function named<T extends abstract new (...args: never[]) => ChromaLiteError>(cls
 }
 named(ChromaLiteError, "ChromaLiteError");
 
-/** Bad input: a malformed id, embedding, metadata, filter or option. Nothing was changed. (400) */
+/** Bad input: a malformed id, embedding, metadata, filter or option. Nothing was changed. */
 export class InvalidArgumentError extends ChromaLiteError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("INVALID_ARGUMENT", message, options);
@@ -50,7 +46,7 @@ export class InvalidArgumentError extends ChromaLiteError {
 }
 named(InvalidArgumentError, "InvalidArgumentError");
 
-/** A collection handle that can no longer be used, or an invalid collection definition. (400) */
+/** A collection handle that can no longer be used, or an invalid collection definition. */
 export class InvalidCollectionError extends ChromaLiteError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("INVALID_COLLECTION", message, options);
@@ -58,7 +54,7 @@ export class InvalidCollectionError extends ChromaLiteError {
 }
 named(InvalidCollectionError, "InvalidCollectionError");
 
-/** A tenant, database or collection that does not exist. (404) */
+/** A tenant, database or collection that does not exist. */
 export class NotFoundError extends ChromaLiteError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("NOT_FOUND", message, options);
@@ -66,7 +62,7 @@ export class NotFoundError extends ChromaLiteError {
 }
 named(NotFoundError, "NotFoundError");
 
-/** A tenant, database or collection name that is already taken. (409) */
+/** A tenant, database or collection name that is already taken. */
 export class UniqueConstraintError extends ChromaLiteError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("UNIQUE_CONSTRAINT", message, options);
@@ -116,7 +112,7 @@ export class CorruptionError extends ChromaLiteError {
 }
 named(CorruptionError, "CorruptionError");
 
-/** `reset()` was called on a client that was not opened with `allowReset: true`. (403) */
+/** `reset()` was called on a client that was not opened with `allowReset: true`. */
 export class ResetDisabledError extends ChromaLiteError {
   constructor(message = "Reset is disabled by config", options?: { cause?: unknown }) {
     super("RESET_DISABLED", message, options);

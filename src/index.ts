@@ -8,7 +8,8 @@
  * const c = await client.getOrCreateCollection({ name: "docs" });
  * ```
  */
-export { PersistentClient, VERSION, type PersistentClientOptions } from "./api/client.js";
+export { PersistentClient, type PersistentClientOptions } from "./api/client.js";
+export { VERSION } from "./version.js";
 export type { CloseOptions } from "./engine/engine.js";
 export { Collection } from "./api/collection.js";
 export { GetResult, QueryResult, type GetRow, type QueryRowResult } from "./api/results.js";
@@ -21,10 +22,10 @@ export {
   type RrfOptions,
   type SearchInit,
   type SearchLike,
-  type SearchResponse,
   type SearchResultRow,
   type SparseVector,
 } from "./api/search.js";
+export type { SearchResponse } from "./model/search-result.js";
 export {
   knownEmbeddingFunctions,
   registerEmbeddingFunction,

@@ -103,6 +103,12 @@ export interface UpdateCollectionConfiguration {
   embeddingFunction?: EmbeddingFunction;
 }
 
+/**
+ * `normal`: an acknowledged write survives a crash of the process (SQLite `synchronous=NORMAL`).
+ * `full`: also a power loss or an OS crash (`synchronous=FULL`), at some write speed.
+ */
+export type Durability = "normal" | "full";
+
 /** Cancellation and timeout, accepted by every asynchronous call. */
 export interface CallOptions {
   /** Abort the call; it rejects with the signal's reason wrapped in an `AbortError`. */

@@ -4,26 +4,26 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_TIMEOUT_MS, Engine, type CloseOptions, type CollectionInfo } from "../engine/engine.js";
-import { ClosedError, InvalidArgumentError, ResetDisabledError } from "../errors.js";
+import { Engine, type CloseOptions, type CollectionInfo } from "../engine/engine.js";
+import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { validateCollectionName, validateScopeName } from "../model/collection.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT, type Durability } from "../store/sqlite-store.js";
+import { validateScopeName } from "../model/collection.js";
+import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
   CollectionMetadata,
   CreateCollectionConfiguration,
   Database,
+  Durability,
   EmbeddingFunction,
 } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
+import { VERSION } from "../version.js";
 import { Collection, type ClientContext } from "./collection.js";
 import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
 
-export const VERSION = "0.1.0";
-
 export interface PersistentClientOptions {
-  /** Data folder; created if missing. Default `./chroma` (as Python's `PersistentClient`). */
+  /** Data folder; created if missing. Default `./chroma-data`, as every CLI command. */
   path?: string;
   /** Tenant of this client's collections. Default `default_tenant`. */
   tenant?: string;
@@ -103,7 +103,7 @@ export class PersistentClient implements AsyncDisposable {
       throw new InvalidArgumentError(`Expected 'timeout' to be a number of milliseconds >= 0, got ${String(options.timeout)}`);
     }
     this.#options = { ...options };
-    this.path = path.resolve(options.path ?? "./chroma");
+    this.path = path.resolve(options.path ?? DEFAULT_PATH);
     this.#tenant = validateScopeName(options.tenant ?? DEFAULT_TENANT, "tenant");
     this.#database = validateScopeName(options.database ?? DEFAULT_DATABASE, "database");
     this.#context = { run: (name, call, fn) => this.#run(name, call, fn) };
@@ -133,7 +133,6 @@ export class PersistentClient implements AsyncDisposable {
       const engine = Engine.open({
         path: key,
         durability: this.#options.durability,
-        allowReset: true, // checked per client in reset()
         maxBatchSize: this.#options.maxBatchSize,
         timeoutMs: this.#options.timeout ?? DEFAULT_TIMEOUT_MS,
         logger: this.#options.logger,
@@ -152,14 +151,19 @@ export class PersistentClient implements AsyncDisposable {
     call: CallOptions | undefined,
     fn: (engine: Engine, scope: OperationScope) => Promise<T> | T,
   ): Promise<T> {
+    const timeout = call?.timeout ?? this.#options.timeout ?? DEFAULT_TIMEOUT_MS;
+    return this.#withEngine((engine) => engine.run(name, { signal: call?.signal, timeout }, (scope) => fn(engine, scope)));
+  }
+
+  /** `fn` with the (opened) engine; a client that is closed or cannot open rejects. */
+  #withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
     let engine: Engine;
     try {
       engine = this.#engineOrOpen();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const timeout = call?.timeout ?? this.#options.timeout ?? DEFAULT_TIMEOUT_MS;
-    return engine.run(name, { signal: call?.signal, timeout }, (scope) => fn(engine, scope));
+    return fn(engine);
   }
 
   /** A handle; without a given function, the one the configuration names is rebuilt (as the official client does). */
@@ -211,14 +215,13 @@ export class PersistentClient implements AsyncDisposable {
   #create(op: string, args: CollectionArgs, getOrCreate: boolean): Promise<Collection> {
     return this.#run(op, args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError(`${op} expects an arguments object`);
-      const name = validateCollectionName(args.name);
       const configuration = args.configuration ?? {};
       const ef = args.embeddingFunction ?? configuration.embeddingFunction ?? undefined;
-      const { info } = await engine.createCollection(
+      const { info } = await engine.catalog.createCollection(
         {
           tenant: this.#tenant,
           database: this.#database,
-          name,
+          name: args.name,
           metadata: args.metadata,
           hnsw: configuration.hnsw,
           embeddingFunction: describeEmbeddingFunction(ef),
@@ -234,14 +237,14 @@ export class PersistentClient implements AsyncDisposable {
   /** The named collection; rejects with `NotFoundError` if there is none. */
   getCollection(args: { name: string; embeddingFunction?: EmbeddingFunction } & CallOptions): Promise<Collection> {
     return this.#run("getCollection", args, (engine, scope) =>
-      raceScope(this.#collection(engine.getCollection(this.#tenant, this.#database, args.name), args.embeddingFunction), scope),
+      raceScope(this.#collection(engine.catalog.getCollection(this.#tenant, this.#database, args.name), args.embeddingFunction), scope),
     );
   }
 
   /** The collection with this id. */
   getCollectionById(id: string, options?: CallOptions & { embeddingFunction?: EmbeddingFunction }): Promise<Collection> {
     return this.#run("getCollectionById", options, (engine, scope) =>
-      raceScope(this.#collection(engine.getCollectionById(id), options?.embeddingFunction), scope),
+      raceScope(this.#collection(engine.catalog.getCollectionById(id), options?.embeddingFunction), scope),
     );
   }
 
@@ -259,63 +262,56 @@ export class PersistentClient implements AsyncDisposable {
       const offset = args.offset ?? 0;
       if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`Expected 'limit' to be an integer >= 0`);
       if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError(`Expected 'offset' to be an integer >= 0`);
-      const infos = engine.listCollections(this.#tenant, this.#database, limit, offset);
+      const infos = engine.catalog.listCollections(this.#tenant, this.#database, limit, offset);
       return raceScope(Promise.all(infos.map((info) => this.#collection(info, undefined))), scope);
     });
   }
 
   countCollections(options?: CallOptions): Promise<number> {
-    return this.#run("countCollections", options, (engine) => engine.countCollections(this.#tenant, this.#database));
+    return this.#run("countCollections", options, (engine) => engine.catalog.countCollections(this.#tenant, this.#database));
   }
 
   /** Deletes a collection and all its records. This is the only way records of a collection are removed wholesale. */
   deleteCollection(args: { name: string } & CallOptions): Promise<void> {
     return this.#run("deleteCollection", args, (engine, scope) =>
-      engine.deleteCollection(this.#tenant, this.#database, args.name, scope),
+      engine.catalog.deleteCollection(this.#tenant, this.#database, args.name, scope),
     );
   }
 
   /** Deletes everything in the folder. Only with `allowReset: true`; otherwise `ResetDisabledError`. */
   reset(options?: CallOptions): Promise<void> {
-    if (!this.#options.allowReset) return Promise.reject(new ResetDisabledError());
-    let engine: Engine;
-    try {
-      engine = this.#engineOrOpen();
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-    return engine.exclusive("reset", options, (scope) => engine.reset(scope));
+    return this.#withEngine((engine) => engine.reset(options, { allowed: this.#options.allowReset === true }));
   }
 
   // ------------------------------------------------------------------ tenants and databases
 
   createTenant(args: { name: string } & CallOptions): Promise<void> {
-    return this.#run("createTenant", args, (engine) => engine.createTenant(validateScopeName(args.name, "tenant")));
+    return this.#run("createTenant", args, (engine) => engine.catalog.createTenant(args.name));
   }
 
   getTenant(args: { name: string } & CallOptions): Promise<string> {
-    return this.#run("getTenant", args, (engine) => engine.getTenant(args.name).name);
+    return this.#run("getTenant", args, (engine) => engine.catalog.getTenant(args.name).name);
   }
 
   createDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<void> {
     return this.#run("createDatabase", args, (engine) =>
-      engine.createDatabase(args.tenant ?? this.#tenant, validateScopeName(args.name, "database")),
+      engine.catalog.createDatabase(args.tenant ?? this.#tenant, args.name),
     );
   }
 
   getDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<Database> {
-    return this.#run("getDatabase", args, (engine) => engine.getDatabase(args.tenant ?? this.#tenant, args.name));
+    return this.#run("getDatabase", args, (engine) => engine.catalog.getDatabase(args.tenant ?? this.#tenant, args.name));
   }
 
   listDatabases(args: { tenant?: string; limit?: number; offset?: number } & CallOptions = {}): Promise<Database[]> {
     return this.#run("listDatabases", args, (engine) =>
-      engine.listDatabases(args.tenant ?? this.#tenant, args.limit ?? -1, args.offset ?? 0),
+      engine.catalog.listDatabases(args.tenant ?? this.#tenant, args.limit ?? -1, args.offset ?? 0),
     );
   }
 
   deleteDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<void> {
     return this.#run("deleteDatabase", args, (engine, scope) =>
-      engine.deleteDatabase(args.tenant ?? this.#tenant, args.name, scope),
+      engine.catalog.deleteDatabase(args.tenant ?? this.#tenant, args.name, scope),
     );
   }
 

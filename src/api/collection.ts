@@ -1,12 +1,11 @@
 /** A collection handle with the official client's methods, arguments and result shapes. */
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
-import { validateCollectionName } from "../model/collection.js";
 import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
 import { parseFilters } from "../model/filter.js";
 import { parseSearchPayload } from "../model/search.js";
-import { validateEmbeddings, validateIds, validateRecordBatch, type WriteKind } from "../model/records.js";
-import type { RecordRow } from "../store/sqlite-store.js";
+import { searchResponse } from "../model/search-result.js";
+import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
 import type {
   CallOptions,
   CollectionConfiguration,
@@ -26,7 +25,7 @@ import { forEachChunked, type OperationScope } from "../util/abort.js";
 import { describeEmbeddingFunction, embedWith } from "./embedding.js";
 import { shortestF32, vectorToNumbers } from "../util/float32.js";
 import { GetResult, QueryResult } from "./results.js";
-import { columnsForSelect, searchResponse, SearchResult, toSearchPayload, type SearchLike } from "./search.js";
+import { SearchResult, toSearchPayload, type SearchLike } from "./search.js";
 
 /** @internal What a collection needs from its client. */
 export interface ClientContext {
@@ -245,12 +244,11 @@ export class Collection {
     configuration?: UpdateCollectionConfiguration;
   } & CallOptions): Promise<void> {
     return this.#client.run("modify", args, async (engine, scope) => {
-      const name = args.name === undefined ? undefined : validateCollectionName(args.name, "new_name");
       const ef = args.configuration?.embeddingFunction;
-      const info = await engine.modifyCollection(
+      const info = await engine.catalog.modifyCollection(
         this.id,
         {
-          name,
+          name: args.name,
           metadata: args.metadata,
           hnsw: args.configuration?.hnsw,
           embeddingFunction: ef === undefined ? undefined : describeEmbeddingFunction(ef),
@@ -287,7 +285,7 @@ export class Collection {
           }
         }
       }
-      const hits = await engine.search(this.id, plans, plans.map((p) => columnsForSelect(p.select)), scope);
+      const hits = await engine.search(this.id, plans, scope);
       return new SearchResult(searchResponse(plans, hits));
     });
   }

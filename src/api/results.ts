@@ -9,23 +9,29 @@ export interface GetRow<TMeta extends Metadata = Metadata> {
   uri: string | null | undefined;
 }
 
-/** Records returned by `get` / `peek`, column by column; fields not in `include` are empty arrays. */
-export class GetResult<TMeta extends Metadata = Metadata> {
-  readonly documents: (string | null)[];
-  readonly embeddings: number[][];
-  readonly ids: string[];
-  readonly include: Include[];
-  readonly metadatas: (TMeta | null)[];
-  readonly uris: (string | null)[];
+/** The columns both results have: one array each (get), or one array per query (query). */
+interface Columns<Ids, Documents, Embeddings, Metadatas, Uris> {
+  documents: Documents;
+  embeddings: Embeddings;
+  ids: Ids;
+  include: Include[];
+  metadatas: Metadatas;
+  uris: Uris;
+}
 
-  constructor(data: {
-    documents: (string | null)[];
-    embeddings: number[][];
-    ids: string[];
-    include: Include[];
-    metadatas: (TMeta | null)[];
-    uris: (string | null)[];
-  }) {
+type GetColumns<TMeta> = Columns<string[], (string | null)[], number[][], (TMeta | null)[], (string | null)[]>;
+type QueryColumns<TMeta> = Columns<string[][], (string | null)[][], (number[] | null)[][], (TMeta | null)[][], (string | null)[][]>;
+type AnyColumns = Columns<unknown, unknown, unknown, unknown, unknown>;
+
+abstract class ResultColumns<C extends AnyColumns> {
+  readonly documents: C["documents"];
+  readonly embeddings: C["embeddings"];
+  readonly ids: C["ids"];
+  readonly include: Include[];
+  readonly metadatas: C["metadatas"];
+  readonly uris: C["uris"];
+
+  constructor(data: C) {
     this.documents = data.documents;
     this.embeddings = data.embeddings;
     this.ids = data.ids;
@@ -33,7 +39,10 @@ export class GetResult<TMeta extends Metadata = Metadata> {
     this.metadatas = data.metadatas;
     this.uris = data.uris;
   }
+}
 
+/** Records returned by `get` / `peek`, column by column; fields not in `include` are empty arrays. */
+export class GetResult<TMeta extends Metadata = Metadata> extends ResultColumns<GetColumns<TMeta>> {
   /** The records as one object each. */
   rows(): GetRow<TMeta>[] {
     return this.ids.map((id, i) => ({
@@ -56,31 +65,12 @@ export interface QueryRowResult<TMeta extends Metadata = Metadata> {
 }
 
 /** Nearest neighbours of each query, best first; one inner list per query embedding. */
-export class QueryResult<TMeta extends Metadata = Metadata> {
+export class QueryResult<TMeta extends Metadata = Metadata> extends ResultColumns<QueryColumns<TMeta>> {
   readonly distances: (number | null)[][];
-  readonly documents: (string | null)[][];
-  readonly embeddings: (number[] | null)[][];
-  readonly ids: string[][];
-  readonly include: Include[];
-  readonly metadatas: (TMeta | null)[][];
-  readonly uris: (string | null)[][];
 
-  constructor(data: {
-    distances: (number | null)[][];
-    documents: (string | null)[][];
-    embeddings: (number[] | null)[][];
-    ids: string[][];
-    include: Include[];
-    metadatas: (TMeta | null)[][];
-    uris: (string | null)[][];
-  }) {
+  constructor(data: QueryColumns<TMeta> & { distances: (number | null)[][] }) {
+    super(data);
     this.distances = data.distances;
-    this.documents = data.documents;
-    this.embeddings = data.embeddings;
-    this.ids = data.ids;
-    this.include = data.include;
-    this.metadatas = data.metadatas;
-    this.uris = data.uris;
   }
 
   /** The results of each query as one object per record. */

@@ -5,12 +5,9 @@
  * and returns a {@link SearchResult}. {@link Knn} and {@link Rrf} build rank expressions without the
  * official client.
  */
-import type { SearchHit } from "../engine/reader.js";
 import { InvalidArgumentError } from "../errors.js";
-import type { SearchPlan } from "../model/search.js";
-import type { Columns } from "../store/sqlite-store.js";
+import type { SearchResponse } from "../model/search-result.js";
 import type { Metadata } from "../types.js";
-import { shortestF32, vectorToNumbers } from "../util/float32.js";
 
 /** A sparse vector, as the official client writes it. */
 export interface SparseVector {
@@ -132,16 +129,6 @@ export interface SearchResultRow {
   score?: number | null;
 }
 
-/** The JSON the server answers (Chroma's `SearchResponse`). */
-export interface SearchResponse {
-  ids: string[][];
-  documents: ((string | null)[] | null)[];
-  embeddings: ((number[] | null)[] | null)[];
-  metadatas: ((Metadata | null)[] | null)[];
-  scores: ((number | null)[] | null)[];
-  select: string[][];
-}
-
 /** Results of `collection.search()`: one inner list per search; fields not selected are `null`. */
 export class SearchResult {
   readonly ids: string[][];
@@ -177,49 +164,4 @@ export class SearchResult {
       }),
     );
   }
-}
-
-const FIXED_KEYS = new Set(["#id", "#document", "#embedding", "#metadata", "#score"]);
-
-/** @internal Which stored columns a search's `select` needs. */
-export function columnsForSelect(select: string[]): Columns {
-  return {
-    documents: select.includes("#document"),
-    embeddings: select.includes("#embedding"),
-    metadatas: select.some((k) => k === "#metadata" || !FIXED_KEYS.has(k)),
-    uris: false,
-  };
-}
-
-/**
- * @internal The response of a search request: `#document`, `#embedding`, `#score` and `#metadata`
- * (the whole metadata) fill their column; other selected keys are metadata fields, returned as a
- * metadata map of just those keys.
- */
-export function searchResponse(plans: SearchPlan[], hits: SearchHit[][]): SearchResponse {
-  const response: SearchResponse = { ids: [], documents: [], embeddings: [], metadatas: [], scores: [], select: [] };
-  plans.forEach((plan, s) => {
-    const list = hits[s] ?? [];
-    const sel = plan.select;
-    const fields = sel.filter((k) => !FIXED_KEYS.has(k));
-    response.ids.push(list.map((h) => h.row.id));
-    response.documents.push(sel.includes("#document") ? list.map((h) => h.row.document) : null);
-    response.embeddings.push(sel.includes("#embedding") ? list.map((h) => (h.row.embedding ? vectorToNumbers(h.row.embedding) : null)) : null);
-    // Scores are float32 in Chroma; shown in their shortest form, as query distances are.
-    response.scores.push(sel.includes("#score") ? list.map((h) => (h.score === null ? null : shortestF32(h.score))) : null);
-    if (sel.includes("#metadata")) response.metadatas.push(list.map((h) => h.row.metadata));
-    else if (fields.length > 0) {
-      response.metadatas.push(
-        list.map((h) => {
-          const m = h.row.metadata;
-          if (!m) return null;
-          const out: Metadata = {};
-          for (const f of fields) if (f in m) out[f] = m[f]!;
-          return out;
-        }),
-      );
-    } else response.metadatas.push(null);
-    response.select.push([...sel]);
-  });
-  return response;
 }

@@ -4,7 +4,7 @@
  * (`--verbose` adds the stack) and exit non-zero: 1 for a failure, 2 for a bad command line.
  */
 import { Command, CommanderError } from "commander";
-import { VERSION } from "../api/client.js";
+import { VERSION } from "../version.js";
 import { commands } from "./commands/index.js";
 import { describeError, stderrLogger, UsageError, type CliContext } from "./context.js";
 

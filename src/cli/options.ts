@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { InvalidArgumentError as InvalidOptionError } from "commander";
-import { SQLITE_FILE } from "../store/sqlite-store.js";
+import { missingData } from "../engine/inspect.js";
 import { UsageError } from "./context.js";
 
 export function integerOption(name: string, min: number, max: number) {
@@ -20,22 +20,9 @@ export const ON_CONFLICT: readonly OnConflict[] = ["fail", "skip", "upsert"];
 export function existingDataFolder(dir: string): string {
   const resolved = path.resolve(dir);
   if (!fs.existsSync(resolved)) throw new UsageError(`${resolved} does not exist`);
-  if (!fs.existsSync(path.join(resolved, SQLITE_FILE))) {
-    throw new UsageError(`${resolved} holds no chromalite data (no ${SQLITE_FILE})`);
-  }
+  const missing = missingData(resolved);
+  if (missing) throw new UsageError(missing);
   return resolved;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 /** Left-aligned text columns; numbers (right-aligned) are marked by `right`. */

@@ -29,10 +29,6 @@ export class Progress {
     this.#enabled = enabled;
   }
 
-  get enabled(): boolean {
-    return this.#enabled;
-  }
-
   /** Starts a bar for one task (a collection); `total` unknown draws a counter without a bar. */
   start(label: string, total?: number): void {
     this.end();

@@ -10,10 +10,10 @@ import Database from "better-sqlite3";
 import { CorruptionError, LockedError, NotFoundError, wrapError, type ChromaLiteError } from "../errors.js";
 import { HnswIndex, type IndexManifest } from "../vector/hnsw-index.js";
 import type { StoredConfiguration } from "../model/collection.js";
-import { decodeEmbedding } from "../store/codec.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SQLITE_FILE } from "../store/sqlite-store.js";
 import type { CollectionMetadata, Space } from "../types.js";
+import { decodeEmbedding } from "../util/float32.js";
 
 /** A collection as stored, with what could not be parsed reported rather than thrown. */
 export interface StoredCollection {
@@ -42,6 +42,11 @@ export function sqliteError(err: unknown, file: string): ChromaLiteError {
     return new CorruptionError(`${file} is damaged: ${(err as Error).message}`, { cause: err });
   }
   return wrapError(err, file);
+}
+
+/** Why `dir` holds no chromalite data (its SQLite file is missing), or undefined when it does. */
+export function missingData(dir: string): string | undefined {
+  return fs.existsSync(path.join(dir, SQLITE_FILE)) ? undefined : `${dir} holds no chromalite data (no ${SQLITE_FILE})`;
 }
 
 /** Total size in bytes of a file or folder (0 when missing). */
@@ -85,7 +90,8 @@ export class FolderReader {
   static open(dir: string, opts: { lock: "required" | "if-free" }): FolderReader {
     const resolved = path.resolve(dir);
     const file = path.join(resolved, SQLITE_FILE);
-    if (!fs.existsSync(file)) throw new NotFoundError(`${resolved} holds no chromalite data (no ${SQLITE_FILE})`);
+    const noData = missingData(resolved);
+    if (noData) throw new NotFoundError(noData);
     let lock: FolderLock | undefined;
     let inUseBy: number | undefined;
     try {
@@ -280,13 +286,17 @@ export async function readIndexFiles(dir: string): Promise<IndexFiles> {
   }
 }
 
-export interface CollectionStats {
+/** Which collection a report line is about, and its size (tenant and database null when its database row is missing). */
+export interface CollectionSummary {
   tenant: string | null;
   database: string | null;
   name: string;
   id: string;
   count: number;
   dimension: number | null;
+}
+
+export interface CollectionStats extends CollectionSummary {
   space: Space | null;
   index: {
     state: IndexFiles["state"];

@@ -81,7 +81,7 @@ export class CollectionReader {
       const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
       // Not when the candidates are far too many: reading them would be wasted.
       if (rest.length > 0 && filter.op === "contains" && estimate.verified <= 2 * NEAREST_FIRST_MAX_CANDIDATES) {
-        const candidates = this.#store.fts.containsCandidates(state.cid, filter.text);
+        const candidates = this.#store.containsCandidates(state.cid, filter.text);
         if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
           const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
           rest.forEach((qi, j) => (scored[qi] = found[j]));
@@ -225,7 +225,7 @@ export class CollectionReader {
         } else {
           const set = allowed();
           const has = set ? (rid: number) => set.has(rid) : undefined;
-          list = this.#store.fts.bm25(state.cid, knn.termIds, knn.limit, has).map((h) => ({ rid: h.rid, distance: h.score }));
+          list = this.#store.bm25(state.cid, knn.termIds, knn.limit, has).map((h) => ({ rid: h.rid, distance: h.score }));
         }
         results.push(new Map(list.map((s, rank) => [s.rid, knn.returnRank ? rank : s.distance])));
         scope.check();

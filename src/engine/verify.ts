@@ -13,7 +13,7 @@ import { HnswIndex } from "../vector/hnsw-index.js";
 import type { Logger } from "../logger.js";
 import type { HnswSettings } from "../model/collection.js";
 import { Engine } from "./engine.js";
-import { FolderReader, readIndexFiles, type StoredCollection } from "./inspect.js";
+import { FolderReader, readIndexFiles, type CollectionSummary, type StoredCollection } from "./inspect.js";
 
 /** Records checked by a self-query per collection. */
 export const DEFAULT_SAMPLE = 200;
@@ -21,13 +21,7 @@ const RID_PAGE = 10_000;
 /** SQLite's integrity check can list thousands of broken cells; the first ones say enough. */
 const INTEGRITY_LINES = 20;
 
-export interface CollectionReport {
-  tenant: string | null;
-  database: string | null;
-  name: string;
-  id: string;
-  count: number;
-  dimension: number | null;
+export interface CollectionReport extends CollectionSummary {
   /** Records whose current vector is in the saved index. */
   indexed: number;
   /** Vectors the saved index lacks, caught up from the log on the next open. */

@@ -29,15 +29,22 @@ export const DEFAULT_HNSW: Readonly<HnswSettings> = Object.freeze({
   sync_threshold: 1000,
 });
 
-const NAME_RULE =
+/** Chroma's rule for collection names (and, over HTTP, database names), in its words. */
+export const NAME_RULE =
   "Expected a name containing 3-512 characters from [a-zA-Z0-9._-], starting and ending with a character in [a-zA-Z0-9]";
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/;
+
+/** True when `name` follows {@link NAME_RULE}. */
+export function followsNameRule(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
 
 /** Validates a collection name as Chroma does; `field` names the argument in the message. */
 export function validateCollectionName(name: unknown, field = "name"): string {
   if (typeof name !== "string") {
     throw new InvalidArgumentError(`Validation error: ${field}: ${NAME_RULE}. Got: ${String(name)}`);
   }
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/.test(name)) {
+  if (!followsNameRule(name)) {
     throw new InvalidArgumentError(`Validation error: ${field}: ${NAME_RULE}. Got: ${name}`);
   }
   if (name.includes("..")) {

@@ -5,8 +5,12 @@
 import { RE2JS } from "re2js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
+import { describe, isObject } from "./json.js";
 
-/** Type tag of a stored metadata value: scalar string/number/bool, or an element of an array of them. */
+/**
+ * Type tag of a stored metadata value: string, number or boolean. The store indexes metadata by these
+ * tags and filters look them up by the same, so both take them from tagValue and arrayTag below.
+ */
 export type ValueTag = "s" | "n" | "b";
 export interface TaggedValue {
   tag: ValueTag;
@@ -26,18 +30,7 @@ export type FilterNode =
 const META_OPERATORS = ["$gt", "$gte", "$lt", "$lte", "$ne", "$eq", "$in", "$nin", "$contains", "$not_contains"];
 const DOC_OPERATORS = ["$contains", "$not_contains", "$regex", "$not_regex", "$and", "$or"];
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
+/** The tag and stored form of a metadata value (scalar or array element); undefined for anything else. */
 export function tagValue(v: unknown): TaggedValue | undefined {
   if (typeof v === "string") return { tag: "s", value: v };
   if (typeof v === "boolean") return { tag: "b", value: v ? 1 : 0 };
@@ -45,9 +38,14 @@ export function tagValue(v: unknown): TaggedValue | undefined {
   return undefined;
 }
 
+/** The tag of an element of an array value: upper case, so `$contains` never matches a scalar. */
+export function arrayTag(tag: ValueTag): string {
+  return tag.toUpperCase();
+}
+
 /** Validates a `where` object and returns its normalised tree. Throws {@link InvalidArgumentError}. */
 export function parseWhere(where: unknown, path = "where"): FilterNode {
-  if (!isPlainObject(where)) {
+  if (!isObject(where)) {
     throw new InvalidArgumentError(`Invalid where clause: expected '${path}' to be an object, got ${describe(where)}`);
   }
   const keys = Object.keys(where);
@@ -73,7 +71,7 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     throw new InvalidArgumentError(`Invalid where clause: unknown logical operator '${key}' in '${path}'`);
   }
   const fieldPath = `${path}.${key}`;
-  if (!isPlainObject(operand)) {
+  if (!isObject(operand)) {
     const tagged = tagValue(operand);
     if (!tagged) {
       throw new InvalidArgumentError(
@@ -127,7 +125,7 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
 
 /** Validates a `whereDocument` object and returns its normalised tree. Throws {@link InvalidArgumentError}. */
 export function parseWhereDocument(whereDocument: unknown, path = "whereDocument"): FilterNode {
-  if (!isPlainObject(whereDocument)) {
+  if (!isObject(whereDocument)) {
     throw new InvalidArgumentError(
       `Invalid where document clause: expected '${path}' to be an object, got ${describe(whereDocument)}`,
     );

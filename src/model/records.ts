@@ -6,9 +6,6 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Metadata, MetadataValue } from "../types.js";
 
-/** Chroma's maximum batch size (SQLite's variable limit / 6), reported by `/pre-flight-checks`. */
-export const DEFAULT_MAX_BATCH_SIZE = 5461;
-
 /**
  * How strict to be. `client` adds the checks the official JS client makes before sending (unique ids,
  * non-empty lists, documents must be strings); `server` accepts what the Chroma server accepts.
@@ -16,6 +13,16 @@ export const DEFAULT_MAX_BATCH_SIZE = 5461;
 export type ValidationMode = "client" | "server";
 
 export type WriteKind = "add" | "upsert" | "update";
+
+/** A stored record as reads return it; `rid` is its row id (insertion order), the rest as given. */
+export interface RecordRow {
+  rid: number;
+  id: string;
+  embedding: Float32Array | null;
+  document: string | null;
+  metadata: Metadata | null;
+  uri: string | null;
+}
 
 /** A validated batch. Optional columns are absent when not given; `undefined` entries mean "not given". */
 export interface RecordBatch {
@@ -204,6 +211,26 @@ export function validateMetadata(
     );
   }
   return out;
+}
+
+/**
+ * An upsert's or update's metadata merged into the stored one (`oldJson`), key by key; a null value
+ * deletes its key. Null when nothing is left.
+ */
+export function mergeMetadata(oldJson: string | null, update: Metadata): Metadata | null {
+  const merged: Metadata = oldJson ? (JSON.parse(oldJson) as Metadata) : {};
+  for (const [key, value] of Object.entries(update)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return Object.keys(merged).length === 0 ? null : merged;
+}
+
+/** A new record's metadata: null values (which only delete keys of existing records) are dropped. */
+export function dropNulls(metadata: Metadata): Metadata | null {
+  const out: Metadata = {};
+  for (const [k, v] of Object.entries(metadata)) if (v !== null) out[k] = v;
+  return Object.keys(out).length === 0 ? null : out;
 }
 
 function validateOptionalStrings(values: unknown, field: string): (string | null | undefined)[] {

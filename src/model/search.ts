@@ -12,6 +12,7 @@
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { bm25TermIds } from "../text/bm25.js";
 import { andFilters, parseWhere, parseWhereDocument, type FilterNode } from "./filter.js";
+import { describe, isObject, type JsonObject } from "./json.js";
 
 export const EMBEDDING_KEY = "#embedding";
 export const DOCUMENT_KEY = "#document";
@@ -43,21 +44,7 @@ export interface SearchPlan {
   select: string[];
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-function single(v: Json, path: string): [string, unknown] {
+function single(v: JsonObject, path: string): [string, unknown] {
   const keys = Object.keys(v);
   if (keys.length !== 1) {
     throw new InvalidArgumentError(`Expected '${path}' to have exactly one key, got ${keys.length} (${describe(v)})`);

@@ -3,7 +3,7 @@
  * Chroma's Rust server names the error after its status: 400 → InvalidArgumentError, 404 →
  * NotFoundError, 500 → InternalError, anything else (403, 409, 415, 422, 501, ...) → ChromaError.
  */
-import { ChromaLiteError } from "../errors.js";
+import { ChromaLiteError, type ErrorCode } from "../errors.js";
 
 /** An error that already knows its HTTP status and Chroma error name. */
 export class HttpError extends Error {
@@ -41,12 +41,23 @@ export function payloadError(path: string, reason: string): HttpError {
   );
 }
 
-/** Statuses for chromalite's own codes where Chroma has no exact equivalent. */
-const STATUS_OVERRIDES: Partial<Record<ChromaLiteError["code"], number>> = {
+/** The HTTP status of each error code: Chroma's where it has one. */
+const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_COLLECTION: 400,
+  NOT_FOUND: 404,
+  UNIQUE_CONSTRAINT: 409,
+  RESET_DISABLED: 403,
+  // The request's own signal: the client went away (nginx's "client closed request").
+  ABORTED: 499,
+  TIMEOUT: 504,
   // The engine is closed only while the server shuts down: "try again elsewhere/later".
   CLOSED: 503,
   // Cannot happen once the server is up (the folder lock is taken at start), but never send 423.
   LOCKED: 500,
+  CORRUPTION: 500,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL: 500,
 };
 
 export interface ErrorReply {
@@ -68,7 +79,7 @@ export function toErrorReply(err: unknown): ErrorReply {
     };
   }
   if (err instanceof ChromaLiteError) {
-    const status = STATUS_OVERRIDES[err.code] ?? err.status;
+    const status = HTTP_STATUS[err.code];
     return {
       status,
       body: { error: chromaErrorName(status), message: err.message },

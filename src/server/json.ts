@@ -7,7 +7,7 @@
 import os from "node:os";
 import type { CollectionInfo, QueryHit } from "../engine/engine.js";
 import type { HnswSettings } from "../model/collection.js";
-import type { RecordRow } from "../store/sqlite-store.js";
+import type { RecordRow } from "../model/records.js";
 import { CHROMA_BM25_CONFIG, CHROMA_BM25_NAME } from "../text/bm25.js";
 import type { EmbeddingFunctionConfiguration, Include } from "../types.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";

@@ -5,13 +5,17 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import http from "node:http";
-import { DEFAULT_TIMEOUT_MS, Engine } from "../engine/engine.js";
+import { Engine } from "../engine/engine.js";
 import { AbortError, InvalidArgumentError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
-import type { Durability } from "../store/sqlite-store.js";
+import { DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
+import type { JsonObject } from "../model/json.js";
+import type { Durability } from "../types.js";
+import { formatBytes } from "../util/format.js";
 import { HttpError, toErrorReply } from "./errors.js";
-import { buildRouter, type Reply, type RouteDef } from "./routes.js";
-import { expectObject, type JsonObject } from "./wire.js";
+import type { Reply, RouteDef } from "./request.js";
+import { buildRouter } from "./routes.js";
+import { expectObject } from "./wire.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8000;
@@ -100,10 +104,6 @@ function checkOptions(options: ServerOptions): void {
   }
 }
 
-function formatBytes(n: number): string {
-  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
-}
-
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 
 /** The token a request carries, from `x-chroma-token` or `Authorization: Bearer`. */
@@ -129,7 +129,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = () =>
     new HttpError(
       413,
-      `Payload too large: the request body exceeds the server's limit of ${formatBytes(limit)} (maxBodyBytes / --max-body-mb)`,
+      `Payload too large: the request body exceeds the server's limit of ${formatBytes(limit)} (${limit} bytes; maxBodyBytes / --max-body-mb)`,
       "ChromaError",
       { connection: "close" },
     );
@@ -207,9 +207,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ? options.accessLog
         : undefined;
 
+  const allowReset = options.allowReset ?? false;
   const engine = Engine.open({
     path: options.path,
-    allowReset: options.allowReset ?? false,
     maxBatchSize: options.maxBatchSize,
     durability: options.durability,
     timeoutMs: timeout,
@@ -261,7 +261,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else {
       req.resume(); // nothing to read; drain so the connection can be reused
     }
-    return def.handler({ engine, params, query: url.searchParams, body, call: { signal, timeout }, closing });
+    return def.handler({ engine, params, query: url.searchParams, body, call: { signal, timeout }, closing, allowReset });
   }
 
   /** Sends a JSON reply; returns the body's size in bytes (0 if the client is gone). */

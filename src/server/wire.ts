@@ -5,14 +5,11 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
+import { followsNameRule, NAME_RULE } from "../model/collection.js";
 import { INCLUDE_VALUES } from "../model/include.js";
+import { isObject, type JsonObject } from "../model/json.js";
+import { decodeEmbedding } from "../util/float32.js";
 import { payloadError, type HttpError } from "./errors.js";
-
-export type JsonObject = Record<string, unknown>;
-
-export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** serde's wording for the JSON type of a value: `integer \`1\``, `string "x"`, `sequence`, ... */
 function describe(v: unknown): string {
@@ -133,7 +130,6 @@ export function parseInclude(body: JsonObject, defaults: readonly Include[]): In
 // ------------------------------------------------------------------ embeddings
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A base64 string of little-endian float32 values, as the official clients send embeddings. */
 export function decodeBase64Embedding(text: string): Float32Array {
@@ -146,10 +142,7 @@ export function decodeBase64Embedding(text: string): Float32Array {
       `Invalid byte length: ${bytes.byteLength} bytes cannot be converted to f32 values (must be divisible by 4)`,
     );
   }
-  const out = new Float32Array(bytes.byteLength / 4);
-  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
-  else for (let i = 0; i < out.length; i++) out[i] = bytes.readFloatLE(i * 4);
-  return out;
+  return decodeEmbedding(bytes);
 }
 
 /**
@@ -345,14 +338,8 @@ export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/;
-
-/** Database names follow the collection-name rule in Chroma (its message has no field prefix). */
+/** Database names follow the collection-name rule in Chroma's server (its message has no field prefix). */
 export function validateDatabaseName(name: string): string {
-  if (!NAME.test(name)) {
-    throw new InvalidArgumentError(
-      `Expected a name containing 3-512 characters from [a-zA-Z0-9._-], starting and ending with a character in [a-zA-Z0-9]. Got: ${name}`,
-    );
-  }
+  if (!followsNameRule(name)) throw new InvalidArgumentError(`${NAME_RULE}. Got: ${name}`);
   return name;
 }

@@ -4,16 +4,11 @@
  * are "all records EXCEPT the positive set", which is how a record without the key comes to match
  * `$ne` / `$nin` / `$not_contains`, as in Chroma.
  */
-import type { FilterNode, TaggedValue } from "../model/filter.js";
+import { arrayTag, type FilterNode, type TaggedValue } from "../model/filter.js";
 
 export interface CompiledFilter {
   sql: string;
   params: unknown[];
-}
-
-/** Metadata type tags as stored: lower case for scalars, upper case for elements of arrays. */
-export function arrayTag(tag: TaggedValue["tag"]): string {
-  return tag.toUpperCase();
 }
 
 const COMPARATORS = { gt: ">", gte: ">=", lt: "<", lte: "<=" } as const;

@@ -1,52 +1,34 @@
 /**
- * The SQLite store: the single source of truth. It owns tenants, databases, collections, records
- * (ids, float32 embeddings, documents, metadata, uris), the metadata index used by filters, and the
- * write log (per-collection sequence numbers on records, tombstones for deletions) from which the
- * vector index is caught up. All methods are synchronous and short; the engine slices long work.
+ * The SQLite store: the single source of truth. It owns records (ids, float32 embeddings, documents,
+ * metadata, uris), the metadata index used by filters, the write log (per-collection sequence numbers
+ * on records, tombstones for deletions) from which the vector index is caught up, the catalog's tables
+ * (catalog-tables.ts, reached as `store.catalog`) and the documents' full-text indexes (fulltext/,
+ * reached through the methods under "full text" only). All methods are synchronous and short; the
+ * engine slices long work.
  */
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, InternalError } from "../errors.js";
-import { compileRegex, type FilterNode } from "../model/filter.js";
+import { arrayTag, compileRegex, tagValue, type FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
-import type { StoredConfiguration } from "../model/collection.js";
-import type { CollectionMetadata, Metadata } from "../types.js";
+import type { RecordRow } from "../model/records.js";
+import type { Durability, Metadata } from "../types.js";
+import { decodeEmbedding, encodeEmbedding } from "../util/float32.js";
+import { CatalogTables, parseJson } from "./catalog-tables.js";
 import { Checkpointer } from "./checkpointer.js";
-import { decodeEmbedding, encodeEmbedding } from "./codec.js";
-import { arrayTag, compileFilter } from "./filter-sql.js";
-import { FullTextIndex } from "./fts.js";
+import { compileFilter } from "./filter-sql.js";
+import { Bm25Ranker, type Bm25Hit } from "./fulltext/bm25-ranker.js";
+import { ContainsPlanner, type DocumentEstimate } from "./fulltext/contains-planner.js";
+import { markForBackfill, TextQueue } from "./fulltext/queue.js";
+import { createTables, dropAllTables, dropTables } from "./fulltext/tables.js";
+import { migrate } from "./schema.js";
 
-export const DEFAULT_TENANT = "default_tenant";
-export const DEFAULT_DATABASE = "default_database";
-export const DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 export const SQLITE_FILE = "chroma.sqlite3";
-/** 2 added the full-text indexes (store/fts.ts); a version-1 folder is migrated and backfilled. */
-const SCHEMA_VERSION = 2;
 
-export interface CollectionRow {
-  cid: number;
-  id: string;
-  name: string;
-  tenant: string;
-  database: string;
-  databaseId: string;
-  metadata: CollectionMetadata | null;
-  configuration: StoredConfiguration;
-  dimension: number | null;
-  /** Sequence number of the last write (Chroma's `log_position`). */
-  seq: number;
-  version: number;
-}
-
-export interface RecordRow {
-  rid: number;
-  id: string;
-  embedding: Float32Array | null;
-  document: string | null;
-  metadata: Metadata | null;
-  uri: string | null;
-}
+export type { CollectionRow } from "./catalog-tables.js";
+/** Until src/engine/reader.ts imports it from model/records.ts. */
+export type { RecordRow } from "../model/records.js";
 
 export interface ExistingRecord {
   rid: number;
@@ -62,79 +44,44 @@ export interface RecordFields {
   uri?: string | null | undefined;
 }
 
-export type { Columns } from "../model/include.js";
-
-export type Durability = "normal" | "full";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS fts_queue (cid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (cid, rid)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS databases (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  tenant TEXT NOT NULL REFERENCES tenants(name),
-  UNIQUE (tenant, name)
-);
-CREATE TABLE IF NOT EXISTS collections (
-  cid INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  database_id TEXT NOT NULL REFERENCES databases(id),
-  name TEXT NOT NULL,
-  metadata TEXT,
-  configuration TEXT NOT NULL,
-  dimension INTEGER,
-  seq INTEGER NOT NULL DEFAULT 0,
-  version INTEGER NOT NULL DEFAULT 0,
-  UNIQUE (database_id, name)
-);
-CREATE TABLE IF NOT EXISTS records (
-  rid INTEGER PRIMARY KEY AUTOINCREMENT,
-  cid INTEGER NOT NULL,
-  id TEXT NOT NULL,
-  vector_seq INTEGER NOT NULL,
-  embedding BLOB NOT NULL,
-  document TEXT,
-  metadata TEXT,
-  uri TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS records_by_id ON records (cid, id);
-CREATE INDEX IF NOT EXISTS records_by_collection ON records (cid);
-CREATE INDEX IF NOT EXISTS records_by_vector_seq ON records (cid, vector_seq);
-CREATE TABLE IF NOT EXISTS record_meta (
-  cid INTEGER NOT NULL,
-  key TEXT NOT NULL,
-  t TEXT NOT NULL,
-  v,
-  rid INTEGER NOT NULL,
-  PRIMARY KEY (cid, key, t, v, rid)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_meta_by_rid ON record_meta (rid);
-CREATE TABLE IF NOT EXISTS tombstones (
-  cid INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  rid INTEGER NOT NULL,
-  PRIMARY KEY (cid, seq, rid)
-) WITHOUT ROWID;
-`;
-
-type Row = Record<string, unknown>;
-
-function parseJson<T>(text: unknown): T | null {
-  return typeof text === "string" ? (JSON.parse(text) as T) : null;
-}
-
 export class SqliteStore {
   readonly #db: Database.Database;
   readonly path: string;
   readonly #stmts = new Map<string, Database.Statement>();
   readonly #checkpointer: Checkpointer;
-  #fts!: FullTextIndex;
+  /** Tenants, databases and collections. */
+  readonly catalog: CatalogTables;
+  readonly #queue: TextQueue;
+  readonly #planner: ContainsPlanner;
+  readonly #ranker: Bm25Ranker;
 
   private constructor(db: Database.Database, file: string) {
     this.#db = db;
     this.path = file;
     this.#checkpointer = new Checkpointer(file);
+    migrate(db, file, (cids) => markForBackfill(db, cids));
+    const stmt = (sql: string) => this.#stmt(sql);
+    this.#ranker = new Bm25Ranker(stmt);
+    this.#queue = new TextQueue(db, stmt, {
+      queued: (cid) => this.#planner.noteWrite(cid),
+      indexed: (cid) => this.#ranker.changed(cid),
+    });
+    this.#planner = new ContainsPlanner(stmt, this.#queue);
+    this.catalog = new CatalogTables(db, stmt, {
+      create: (cid) => createTables(db, cid),
+      drop: (cid) => {
+        dropTables(db, cid);
+        this.#queue.drop(cid);
+        this.#planner.forget(cid);
+        this.#ranker.forget(cid);
+      },
+      dropAll: () => {
+        dropAllTables(db);
+        this.#queue.dropAll();
+        this.#planner.forget();
+        this.#ranker.forget();
+      },
+    });
   }
 
   /** Opens (creating if needed) the store in `dir`. */
@@ -161,9 +108,7 @@ export class SqliteStore {
       db.function("chromalite_regexp", { deterministic: true }, (pattern: unknown, text: unknown) =>
         typeof text === "string" && compileRegex(String(pattern)).matcher(text).find() ? 1 : 0,
       );
-      const store = new SqliteStore(db, file);
-      store.#migrate();
-      return store;
+      return new SqliteStore(db, file);
     } catch (err) {
       db.close();
       if ((err as { code?: string }).code === "SQLITE_NOTADB" || (err as { code?: string }).code === "SQLITE_CORRUPT") {
@@ -171,38 +116,6 @@ export class SqliteStore {
       }
       throw err;
     }
-  }
-
-  #migrate(): void {
-    this.#db.exec(SCHEMA);
-    const version = this.#db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as
-      | string
-      | undefined;
-    if (version === undefined) {
-      this.#db.transaction(() => {
-        this.#db.prepare("INSERT INTO store_info (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-        this.#db.prepare("INSERT OR IGNORE INTO tenants (name) VALUES (?)").run(DEFAULT_TENANT);
-        this.#db
-          .prepare("INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?, ?, ?)")
-          .run(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT);
-      })();
-    } else if (Number(version) < 2) {
-      this.#db.transaction(() => {
-        const cids = this.#db.prepare("SELECT cid FROM collections ORDER BY cid").pluck().all() as number[];
-        new FullTextIndex(this.#db, (sql) => this.#stmt(sql)).markAllForBackfill(cids);
-        this.#db.prepare("UPDATE store_info SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
-      })();
-    } else if (Number(version) > SCHEMA_VERSION) {
-      throw new CorruptionError(
-        `${this.path} was written by a newer chromalite (schema ${version}; this one reads up to ${SCHEMA_VERSION})`,
-      );
-    }
-    this.#fts = new FullTextIndex(this.#db, (sql) => this.#stmt(sql));
-  }
-
-  /** The documents' full-text indexes (`$contains` prefilter, BM25). */
-  get fts(): FullTextIndex {
-    return this.#fts;
   }
 
   #stmt(sql: string): Database.Statement {
@@ -216,10 +129,6 @@ export class SqliteStore {
 
   // ---------------------------------------------------------------- lifecycle and transactions
 
-  get inTransaction(): boolean {
-    return this.#db.inTransaction;
-  }
-
   begin(): void {
     this.#db.exec("BEGIN IMMEDIATE");
   }
@@ -231,27 +140,13 @@ export class SqliteStore {
   rollback(): void {
     if (this.#db.inTransaction) {
       this.#db.exec("ROLLBACK");
-      this.#fts.reloadPending();
+      this.#queue.reloadPending();
     }
-  }
-
-  /** Runs `fn` in one short transaction. */
-  transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
-  }
-
-  /** Moves the WAL into the main file on this thread; `TRUNCATE` also empties the WAL file. */
-  checkpoint(mode: "PASSIVE" | "TRUNCATE" = "PASSIVE"): void {
-    this.#db.pragma(`wal_checkpoint(${mode})`);
   }
 
   /** Starts a checkpoint on the background thread (no-op if one is running). */
   requestCheckpoint(): void {
     this.#checkpointer.request();
-  }
-
-  integrityCheck(): string[] {
-    return (this.#db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
   }
 
   /** Ends the checkpoint thread, checkpoints and closes. Afterwards no file handle remains open. */
@@ -260,183 +155,16 @@ export class SqliteStore {
     await this.#checkpointer.close();
     this.rollback();
     this.#stmts.clear();
-    this.checkpoint("TRUNCATE");
+    // Moves the WAL into the main file on this thread and empties the WAL file.
+    this.#db.pragma("wal_checkpoint(TRUNCATE)");
     // The last connection to close checkpoints and deletes the -wal and -shm files, so a closed
     // folder holds only chroma.sqlite3 and can be copied or deleted as it is.
     this.#db.close();
   }
 
-  get open(): boolean {
-    return this.#db.open;
-  }
-
-  // ---------------------------------------------------------------- tenants and databases
-
-  createTenant(name: string): boolean {
-    return this.#stmt("INSERT OR IGNORE INTO tenants (name) VALUES (?)").run(name).changes > 0;
-  }
-
-  tenantExists(name: string): boolean {
-    return this.#stmt("SELECT 1 FROM tenants WHERE name = ?").get(name) !== undefined;
-  }
-
-  createDatabase(id: string, tenant: string, name: string): boolean {
-    return this.#stmt("INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?, ?, ?)").run(id, name, tenant).changes > 0;
-  }
-
-  getDatabase(tenant: string, name: string): { id: string; name: string; tenant: string } | undefined {
-    return this.#stmt("SELECT id, name, tenant FROM databases WHERE tenant = ? AND name = ?").get(tenant, name) as
-      | { id: string; name: string; tenant: string }
-      | undefined;
-  }
-
-  listDatabases(tenant: string, limit: number, offset: number): { id: string; name: string; tenant: string }[] {
-    return this.#stmt("SELECT id, name, tenant FROM databases WHERE tenant = ? ORDER BY rowid LIMIT ? OFFSET ?").all(
-      tenant,
-      limit,
-      offset,
-    ) as { id: string; name: string; tenant: string }[];
-  }
-
-  deleteDatabase(id: string): void {
-    this.#stmt("DELETE FROM databases WHERE id = ?").run(id);
-  }
-
-  // ---------------------------------------------------------------- collections
-
-  #collectionFromRow(row: Row): CollectionRow {
-    return {
-      cid: row.cid as number,
-      id: row.id as string,
-      name: row.name as string,
-      tenant: row.tenant as string,
-      database: row.database as string,
-      databaseId: row.database_id as string,
-      metadata: parseJson<CollectionMetadata>(row.metadata),
-      configuration: JSON.parse(row.configuration as string) as StoredConfiguration,
-      dimension: (row.dimension as number | null) ?? null,
-      seq: row.seq as number,
-      version: row.version as number,
-    };
-  }
-
-  static readonly #COLLECTION_COLUMNS =
-    "c.cid, c.id, c.name, c.metadata, c.configuration, c.dimension, c.seq, c.version, c.database_id, d.name AS database, d.tenant AS tenant FROM collections c JOIN databases d ON d.id = c.database_id";
-
-  insertCollection(row: {
-    id: string;
-    databaseId: string;
-    name: string;
-    metadata: CollectionMetadata | null;
-    configuration: StoredConfiguration;
-  }): number {
-    // With its full-text tables, atomically: a collection never exists without them.
-    return this.transaction(() => {
-      const info = this.#stmt(
-        "INSERT INTO collections (id, database_id, name, metadata, configuration) VALUES (?, ?, ?, ?, ?)",
-      ).run(row.id, row.databaseId, row.name, row.metadata ? JSON.stringify(row.metadata) : null, JSON.stringify(row.configuration));
-      const cid = Number(info.lastInsertRowid);
-      this.#fts.create(cid);
-      return cid;
-    });
-  }
-
-  collectionByName(databaseId: string, name: string): CollectionRow | undefined {
-    const row = this.#stmt(`SELECT ${SqliteStore.#COLLECTION_COLUMNS} WHERE c.database_id = ? AND c.name = ?`).get(
-      databaseId,
-      name,
-    ) as Row | undefined;
-    return row ? this.#collectionFromRow(row) : undefined;
-  }
-
-  collectionById(id: string): CollectionRow | undefined {
-    const row = this.#stmt(`SELECT ${SqliteStore.#COLLECTION_COLUMNS} WHERE c.id = ?`).get(id) as Row | undefined;
-    return row ? this.#collectionFromRow(row) : undefined;
-  }
-
-  collectionByCid(cid: number): CollectionRow | undefined {
-    const row = this.#stmt(`SELECT ${SqliteStore.#COLLECTION_COLUMNS} WHERE c.cid = ?`).get(cid) as Row | undefined;
-    return row ? this.#collectionFromRow(row) : undefined;
-  }
-
-  listCollections(databaseId: string, limit: number, offset: number): CollectionRow[] {
-    // Chroma lists collections in creation order.
-    return (
-      this.#stmt(`SELECT ${SqliteStore.#COLLECTION_COLUMNS} WHERE c.database_id = ? ORDER BY c.cid LIMIT ? OFFSET ?`).all(
-        databaseId,
-        limit,
-        offset,
-      ) as Row[]
-    ).map((r) => this.#collectionFromRow(r));
-  }
-
-  allCollections(): CollectionRow[] {
-    return (this.#stmt(`SELECT ${SqliteStore.#COLLECTION_COLUMNS} ORDER BY c.cid`).all() as Row[]).map((r) =>
-      this.#collectionFromRow(r),
-    );
-  }
-
-  countCollections(databaseId: string): number {
-    return this.#stmt("SELECT count(*) FROM collections WHERE database_id = ?").pluck().get(databaseId) as number;
-  }
-
-  updateCollection(
-    cid: number,
-    change: { name?: string; metadata?: CollectionMetadata | null; configuration?: StoredConfiguration },
-  ): void {
-    if (change.name !== undefined) this.#stmt("UPDATE collections SET name = ? WHERE cid = ?").run(change.name, cid);
-    if (change.metadata !== undefined) {
-      this.#stmt("UPDATE collections SET metadata = ? WHERE cid = ?").run(
-        change.metadata ? JSON.stringify(change.metadata) : null,
-        cid,
-      );
-    }
-    if (change.configuration !== undefined) {
-      this.#stmt("UPDATE collections SET configuration = ? WHERE cid = ?").run(JSON.stringify(change.configuration), cid);
-    }
-    this.#stmt("UPDATE collections SET version = version + 1 WHERE cid = ?").run(cid);
-  }
-
-  setDimension(cid: number, dimension: number): void {
-    this.#stmt("UPDATE collections SET dimension = ? WHERE cid = ? AND dimension IS NULL").run(dimension, cid);
-  }
-
   /** Records the sequence number of a collection's latest write (and its dimension once known). */
   setCollectionSeq(cid: number, seq: number, dimension: number | null): void {
     this.#stmt("UPDATE collections SET seq = ?, dimension = coalesce(dimension, ?) WHERE cid = ?").run(seq, dimension, cid);
-  }
-
-  /** Deletes up to `limit` records of a collection; returns how many went. */
-  deleteRecordSlice(cid: number, limit: number): number {
-    const rids = this.#stmt("SELECT rid FROM records WHERE cid = ? LIMIT ?").pluck().all(cid, limit) as number[];
-    if (rids.length === 0) return 0;
-    const list = JSON.stringify(rids);
-    this.#stmt("DELETE FROM record_meta WHERE rid IN (SELECT value FROM json_each(?))").run(list);
-    this.#stmt("DELETE FROM records WHERE rid IN (SELECT value FROM json_each(?))").run(list);
-    return rids.length;
-  }
-
-  /** Deletes everything and recreates the default tenant and database. */
-  resetAll(): void {
-    this.transaction(() => {
-      for (const table of ["record_meta", "tombstones", "records", "collections", "databases", "tenants"]) {
-        this.#db.exec(`DELETE FROM ${table}`);
-      }
-      this.#db.prepare("INSERT INTO tenants (name) VALUES (?)").run(DEFAULT_TENANT);
-      this.#db
-        .prepare("INSERT INTO databases (id, name, tenant) VALUES (?, ?, ?)")
-        .run(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT);
-      this.#fts.dropAll();
-    });
-  }
-
-  /** Deletes a collection and all its records in one statement group (call inside a transaction). */
-  deleteCollection(cid: number): void {
-    this.#stmt("DELETE FROM record_meta WHERE cid = ?").run(cid);
-    this.#stmt("DELETE FROM records WHERE cid = ?").run(cid);
-    this.#stmt("DELETE FROM tombstones WHERE cid = ?").run(cid);
-    this.#stmt("DELETE FROM collections WHERE cid = ?").run(cid);
-    this.#fts.drop(cid);
   }
 
   // ---------------------------------------------------------------- records: writes
@@ -457,7 +185,7 @@ export class SqliteStore {
     ).run(cid, id, seq, encodeEmbedding(fields.embedding), fields.document ?? null, fields.metadataJson ?? null, fields.uri ?? null);
     const rid = Number(info.lastInsertRowid);
     if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
-    this.#fts.insert(cid, rid, fields.document);
+    if (fields.document !== null && fields.document !== undefined) this.#queue.queue(cid, rid);
     return rid;
   }
 
@@ -472,7 +200,7 @@ export class SqliteStore {
     }
     if (fields.document !== undefined) {
       this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
-      this.#fts.replace(cid, rid, fields.document);
+      this.#queue.queue(cid, rid);
     }
     if (fields.uri !== undefined) this.#stmt("UPDATE records SET uri = ? WHERE rid = ?").run(fields.uri, rid);
     if (fields.metadataJson !== undefined) {
@@ -485,7 +213,7 @@ export class SqliteStore {
   deleteRecord(cid: number, rid: number, seq: number): void {
     this.#stmt("DELETE FROM records WHERE rid = ?").run(rid);
     this.#stmt("DELETE FROM record_meta WHERE rid = ?").run(rid);
-    this.#fts.remove(cid, rid);
+    this.#queue.queue(cid, rid);
     this.#stmt("INSERT OR IGNORE INTO tombstones (cid, seq, rid) VALUES (?, ?, ?)").run(cid, seq, rid);
   }
 
@@ -493,14 +221,15 @@ export class SqliteStore {
     const insert = this.#stmt("INSERT OR IGNORE INTO record_meta (cid, key, t, v, rid) VALUES (?, ?, ?, ?, ?)");
     for (const [key, value] of Object.entries(metadata)) {
       if (value === null) continue;
+      // Validated metadata holds only values tagValue knows.
       if (Array.isArray(value)) {
         for (const item of value) {
-          const [t, v] = tagged(item);
-          insert.run(cid, key, arrayTag(t), v, rid);
+          const { tag, value: v } = tagValue(item)!;
+          insert.run(cid, key, arrayTag(tag), v, rid);
         }
       } else {
-        const [t, v] = tagged(value);
-        insert.run(cid, key, t, v, rid);
+        const { tag, value: v } = tagValue(value)!;
+        insert.run(cid, key, tag, v, rid);
       }
     }
   }
@@ -520,47 +249,8 @@ export class SqliteStore {
   selectRids(cid: number, filter: FilterNode | undefined, limit?: number): number[] {
     const tail = limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
     if (!filter) return this.#stmt(`SELECT rid FROM records WHERE cid = ? ORDER BY rid${tail}`).pluck().all(cid) as number[];
-    const compiled = compileFilter(filter, cid, (text) => this.#fts.containsSql(cid, text));
+    const compiled = compileFilter(filter, cid, (text) => this.#planner.containsSql(cid, text));
     return this.#db.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid${tail}`).pluck().all(...compiled.params) as number[];
-  }
-
-  /**
-   * Estimates, from a sample of the collection, for a document condition (`$contains` or `$regex`):
-   * about how many records match, and how many records finding them all would verify one by one.
-   * Undefined for other conditions.
-   */
-  estimateDocumentCondition(cid: number, node: FilterNode): { matches: number; verified: number } | undefined {
-    if (node.kind !== "doc") return undefined;
-    if (node.op === "contains") {
-      return {
-        matches: this.#fts.estimateMatches(cid, (d) => d.includes(node.text)),
-        verified: this.#fts.estimateContainsCandidates(cid, node.text),
-      };
-    }
-    if (node.op === "regex") {
-      const regex = compileRegex(node.text);
-      // Filtering first checks a regex on every record.
-      return { matches: this.#fts.estimateMatches(cid, (d) => regex.matcher(d).find()), verified: this.#fts.sampledTotal(cid) };
-    }
-    return undefined;
-  }
-
-  /** Of `rids`, those whose document satisfies a `$contains` or `$regex` condition, checked one by one. */
-  checkDocumentCondition(cid: number, node: FilterNode & { kind: "doc" }, rids: number[]): Set<number> {
-    const test =
-      node.op === "contains"
-        ? "instr(r.document, ?) > 0"
-        : node.op === "regex"
-          ? "r.document IS NOT NULL AND chromalite_regexp(?, r.document)"
-          : undefined;
-    if (test === undefined) throw new InternalError(`checkDocumentCondition: unsupported $${node.op}`);
-    const matched = this.#stmt(
-      // CROSS JOIN keeps SQLite from walking the collection's index instead of looking each rid up.
-      `SELECT r.rid FROM json_each(?) AS j CROSS JOIN records AS r ON r.rid = j.value WHERE r.cid = ? AND ${test}`,
-    )
-      .pluck()
-      .all(JSON.stringify(rids), cid, node.text) as number[];
-    return new Set(matched);
   }
 
   /** Rowids of `ids` in this collection (missing ids are skipped), in insertion order. */
@@ -657,10 +347,70 @@ export class SqliteStore {
   tombstonesAfter(cid: number, seq: number): number[] {
     return this.#stmt("SELECT rid FROM tombstones WHERE cid = ? AND seq > ? ORDER BY seq").pluck().all(cid, seq) as number[];
   }
-}
 
-function tagged(value: string | number | boolean): ["s" | "n" | "b", string | number] {
-  if (typeof value === "string") return ["s", value];
-  if (typeof value === "boolean") return ["b", value ? 1 : 0];
-  return ["n", value];
+  // ---------------------------------------------------------------- full text (fulltext/)
+
+  /** Estimates for a document condition from a sample (see ContainsPlanner.estimate). */
+  estimateDocumentCondition(cid: number, node: FilterNode): DocumentEstimate | undefined {
+    return this.#planner.estimate(cid, node);
+  }
+
+  /** Of `rids`, those whose document satisfies a `$contains` or `$regex` condition, checked one by one. */
+  checkDocumentCondition(cid: number, node: FilterNode & { kind: "doc" }, rids: number[]): Set<number> {
+    return this.#planner.check(cid, node, rids);
+  }
+
+  /** Records that may contain `pattern` (unverified), or undefined when the indexes cannot answer it. */
+  containsCandidates(cid: number, pattern: string): number[] | undefined {
+    return this.#planner.containsCandidates(cid, pattern);
+  }
+
+  /** The best `limit` records for BM25 term ids, best first (see Bm25Ranker.rank). */
+  bm25(cid: number, termIds: number[], limit: number, allowed?: (rid: number) => boolean): Bm25Hit[] {
+    return this.#ranker.rank(cid, termIds, limit, allowed);
+  }
+
+  /** Collections whose full-text backfill (after a migration) is not finished. */
+  get textBackfills(): number[] {
+    return this.#queue.backfills;
+  }
+
+  /** True when every record of the collection is in its full-text indexes or queued for them. */
+  textReady(cid: number): boolean {
+    return this.#queue.ready(cid);
+  }
+
+  /** Backfills the next `limit` records of a collection; false once it is complete. In a write transaction. */
+  backfillText(cid: number, limit: number): boolean {
+    return this.#queue.backfillSlice(cid, limit);
+  }
+
+  /** True when records wait for text indexing (of `cid`, or of any collection). */
+  hasQueuedText(cid?: number): boolean {
+    return this.#queue.hasQueued(cid);
+  }
+
+  queuedTextCount(cid: number): number {
+    return this.#queue.queuedCount(cid);
+  }
+
+  /** A large queued document to tokenize ahead of its indexing (see TextQueue.nextLargeQueued). */
+  nextLargeQueuedText(minLength: number): { rid: number; document: string } | undefined {
+    return this.#queue.nextLargeQueued(minLength);
+  }
+
+  /** BM25 index text tokenized ahead for a queued record. */
+  prepareText(rid: number, document: string, terms: string): void {
+    this.#queue.prepare(rid, document, terms);
+  }
+
+  /** Indexes up to `limit` queued records; returns how many. In a write transaction. */
+  drainText(limit: number): number {
+    return this.#queue.drainSlice(limit);
+  }
+
+  /** Bounded segment merging in the collections drained since the last call. In a write transaction. */
+  mergeText(): void {
+    this.#queue.mergeTouched();
+  }
 }

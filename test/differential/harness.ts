@@ -67,7 +67,10 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { ChromaLiteError, PersistentClient } from "../../src/index.js";
 import { startOracle, type OracleServer } from "../helpers/oracle.js";
 
-/** What an operation came to, reduced to what must agree between the two systems. */
+/**
+ * What an operation came to, reduced to what must agree between the two systems. "other" is an
+ * error neither system meant (a TypeError in the test, a crash): it never agrees with anything.
+ */
 export type ErrorKind = "invalid" | "not-found" | "unique" | "server" | "other";
 export type Outcome<T> = { ok: true; value: T } | { ok: false; kind: ErrorKind; error: string };
 
@@ -92,10 +95,13 @@ export function classifyError(err: unknown, side: "lite" | "oracle"): ErrorKind 
   }
   const name = err instanceof Error ? err.name : "";
   switch (name) {
-    // A few of the official client's own argument checks throw plain errors
-    // ("limit can only be specified when a where or whereDocument clause is provided").
+    // A few of the official client's own argument checks throw plain errors ("limit can only be
+    // specified when a where or whereDocument clause is provided"), and some bad arguments trip its
+    // code up (a TypeError): invalid input, but only when the error comes from inside the client. The
+    // same error from the test's own code is a bug of the test, not an agreement.
     case "Error":
     case "TypeError":
+      return thrownByOfficialClient(err as Error) ? "invalid" : "other";
     case "ChromaValueError":
     case "ChromaClientError":
       return "invalid";
@@ -109,6 +115,18 @@ export function classifyError(err: unknown, side: "lite" | "oracle"): ErrorKind 
     default:
       return "other";
   }
+}
+
+/**
+ * True when the innermost frame of `err`'s stack that is in a file (not a built-in such as
+ * `Object.keys`) is in the official `chromadb` package.
+ */
+export function thrownByOfficialClient(err: Error): boolean {
+  const frame = (err.stack ?? "")
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .find((line) => !/\((<anonymous>|node:[^)]*)\)$|^\s+at node:/.test(line));
+  return frame !== undefined && /[\\/]node_modules[\\/]chromadb[\\/]/.test(frame);
 }
 
 export async function capture<T>(side: "lite" | "oracle", fn: () => Promise<T>): Promise<Outcome<T>> {
@@ -375,12 +393,26 @@ export function compareQuery(lite: QueryLike, oracle: QueryLike, what: string, n
   }
 }
 
-/** Both succeed or both fail, and with the same class of error. */
+const showOutcome = <T>(o: Outcome<T>) => (o.ok ? "succeeded" : `failed as ${o.kind} (${o.error.slice(0, 400)})`);
+
+/** Both succeed or both fail, and with the same class of error (never "other": see ErrorKind). */
 export function compareOutcome<T>(lite: Outcome<T>, oracle: Outcome<T>, what: string): void {
-  if (lite.ok !== oracle.ok || (!lite.ok && !oracle.ok && lite.kind !== oracle.kind)) {
-    const show = (o: Outcome<T>) => (o.ok ? "succeeded" : `failed as ${o.kind} (${o.error.slice(0, 400)})`);
-    throw new Mismatch(`${what}: chromalite ${show(lite)} but Chroma ${show(oracle)}`);
+  if (lite.ok !== oracle.ok || (!lite.ok && !oracle.ok && (lite.kind !== oracle.kind || lite.kind === "other"))) {
+    throw new Mismatch(`${what}: chromalite ${showOutcome(lite)} but Chroma ${showOutcome(oracle)}`);
   }
+}
+
+/** Both succeed (a call that must work on both, whose results are compared next): the two values. */
+export function bothOk<T>(lite: Outcome<T>, oracle: Outcome<T>, what: string): [T, T] {
+  if (!lite.ok || !oracle.ok) throw new Mismatch(`${what}: expected both to succeed; chromalite ${showOutcome(lite)}, Chroma ${showOutcome(oracle)}`);
+  return [lite.value, oracle.value];
+}
+
+/** Both succeed or both fail alike, and the outcome is `expected` (an independent statement of what is valid). */
+export function expectOutcome<T>(lite: Outcome<T>, oracle: Outcome<T>, expected: "ok" | ErrorKind, what: string): void {
+  compareOutcome(lite, oracle, what);
+  const got = lite.ok ? "ok" : lite.kind;
+  if (got !== expected) throw new Mismatch(`${what}: both ${got === "ok" ? "succeeded" : `failed as ${got}`}, expected ${expected}`);
 }
 
 /** The full content of a collection on both sides, compared. */

@@ -405,5 +405,30 @@ export function conformanceSuite(name: string, startTarget: () => Promise<Server
       expect(await c.count()).toBe(workers * perWorker);
       expect((await c.get({ where: { w: 3 } })).ids).toHaveLength(perWorker);
     });
+
+    it("decodes a body before it checks names, and finds a collection before it checks a new name", async () => {
+      // Raw requests: the official client would refuse some of these before sending.
+      const call = async (method: string, route: string, body: unknown) => {
+        const res = await fetch(`http://${target.host}:${target.port}/api/v2${route}`, {
+          method,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, error: ((await res.json()) as { error?: string }).error };
+      };
+      const db = "/tenants/default_tenant/databases/default_database";
+      // A name Chroma refuses (400) in a body of the wrong shape (422): the shape is found first.
+      expect(await call("POST", `${db}/collections`, { name: "a", metadata: { x: { nested: 1 } } })).toEqual({ status: 422, error: "ChromaError" });
+      expect(await call("POST", `${db}/collections`, { name: "a", configuration: { hnsw: { bogus: 1 } } })).toEqual({ status: 422, error: "ChromaError" });
+      expect(await call("POST", `${db}/collections`, { name: "a" })).toEqual({ status: 400, error: "InvalidArgumentError" });
+      // A bad new name for a collection that does not exist: not found.
+      const missing = `${db}/collections/6f0e1c1e-0000-4000-8000-000000000000`;
+      expect(await call("PUT", missing, { new_name: "a" })).toEqual({ status: 404, error: "NotFoundError" });
+      expect(await call("PUT", missing, { new_name: "a", new_metadata: { x: { y: 1 } } })).toEqual({ status: 422, error: "ChromaError" });
+      const client = await freshClient();
+      const c = await collection(client, "renamed-badly");
+      const path = `/tenants/default_tenant/databases/${client.database}/collections/${c.id}`;
+      expect(await call("PUT", path, { new_name: "a" })).toEqual({ status: 400, error: "InvalidArgumentError" });
+    });
   });
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { trigramUsable } from "../../src/store/fts.js";
+import { trigramUsable } from "../../src/store/fulltext/contains-planner.js";
 import { SQLITE_FILE } from "../../src/store/sqlite-store.js";
 import { tempClient } from "../helpers/tmp.js";
 

@@ -21,6 +21,43 @@ const VECS = [
   [0, 1, 0.1],
 ];
 
+/**
+ * Cosine distance in float64, written here: an oracle independent of chromalite's float32 code. On
+ * these vectors it orders the records as chromalite's does wherever the order is not a tie.
+ */
+function cosineDistance(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return 1 - dot / Math.sqrt(na * nb);
+}
+
+/** Each record's cosine distance to `query`, by id. */
+function distancesTo(query: number[]): Map<string, number> {
+  return new Map(VECS.map((v, i) => [`d${i}`, cosineDistance(query, v)]));
+}
+
+/** Ids ordered by score ascending, ties in insertion order (as the Search API orders them). */
+function byScore(scores: Map<string, number>): string[] {
+  return [...scores.keys()].sort((a, b) => scores.get(a)! - scores.get(b)! || Number(a.slice(1)) - Number(b.slice(1)));
+}
+
+/**
+ * BM25 ranks of "supersonic wing", worked out by hand: both words are in d0 ("supersonic flow over a
+ * swept wing": 4 terms once stopwords go) and d4 ("a note on the supersonic wing": 3 terms; the
+ * shorter document scores higher), "wing" alone in d3.
+ */
+const SUPERSONIC_WING_RANKS = new Map([
+  ["d4", 0],
+  ["d0", 1],
+  ["d3", 2],
+]);
+
 async function seeded(): Promise<Collection> {
   const { client } = tempClient();
   const c = await client.createCollection({ name: "search", configuration: { hnsw: { space: "cosine" } } });
@@ -71,16 +108,68 @@ describe("search: fusion, filters, paging, selection", () => {
   it("Rrf fuses by 0-based ranks: -Σ w/(k + rank)", async () => {
     const c = await seeded();
     const dense = Knn({ query: [1, 0, 0], limit: 6, returnRank: true });
-    const text = Knn({ query: "boundary layer", key: "#document", limit: 6, returnRank: true });
+    const text = Knn({ query: "supersonic wing", key: "#document", limit: 6, returnRank: true });
+    // The two ranks alone, against the oracles written above.
+    const denseOrder = byScore(distancesTo([1, 0, 0]));
+    expect((await c.search({ rank: dense })).ids[0]!.slice(0, 3)).toEqual(denseOrder.slice(0, 3)); // d1, d2, d5 tie after
+    expect((await c.search({ rank: text })).ids).toEqual([[...SUPERSONIC_WING_RANKS.keys()]]);
     const r = await c.search({ rank: Rrf({ ranks: [dense, text], k: 10, weights: [1, 2] }), select: ["#score"] });
-    const d = (await c.search({ rank: dense })).ids[0]!;
-    const t = (await c.search({ rank: text })).ids[0]!;
-    const expected = [...new Set([...d, ...t])]
-      .filter((id) => d.includes(id) && t.includes(id)) // no defaults: a record must be in both
-      .map((id) => ({ id, score: -(1 / (10 + d.indexOf(id)) + 2 / (10 + t.indexOf(id))) }))
-      .sort((a, b) => a.score - b.score);
-    expect(r.ids[0]).toEqual(expected.map((e) => e.id));
-    r.scores[0]!.forEach((s, i) => expect(s).toBeCloseTo(expected[i]!.score, 6));
+    // No defaults: only records in both lists, scored -(1/(10 + dense rank) + 2/(10 + text rank)).
+    const expected = new Map(
+      [...SUPERSONIC_WING_RANKS].map(([id, t]) => [id, -(1 / (10 + denseOrder.indexOf(id)) + 2 / (10 + t))]),
+    );
+    expect(r.ids).toEqual([["d4", "d0", "d3"]]);
+    expect(r.ids[0]).toEqual(byScore(expected));
+    r.scores[0]!.forEach((s, i) => expect(s).toBeCloseTo(expected.get(r.ids[0]![i]!)!, 6));
+  });
+
+  it("Rrf normalize scales the weights to sum to 1", async () => {
+    const c = await seeded();
+    const dense = Knn({ query: [1, 0, 0], limit: 6, returnRank: true });
+    const text = Knn({ query: "supersonic wing", key: "#document", limit: 6, returnRank: true });
+    expect(Rrf({ ranks: [dense, text], weights: [1, 3], normalize: true })).toEqual(Rrf({ ranks: [dense, text], weights: [0.25, 0.75] }));
+    const r = await c.search({ rank: Rrf({ ranks: [dense, text], weights: [1, 3], normalize: true }), select: ["#score"] });
+    const denseOrder = byScore(distancesTo([1, 0, 0]));
+    const expected = new Map(
+      [...SUPERSONIC_WING_RANKS].map(([id, t]) => [id, -(0.25 / (60 + denseOrder.indexOf(id)) + 0.75 / (60 + t))]),
+    );
+    expect(r.ids[0]).toEqual(byScore(expected));
+    r.scores[0]!.forEach((s, i) => expect(s).toBeCloseTo(expected.get(r.ids[0]![i]!)!, 7));
+    // The official client's normalize means the same.
+    const official = await c.search({
+      rank: OfficialRrf({
+        ranks: [OfficialKnn({ query: [1, 0, 0], limit: 6, returnRank: true }), OfficialKnn({ query: "supersonic wing", key: K.DOCUMENT, limit: 6, returnRank: true })],
+        weights: [1, 3],
+        normalize: true,
+      }),
+      select: ["#score"],
+    });
+    expect(official.ids).toEqual(r.ids);
+    official.scores[0]!.forEach((s, i) => expect(s).toBeCloseTo(r.scores[0]![i]!, 7));
+    expect(() => Rrf({ ranks: [dense, text], weights: [0, 0], normalize: true })).toThrow(InvalidArgumentError);
+  });
+
+  it("computes rank arithmetic on Knn scores: $val $sum $sub $mul $div $abs $exp $log $max $min", async () => {
+    const c = await seeded();
+    const knn = Knn({ query: [1, 0, 0], limit: 6 });
+    const distance = distancesTo([1, 0, 0]);
+    const cases: [string, Record<string, unknown>, (d: number) => number][] = [
+      ["$sum", { $sum: [knn, { $val: 1 }] }, (d) => d + 1],
+      ["$sub", { $sub: { left: knn, right: { $val: 0.5 } } }, (d) => d - 0.5],
+      ["$mul", { $mul: [{ $val: -2 }, knn] }, (d) => -2 * d],
+      ["$div", { $div: { left: knn, right: { $val: 4 } } }, (d) => d / 4],
+      ["$abs", { $abs: { $sub: { left: knn, right: { $val: 0.5 } } } }, (d) => Math.abs(d - 0.5)],
+      ["$exp", { $exp: knn }, (d) => Math.exp(d)],
+      ["$log", { $log: { $sum: [knn, { $val: 1 }] } }, (d) => Math.log(d + 1)],
+      ["$max", { $max: [knn, { $val: 0.5 }] }, (d) => Math.max(d, 0.5)],
+      ["$min", { $min: [knn, { $val: 0.5 }] }, (d) => Math.min(d, 0.5)],
+    ];
+    for (const [op, rank, f] of cases) {
+      const r = await c.search({ rank, select: ["#score"] });
+      const expected = new Map([...distance].map(([id, d]) => [id, f(d)]));
+      expect(r.ids[0], op).toEqual(byScore(expected));
+      r.scores[0]!.forEach((s, i) => expect(s, `${op} score of ${r.ids[0]![i]}`).toBeCloseTo(expected.get(r.ids[0]![i]!)!, 5));
+    }
   });
 
   it("a Knn default keeps records the other ranks found", async () => {

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
-import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../model/defaults.js";
 import { UsageError, type CliContext } from "../context.js";
 import { existingDataFolder, integerOption, ON_CONFLICT, type OnConflict } from "../options.js";
 import { formatCount, Progress } from "../progress.js";

@@ -4,8 +4,8 @@
  * stdout carries nothing but JSONL; progress and the summary go to stderr.
  */
 import { Option, type Command } from "commander";
-import { VERSION } from "../../api/client.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../store/sqlite-store.js";
+import { VERSION } from "../../version.js";
+import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT } from "../../model/defaults.js";
 import type { CliContext } from "../context.js";
 import { existingDataFolder, integerOption } from "../options.js";
 import { formatCount, Progress } from "../progress.js";
@@ -26,7 +26,7 @@ export interface ExportOptions {
 }
 
 export async function exportFolder(opts: ExportOptions, ctx: CliContext): Promise<void> {
-  const source = FolderEndpoint.open(existingDataFolder(opts.path), {
+  const source = await FolderEndpoint.open(existingDataFolder(opts.path), {
     tenant: opts.tenant,
     database: opts.database,
     create: false,
@@ -69,7 +69,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("export")
     .description("write collections (definitions and records) as JSON Lines, to a file or stdout")
-    .option("--path <dir>", "data folder", "./chroma-data")
+    .option("--path <dir>", "data folder", DEFAULT_PATH)
     .option("--collection <name...>", "only these collections (repeatable; default: all)")
     .option("--out <file>", "output file, or - for stdout", "-")
     .option("--tenant <name>", "tenant of the collections", DEFAULT_TENANT)

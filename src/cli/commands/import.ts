@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { InvalidArgumentError } from "../../errors.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT } from "../../model/defaults.js";
 import { UsageError, type CliContext } from "../context.js";
 import { integerOption, ON_CONFLICT, type OnConflict } from "../options.js";
 import { formatCount, isTerminal, Progress } from "../progress.js";
@@ -62,7 +62,7 @@ export async function importFolder(opts: ImportOptions, ctx: CliContext): Promis
     input = fs.createReadStream(file, { highWaterMark: 4 << 20 });
   }
   const source = opts.in === "-" ? "stdin" : path.resolve(opts.in);
-  const sink = FolderEndpoint.open(opts.path, { tenant: opts.tenant, database: opts.database, create: true, logger: ctx.logger });
+  const sink = await FolderEndpoint.open(opts.path, { tenant: opts.tenant, database: opts.database, create: true, logger: ctx.logger });
   const batch = Math.min(opts.batchSize, sink.engine.maxBatchSize);
   const progress = new Progress(ctx.stderr, opts.quiet ? false : undefined);
   let section: Section | undefined;
@@ -188,7 +188,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("import")
     .description("read JSON Lines written by 'chromalite export' into a data folder")
-    .option("--path <dir>", "data folder (created if missing)", "./chroma-data")
+    .option("--path <dir>", "data folder (created if missing)", DEFAULT_PATH)
     .option("--in <file>", "input file, or - for stdin", "-")
     .option("--collection-prefix <prefix>", "prepend this to every collection name")
     .addOption(

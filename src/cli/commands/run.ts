@@ -3,14 +3,18 @@
  * the requests in flight, closes the folder cleanly and exits (within 2 s).
  */
 import path from "node:path";
-import { InvalidArgumentError as InvalidOptionError, Option, type Command } from "commander";
-import { VERSION } from "../../api/client.js";
-import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from "../../server/index.js";
+import { Option, type Command } from "commander";
+import { DEFAULT_PATH, DEFAULT_TIMEOUT_MS } from "../../model/defaults.js";
+import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startServer, type RunningServer } from "../../server/index.js";
+import type { Durability } from "../../types.js";
+import { VERSION } from "../../version.js";
 import { describeError, type CliContext } from "../context.js";
+import { integerOption } from "../options.js";
 
 /** Requests still running this long after a signal are cancelled; the process exits before 2 s. */
 const DRAIN_MS = 1500;
 const HARD_EXIT_MS = 1900;
+const MIB = 1024 * 1024;
 
 interface RunOptions {
   path: string;
@@ -21,15 +25,7 @@ interface RunOptions {
   accessLog?: boolean;
   maxBodyMb: number;
   timeoutMs: number;
-  durability: "normal" | "full";
-}
-
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidOptionError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
+  durability: Durability;
 }
 
 function isLoopback(host: string): boolean {
@@ -70,9 +66,9 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("run")
     .description("serve a data folder over Chroma's HTTP API v2 (the official chromadb clients connect to it)")
-    .option("--path <dir>", "data folder (created if missing)", "./chroma-data")
+    .option("--path <dir>", "data folder (created if missing)", DEFAULT_PATH)
     .option("--host <host>", "interface to listen on", DEFAULT_HOST)
-    .option("--port <port>", "TCP port; 0 picks a free one", integer("--port", 0, 65535), DEFAULT_PORT)
+    .option("--port <port>", "TCP port; 0 picks a free one", integerOption("--port", 0, 65535), DEFAULT_PORT)
     .addOption(
       new Option("--auth-token <token>", "require this token (x-chroma-token or Authorization: Bearer)").env(
         "CHROMALITE_AUTH_TOKEN",
@@ -80,8 +76,8 @@ export function register(program: Command, context: () => CliContext): void {
     )
     .option("--allow-reset", "allow POST /api/v2/reset, which deletes everything")
     .option("--access-log", "print one line per request to stdout")
-    .option("--max-body-mb <mib>", "largest request body in MiB (larger: 413)", integer("--max-body-mb", 1, 4096), 32)
-    .option("--timeout-ms <ms>", "timeout of each request's operation; 0 = none", integer("--timeout-ms", 0, 2 ** 31 - 1), 60_000)
+    .option("--max-body-mb <mib>", "largest request body in MiB (larger: 413)", integerOption("--max-body-mb", 1, 4096), DEFAULT_MAX_BODY_BYTES / MIB)
+    .option("--timeout-ms <ms>", "timeout of each request's operation; 0 = none", integerOption("--timeout-ms", 0, 2 ** 31 - 1), DEFAULT_TIMEOUT_MS)
     .addOption(
       new Option("--durability <mode>", "normal: writes survive a process crash; full: also a power loss")
         .choices(["normal", "full"])
@@ -113,7 +109,7 @@ Examples:
         authToken: opts.authToken,
         allowReset: opts.allowReset ?? false,
         accessLog: opts.accessLog ? (line) => void ctx.stdout.write(`${line}\n`) : false,
-        maxBodyBytes: opts.maxBodyMb * 1024 * 1024,
+        maxBodyBytes: opts.maxBodyMb * MIB,
         requestTimeoutMs: opts.timeoutMs,
         durability: opts.durability,
         logger: ctx.logger,

@@ -4,8 +4,10 @@
  */
 import type { Command } from "commander";
 import { folderStats, type FolderStats } from "../../engine/inspect.js";
+import { DEFAULT_PATH } from "../../model/defaults.js";
 import type { CliContext } from "../context.js";
-import { existingDataFolder, formatBytes, table } from "../options.js";
+import { formatBytes } from "../../util/format.js";
+import { existingDataFolder, table } from "../options.js";
 import { formatCount } from "../progress.js";
 
 export interface StatsOptions {
@@ -59,7 +61,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("stats")
     .description("show the collections of a data folder: counts, dimensions, index state and size on disk")
-    .option("--path <dir>", "data folder", "./chroma-data")
+    .option("--path <dir>", "data folder", DEFAULT_PATH)
     .option("--json", "print JSON (for scripts) instead of a table")
     .addHelpText(
       "after",

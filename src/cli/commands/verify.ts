@@ -11,6 +11,7 @@ import {
   verifyFolder,
   type VerifyReport,
 } from "../../engine/verify.js";
+import { DEFAULT_PATH } from "../../model/defaults.js";
 import type { CliContext } from "../context.js";
 import { existingDataFolder, integerOption } from "../options.js";
 import { formatCount } from "../progress.js";
@@ -78,7 +79,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("verify")
     .description("check a data folder: SQLite integrity, and every vector index against SQLite (exit 3 on damage)")
-    .option("--path <dir>", "data folder (must not be open in another process)", "./chroma-data")
+    .option("--path <dir>", "data folder (must not be open in another process)", DEFAULT_PATH)
     .option("--sample <n>", "records per collection checked by a query with their own vector", integerOption("--sample", 1, 1_000_000), DEFAULT_SAMPLE)
     .option("--repair", "rebuild damaged vector indexes from SQLite (changes the folder; SQLite damage cannot be repaired)")
     .option("--json", "print the report as JSON")

@@ -7,9 +7,9 @@ import path from "node:path";
 import { Engine, type CollectionInfo } from "../../engine/engine.js";
 import { NotFoundError, UniqueConstraintError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import { validateCollectionName } from "../../model/collection.js";
 import { validateRecordBatch, type WriteKind } from "../../model/records.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT, type Columns } from "../../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../model/defaults.js";
+import type { Columns } from "../../model/include.js";
 import type { OnConflict } from "../options.js";
 import { creatableHnsw, type CollectionSpec, type CollectionWriter, type RecordPage, type Sink, type Source } from "./types.js";
 
@@ -37,18 +37,21 @@ export class FolderEndpoint implements Source, Sink {
   }
 
   /**
-   * Opens (and locks) the folder. As a sink (`create`), a missing tenant or database is created; as a
-   * source it must exist.
+   * Opens (and locks) the folder. As a sink (`create`), a missing tenant or database is created (with
+   * the engine's name rules, as any client would); as a source it must exist.
    */
-  static open(dir: string, opts: { tenant: string; database: string; create: boolean; logger?: Logger }): FolderEndpoint {
+  static async open(dir: string, opts: { tenant: string; database: string; create: boolean; logger?: Logger }): Promise<FolderEndpoint> {
     const engine = Engine.open({ path: path.resolve(dir), logger: opts.logger });
+    const catalog = engine.catalog;
     try {
-      if (opts.create) {
-        if (!tryGet(() => engine.getTenant(opts.tenant))) engine.createTenant(opts.tenant);
-        if (!tryGet(() => engine.getDatabase(opts.tenant, opts.database))) engine.createDatabase(opts.tenant, opts.database);
-      } else {
-        engine.getDatabase(opts.tenant, opts.database);
-      }
+      await engine.run("openFolder", NO_TIMEOUT, () => {
+        if (opts.create) {
+          if (!tryGet(() => catalog.getTenant(opts.tenant))) catalog.createTenant(opts.tenant);
+          if (!tryGet(() => catalog.getDatabase(opts.tenant, opts.database))) catalog.createDatabase(opts.tenant, opts.database);
+        } else {
+          catalog.getDatabase(opts.tenant, opts.database);
+        }
+      });
     } catch (err) {
       // The error at hand is what matters; closing (releasing the lock) cannot add to it.
       engine.close().catch(() => undefined);
@@ -64,10 +67,10 @@ export class FolderEndpoint implements Source, Sink {
   async collections(names: readonly string[]): Promise<CollectionSpec[]> {
     const engine = this.#engine;
     const infos = await engine.run("listCollections", NO_TIMEOUT, () => {
-      if (names.length === 0) return engine.listCollections(this.#tenant, this.#database, -1, 0);
+      if (names.length === 0) return engine.catalog.listCollections(this.#tenant, this.#database, -1, 0);
       return names.map((name) => {
         try {
-          return engine.getCollection(this.#tenant, this.#database, name);
+          return engine.catalog.getCollection(this.#tenant, this.#database, name);
         } catch (err) {
           if (err instanceof NotFoundError) throw new NotFoundError(`collection '${name}' not found in ${this.description}`);
           throw err;
@@ -103,10 +106,10 @@ export class FolderEndpoint implements Source, Sink {
 
   async open(spec: CollectionSpec, onConflict: OnConflict): Promise<CollectionWriter> {
     const engine = this.#engine;
-    const name = validateCollectionName(spec.name);
+    const name = spec.name;
     const { info } = await engine.run("createCollection", NO_TIMEOUT, async (scope) => {
       try {
-        return await engine.createCollection(
+        return await engine.catalog.createCollection(
           {
             tenant: this.#tenant,
             database: this.#database,

@@ -11,6 +11,7 @@
  */
 import readline from "node:readline";
 import { InvalidArgumentError } from "../../errors.js";
+import { isObject } from "../../model/json.js";
 import { validateMetadata } from "../../model/records.js";
 import type { CollectionMetadata, EmbeddingFunctionConfiguration, Metadata } from "../../types.js";
 import { formatF32 } from "../../util/float32.js";
@@ -69,10 +70,6 @@ export type JsonlEvent =
 
 function fail(line: number, message: string): never {
   throw new InvalidArgumentError(`line ${line}: ${message}`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function typeName(v: unknown): string {

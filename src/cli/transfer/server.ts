@@ -6,7 +6,7 @@
 import type * as Chroma from "chromadb";
 import { InvalidArgumentError, NotFoundError, UniqueConstraintError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
-import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../store/sqlite-store.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../model/defaults.js";
 import type { CollectionMetadata, EmbeddingFunction, EmbeddingFunctionConfiguration, Metadata } from "../../types.js";
 import { UsageError } from "../context.js";
 import type { OnConflict } from "../options.js";

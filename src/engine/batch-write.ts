@@ -1,0 +1,91 @@
+/**
+ * One record batch (add, upsert or update) written into the open write transaction, with Chroma's
+ * rules: `add` keeps existing records, `update` ignores missing ids, upserts and updates merge
+ * metadata key by key. What it returns is applied in memory by the engine once the batch commits.
+ */
+import { InvalidArgumentError } from "../errors.js";
+import { dropNulls, mergeMetadata, type RecordBatch, type WriteKind } from "../model/records.js";
+import type { SqliteStore } from "../store/sqlite-store.js";
+import { forEachChunked, type OperationScope } from "../util/abort.js";
+import type { CollectionState, VectorChange } from "./collection-state.js";
+
+export interface WrittenBatch {
+  /** The batch's sequence number in the collection's write log. */
+  seq: number;
+  /** The collection's dimension afterwards (fixed by its first vectors). */
+  dimension: number | null;
+  /** The vectors it wrote, for the collection's index. */
+  changes: VectorChange[];
+  /** About how many bytes it wrote. */
+  bytes: number;
+}
+
+/** Writes a validated batch; call inside a write transaction holding the collection's write lock. */
+export async function writeBatch(
+  store: SqliteStore,
+  state: CollectionState,
+  kind: WriteKind,
+  batch: RecordBatch,
+  scope: OperationScope,
+): Promise<WrittenBatch> {
+  const cid = state.cid;
+  let dimension = state.row.dimension;
+  const embeddings = batch.embeddings;
+  if (embeddings && embeddings.length > 0) {
+    const d = embeddings[0]!.length;
+    if (dimension !== null && d !== dimension) {
+      throw new InvalidArgumentError(`Collection expecting embedding with dimension of ${dimension}, got ${d}`);
+    }
+    dimension ??= d;
+  }
+  if (kind !== "update" && !embeddings && batch.ids.length > 0) {
+    throw new InvalidArgumentError(`Embeddings are required to ${kind} records (no embedding function is set)`);
+  }
+  const seq = state.row.seq + 1;
+  const changes: VectorChange[] = [];
+  let bytes = 0;
+  if (state.row.dimension === null && kind === "update") dimension = null; // nothing exists to update yet
+  const existing = store.lookupIds(cid, batch.ids);
+  await forEachChunked(
+    batch.ids,
+    (recordId, i) => {
+      const embedding = embeddings?.[i];
+      const document = batch.documents?.[i];
+      const metadata = batch.metadatas?.[i];
+      const uri = batch.uris?.[i];
+      const found = existing.get(recordId);
+      bytes += (embedding?.byteLength ?? 0) + (document?.length ?? 0) + 64;
+      if (found) {
+        if (kind === "add") return; // Chroma keeps the existing record
+        const merged = metadata ? mergeMetadata(found.metadata, metadata) : undefined;
+        store.updateRecord(cid, found.rid, seq, {
+          embedding,
+          document: document ?? undefined,
+          uri: uri ?? undefined,
+          metadataJson: merged === undefined ? undefined : merged ? JSON.stringify(merged) : null,
+          metadata: merged ?? undefined,
+        });
+        if (merged !== undefined) found.metadata = merged ? JSON.stringify(merged) : null;
+        if (embedding) changes.push({ rid: found.rid, seq, vector: embedding });
+        return;
+      }
+      if (kind === "update") return; // Chroma ignores updates of missing ids
+      const clean = metadata ? dropNulls(metadata) : null;
+      const metadataJson = clean ? JSON.stringify(clean) : null;
+      const rid = store.insertRecord(cid, recordId, seq, {
+        embedding: embedding!,
+        document: document ?? null,
+        uri: uri ?? null,
+        metadataJson,
+        metadata: clean,
+      });
+      existing.set(recordId, { rid, metadata: metadataJson });
+      changes.push({ rid, seq, vector: embedding! });
+    },
+    scope,
+  );
+  scope.check();
+  // In the transaction: no reader can see the new seq or dimension before they are durable.
+  store.setCollectionSeq(cid, seq, dimension);
+  return { seq, dimension, changes, bytes };
+}

@@ -1,0 +1,263 @@
+/**
+ * The catalog: tenants, databases and collections, with Chroma's rules. Every door creates, renames
+ * and deletes them here, so the names are validated here (model/collection.ts has the rules) and
+ * nowhere else. Changes go up the write ladder; the collections' in-memory states are kept in
+ * {@link CollectionStates}, which the engine's record operations share.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import { NotFoundError, UniqueConstraintError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import {
+  applyHnswUpdate,
+  resolveCreateHnsw,
+  validateCollectionMetadata,
+  validateCollectionName,
+  validateScopeName,
+  type StoredConfiguration,
+} from "../model/collection.js";
+import type { CatalogTables, DatabaseRow } from "../store/catalog-tables.js";
+import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
+import type { CollectionMetadata, EmbeddingFunctionConfiguration, HnswConfiguration, Space } from "../types.js";
+import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
+import { CollectionState } from "./collection-state.js";
+import type { WriteLadder } from "./write-ladder.js";
+
+/** What the engine reports about a collection. */
+export interface CollectionInfo {
+  id: string;
+  name: string;
+  tenant: string;
+  database: string;
+  metadata: CollectionMetadata | null;
+  configuration: StoredConfiguration;
+  dimension: number | null;
+  logPosition: number;
+  version: number;
+}
+
+function toInfo(row: CollectionRow): CollectionInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    tenant: row.tenant,
+    database: row.database,
+    metadata: row.metadata,
+    configuration: row.configuration,
+    dimension: row.dimension,
+    logPosition: row.seq,
+    version: row.version,
+  };
+}
+
+/** The in-memory state of each collection in use, made on first use. */
+export class CollectionStates {
+  readonly #states = new Map<string, CollectionState>();
+  readonly #store: SqliteStore;
+  readonly #dir: string;
+  readonly #logger: Logger;
+
+  constructor(store: SqliteStore, dir: string, logger: Logger) {
+    this.#store = store;
+    this.#dir = dir;
+    this.#logger = logger;
+  }
+
+  /** The state of a collection; NotFoundError when it does not exist. */
+  get(id: string): CollectionState {
+    let state = this.#states.get(id);
+    if (!state) {
+      const row = this.#store.catalog.collectionById(id);
+      if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
+      state = new CollectionState(row, this.#store, this.#dir, this.#logger);
+      this.#states.set(id, state);
+    }
+    return state;
+  }
+
+  delete(id: string): void {
+    this.#states.delete(id);
+  }
+
+  values(): IterableIterator<CollectionState> {
+    return this.#states.values();
+  }
+
+  clear(): void {
+    this.#states.clear();
+  }
+}
+
+export interface CreateCollectionArgs {
+  tenant: string;
+  database: string;
+  name: unknown;
+  metadata?: unknown;
+  hnsw?: HnswConfiguration | null;
+  embeddingFunction?: EmbeddingFunctionConfiguration | null;
+  defaultSpace?: Space;
+  getOrCreate: boolean;
+}
+
+export interface CollectionChange {
+  /** A new name, validated as `new_name`. */
+  name?: unknown;
+  metadata?: unknown;
+  hnsw?: unknown;
+  embeddingFunction?: EmbeddingFunctionConfiguration | null;
+}
+
+export class Catalog {
+  readonly #tables: CatalogTables;
+  readonly #writes: WriteLadder;
+  readonly #states: CollectionStates;
+
+  constructor(store: SqliteStore, writes: WriteLadder, states: CollectionStates) {
+    this.#tables = store.catalog;
+    this.#writes = writes;
+    this.#states = states;
+  }
+
+  // ------------------------------------------------------------------ tenants and databases
+
+  createTenant(name: unknown): void {
+    const valid = validateScopeName(name, "tenant");
+    if (!this.#tables.createTenant(valid)) throw new UniqueConstraintError(`Tenant [${valid}] already exists`);
+  }
+
+  getTenant(name: string): { name: string } {
+    if (!this.#tables.tenantExists(name)) throw new NotFoundError(`Tenant [${name}] not found`);
+    return { name };
+  }
+
+  createDatabase(tenant: string, name: unknown): void {
+    const valid = validateScopeName(name, "database");
+    this.getTenant(tenant);
+    if (!this.#tables.createDatabase(randomUUID(), tenant, valid)) {
+      throw new UniqueConstraintError(`Database [${valid}] already exists`);
+    }
+  }
+
+  getDatabase(tenant: string, name: string): DatabaseRow {
+    const db = this.#tables.getDatabase(tenant, name);
+    if (!db) throw new NotFoundError(`Database [${name}] not found in tenant [${tenant}]`);
+    return db;
+  }
+
+  listDatabases(tenant: string, limit: number, offset: number): DatabaseRow[] {
+    this.getTenant(tenant);
+    return this.#tables.listDatabases(tenant, limit, offset);
+  }
+
+  async deleteDatabase(tenant: string, name: string, scope: OperationScope): Promise<void> {
+    const db = this.getDatabase(tenant, name);
+    const rows = this.#tables.listCollections(db.id, -1, 0);
+    for (const row of rows) await this.#deleteCollectionRow(row, scope);
+    this.#tables.deleteDatabase(db.id);
+  }
+
+  #databaseId(tenant: string, database: string): string {
+    const db = this.#tables.getDatabase(tenant, database);
+    if (!db) {
+      if (!this.#tables.tenantExists(tenant)) throw new NotFoundError(`Tenant [${tenant}] not found`);
+      throw new NotFoundError(`Database [${database}] not found in tenant [${tenant}]`);
+    }
+    return db.id;
+  }
+
+  // ------------------------------------------------------------------ collections
+
+  async createCollection(args: CreateCollectionArgs, scope: OperationScope): Promise<{ info: CollectionInfo; created: boolean }> {
+    const name = validateCollectionName(args.name);
+    const databaseId = this.#databaseId(args.tenant, args.database);
+    const metadata = validateCollectionMetadata(args.metadata);
+    const hnsw = resolveCreateHnsw(args.hnsw, metadata, args.defaultSpace);
+    return this.#writes.transaction(scope, () => {
+      const existing = this.#tables.collectionByName(databaseId, name);
+      if (existing) {
+        if (args.getOrCreate) return { info: toInfo(existing), created: false };
+        throw new UniqueConstraintError(`Collection [${name}] already exists`);
+      }
+      const configuration: StoredConfiguration = { hnsw, spann: null, embedding_function: args.embeddingFunction ?? null };
+      const id = randomUUID();
+      this.#tables.insertCollection({ id, databaseId, name, metadata, configuration });
+      return { info: toInfo(this.#tables.collectionById(id)!), created: true };
+    });
+  }
+
+  getCollection(tenant: string, database: string, name: string): CollectionInfo {
+    const row = this.#tables.collectionByName(this.#databaseId(tenant, database), name);
+    if (!row) throw new NotFoundError(`Collection [${name}] does not exist`);
+    return toInfo(row);
+  }
+
+  getCollectionById(id: string): CollectionInfo {
+    const row = this.#tables.collectionById(id);
+    if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
+    return toInfo(row);
+  }
+
+  listCollections(tenant: string, database: string, limit: number, offset: number): CollectionInfo[] {
+    return this.#tables.listCollections(this.#databaseId(tenant, database), limit, offset).map(toInfo);
+  }
+
+  countCollections(tenant: string, database: string): number {
+    return this.#tables.countCollections(this.#databaseId(tenant, database));
+  }
+
+  async deleteCollection(tenant: string, database: string, name: string, scope: OperationScope): Promise<void> {
+    const row = this.#tables.collectionByName(this.#databaseId(tenant, database), name);
+    if (!row) throw new NotFoundError(`Collection [${name}] does not exist`);
+    await this.#deleteCollectionRow(row, scope);
+  }
+
+  async #deleteCollectionRow(row: CollectionRow, scope: OperationScope): Promise<void> {
+    const state = this.#states.get(row.id);
+    await this.#writes.collection(state, scope, async (tx) => {
+      // Records go in slices so a large collection never holds the event loop for long.
+      while (this.#tables.deleteRecordSlice(row.cid, 2000) > 0) {
+        scope.check();
+        await yieldToEventLoop();
+      }
+      scope.check();
+      this.#tables.deleteCollection(row.cid);
+      tx.afterCommit(() => {
+        this.#states.delete(row.id);
+        state.deleted = true;
+      });
+    });
+    // Outside the collection lock: the indexer may be waiting for that lock, and close() waits for
+    // the indexer, so closing while holding it would deadlock.
+    await state.close({ save: false });
+    fs.rmSync(state.indexDir, { recursive: true, force: true });
+  }
+
+  async modifyCollection(id: string, change: CollectionChange, scope: OperationScope): Promise<CollectionInfo> {
+    const state = this.#states.get(id);
+    return this.#writes.collection(state, scope, (tx) => {
+      const row = this.#tables.collectionById(id);
+      if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
+      const name = change.name === undefined ? undefined : validateCollectionName(change.name, "new_name");
+      const update: { name?: string; metadata?: CollectionMetadata | null; configuration?: StoredConfiguration } = {};
+      if (name !== undefined && name !== row.name) {
+        if (this.#tables.collectionByName(row.databaseId, name)) throw new UniqueConstraintError(`Collection [${name}] already exists`);
+        update.name = name;
+      }
+      if (change.metadata !== undefined) update.metadata = validateCollectionMetadata(change.metadata);
+      if (change.hnsw !== undefined || change.embeddingFunction !== undefined) {
+        update.configuration = {
+          ...row.configuration,
+          hnsw: applyHnswUpdate(row.configuration.hnsw, change.hnsw),
+          ...(change.embeddingFunction !== undefined ? { embedding_function: change.embeddingFunction } : {}),
+        };
+      }
+      this.#tables.updateCollection(row.cid, update);
+      const fresh = this.#tables.collectionById(id)!;
+      tx.afterCommit(() => {
+        state.row = fresh;
+        state.setEfSearch(fresh.configuration.hnsw.ef_search);
+      });
+      return toInfo(fresh);
+    });
+  }
+}

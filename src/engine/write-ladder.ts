@@ -1,0 +1,95 @@
+/**
+ * The write ladder: the one way anything is written to a folder. A write to a collection climbs it
+ * in this order and no other: the collection's write lock, then (the collection still live) the
+ * folder's write mutex, then one SQLite transaction, committed whole or rolled back whole. Taking the
+ * mutex before a collection lock would deadlock against a writer waiting for that lock while it holds
+ * the mutex; so only this file takes them. Work that is not about one collection (the catalog, text
+ * indexing, reset) starts at the mutex.
+ *
+ * What the engine keeps in memory about committed data (sequence numbers, pending vectors) is updated
+ * in `afterCommit` callbacks: in the tick of the commit, still under the locks, so no reader sees SQLite
+ * and memory disagree. Written bytes are counted towards a background WAL checkpoint.
+ */
+import { NotFoundError } from "../errors.js";
+import type { SqliteStore } from "../store/sqlite-store.js";
+import type { OperationScope } from "../util/abort.js";
+import { Mutex } from "../util/lock.js";
+import type { CollectionState } from "./collection-state.js";
+
+/** The WAL is checkpointed in the background after about this many bytes of writes. */
+const CHECKPOINT_BYTES = 8 << 20;
+
+/** What the work inside a transaction can ask of it. */
+export interface WriteTransaction {
+  /** Runs `fn` right after the commit, in the same tick (never when the transaction rolls back). */
+  afterCommit(fn: () => void): void;
+  /** Counts bytes written, towards the next background checkpoint. */
+  wrote(bytes: number): void;
+}
+
+export class WriteLadder {
+  readonly #store: SqliteStore;
+  /** One SQLite write transaction at a time. */
+  readonly #mutex = new Mutex();
+  #bytesSinceCheckpoint = 0;
+
+  constructor(store: SqliteStore) {
+    this.#store = store;
+  }
+
+  /** Runs `fn` holding the write mutex, without a transaction of ours (reset: the store makes its own). */
+  async exclusive<T>(scope: OperationScope, fn: () => Promise<T> | T): Promise<T> {
+    const release = await this.#mutex.acquire(scope);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs `fn` holding the write mutex, in one write transaction (rolled back if `fn` throws). */
+  transaction<T>(scope: OperationScope, fn: (tx: WriteTransaction) => Promise<T> | T): Promise<T> {
+    return this.exclusive(scope, async () => {
+      const committed: (() => void)[] = [];
+      let bytes = 0;
+      const tx: WriteTransaction = {
+        afterCommit: (callback) => void committed.push(callback),
+        wrote: (n) => void (bytes += n),
+      };
+      const store = this.#store;
+      store.begin();
+      let result: T;
+      try {
+        result = await fn(tx);
+        store.commit();
+      } catch (err) {
+        store.rollback();
+        throw err;
+      }
+      for (const callback of committed) callback();
+      this.#count(bytes);
+      return result;
+    });
+  }
+
+  /**
+   * The whole ladder for one collection: its write lock, a check that it still exists (it may have
+   * been deleted while this call waited), then {@link transaction}.
+   */
+  async collection<T>(state: CollectionState, scope: OperationScope, fn: (tx: WriteTransaction) => Promise<T> | T): Promise<T> {
+    const release = await state.lock.write(scope);
+    try {
+      if (state.deleted) throw new NotFoundError(`Collection [${state.id}] does not exist`);
+      return await this.transaction(scope, fn);
+    } finally {
+      release();
+    }
+  }
+
+  #count(bytes: number): void {
+    this.#bytesSinceCheckpoint += bytes;
+    if (this.#bytesSinceCheckpoint < CHECKPOINT_BYTES) return;
+    this.#bytesSinceCheckpoint = 0;
+    this.#store.requestCheckpoint();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The folder's SQLite schema and its migrations. Version 2 added the full-text indexes (fulltext/);
+ * a version-1 folder is migrated in place and its documents are backfilled in the background.
+ */
+import type Database from "better-sqlite3";
+import { CorruptionError } from "../errors.js";
+import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
+
+export const SCHEMA_VERSION = 2;
+/** The id of the default database, in every folder. */
+const DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fts_queue (cid INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (cid, rid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS databases (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  tenant TEXT NOT NULL REFERENCES tenants(name),
+  UNIQUE (tenant, name)
+);
+CREATE TABLE IF NOT EXISTS collections (
+  cid INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  database_id TEXT NOT NULL REFERENCES databases(id),
+  name TEXT NOT NULL,
+  metadata TEXT,
+  configuration TEXT NOT NULL,
+  dimension INTEGER,
+  seq INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (database_id, name)
+);
+CREATE TABLE IF NOT EXISTS records (
+  rid INTEGER PRIMARY KEY AUTOINCREMENT,
+  cid INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  vector_seq INTEGER NOT NULL,
+  embedding BLOB NOT NULL,
+  document TEXT,
+  metadata TEXT,
+  uri TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_by_id ON records (cid, id);
+CREATE INDEX IF NOT EXISTS records_by_collection ON records (cid);
+CREATE INDEX IF NOT EXISTS records_by_vector_seq ON records (cid, vector_seq);
+CREATE TABLE IF NOT EXISTS record_meta (
+  cid INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  t TEXT NOT NULL,
+  v,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (cid, key, t, v, rid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_meta_by_rid ON record_meta (rid);
+CREATE TABLE IF NOT EXISTS tombstones (
+  cid INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (cid, seq, rid)
+) WITHOUT ROWID;
+`;
+
+/** Creates the default tenant and database (a new folder, and after a reset). */
+export function insertDefaults(db: Database.Database): void {
+  db.prepare("INSERT OR IGNORE INTO tenants (name) VALUES (?)").run(DEFAULT_TENANT);
+  db.prepare("INSERT OR IGNORE INTO databases (id, name, tenant) VALUES (?, ?, ?)").run(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT);
+}
+
+/**
+ * Creates what a folder lacks and migrates an older schema. A version-1 folder's collections are
+ * handed to `backfill` inside the migration's transaction, to get their full-text tables and be marked
+ * for backfilling. A folder of a newer chromalite is refused.
+ */
+export function migrate(db: Database.Database, file: string, backfill: (cids: number[]) => void): void {
+  db.exec(SCHEMA);
+  const version = db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as string | undefined;
+  if (version === undefined) {
+    db.transaction(() => {
+      db.prepare("INSERT INTO store_info (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+      insertDefaults(db);
+    })();
+  } else if (Number(version) < 2) {
+    db.transaction(() => {
+      backfill(db.prepare("SELECT cid FROM collections ORDER BY cid").pluck().all() as number[]);
+      db.prepare("UPDATE store_info SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+    })();
+  } else if (Number(version) > SCHEMA_VERSION) {
+    throw new CorruptionError(`${file} was written by a newer chromalite (schema ${version}; this one reads up to ${SCHEMA_VERSION})`);
+  }
+}
