@@ -1,9 +1,9 @@
 /**
  * Vectors committed but not yet in the HNSW graph, kept in one contiguous buffer so that native code
  * scans them exactly (./native.ts scanFlat) with the same distance functions as the graph. Cosine
- * vectors are stored normalised, as the graph stores them. Rows stay in commit order (a rewrite
- * moves its record to the end), so the indexer takes the oldest first and a save can promise every
- * change below the oldest pending one. A removed row becomes a hole (label -1) until compaction.
+ * vectors are stored normalised, as the graph stores them. Rows stay in the order they came (a
+ * rewrite moves its record to the end), so the indexer takes the oldest writes first. A removed row
+ * becomes a hole (label -1) until compaction.
  */
 import type { Space } from "../types.js";
 import { native, type NativeHits } from "./native.js";
@@ -76,10 +76,15 @@ export class PendingVectors {
     }
   }
 
-  /** The lowest sequence number pending, or Infinity. */
+  /**
+   * The lowest sequence number pending, or Infinity. Every row is looked at: rows loaded by a catch-up
+   * come in rowid order, not in sequence order, and a save that trusted the first row would claim
+   * changes it does not hold.
+   */
   minSeq(): number {
-    for (let row = 0; row < this.#end; row++) if (this.#labels[row] !== HOLE) return this.#seqs[row]!;
-    return Infinity;
+    let min = Infinity;
+    for (let row = 0; row < this.#end; row++) if (this.#labels[row] !== HOLE && this.#seqs[row]! < min) min = this.#seqs[row]!;
+    return min;
   }
 
   /** Copies of the oldest `n` rows (labels, their seqs and vectors), for an insert batch. */
