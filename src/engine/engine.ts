@@ -182,7 +182,7 @@ export class Engine {
       const written = await writeBatch(this.#store, state, kind, batch, scope);
       tx.wrote(written.bytes);
       tx.afterCommit(() => this.#committed(state, written.seq, written.dimension, written.changes));
-    });
+    }, "records");
   }
 
   async deleteRecords(
@@ -209,7 +209,7 @@ export class Engine {
       tx.wrote(rids.length * 64);
       tx.afterCommit(() => this.#committed(state, seq, dimension, rids.map((rid) => ({ rid, seq, deleted: true as const }))));
       return rids.length;
-    });
+    }, "records");
   }
 
   /** What a committed write changes in memory: in the tick of its commit, under its locks. */

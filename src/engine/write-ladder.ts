@@ -1,10 +1,15 @@
 /**
  * The write ladder: the one way anything is written to a folder. A write to a collection climbs it
- * in this order and no other: the collection's write lock, then (the collection still live) the
- * folder's write mutex, then one SQLite transaction, committed whole or rolled back whole. Taking the
- * mutex before a collection lock would deadlock against a writer waiting for that lock while it holds
- * the mutex; so only this file takes them. Work that is not about one collection (the catalog, text
+ * in this order and no other: the collection's lock, then (the collection still live) the folder's
+ * write mutex, then one SQLite transaction, committed whole or rolled back whole. Taking the mutex
+ * before a collection lock would deadlock against a writer waiting for that lock while it holds the
+ * mutex; so only this file takes them. Work that is not about one collection (the catalog, text
  * indexing, reset) starts at the mutex.
+ *
+ * Record writes hold the collection's lock shared, as queries do: queries read SQLite through the
+ * store's read-only connection, which sees only committed data, so they need not wait for a write
+ * in progress (the mutex still orders the writes). Changes to the collection itself (delete, modify)
+ * hold it alone.
  *
  * What the engine keeps in memory about committed data (sequence numbers, pending vectors) is updated
  * in `afterCommit` callbacks: in the tick of the commit, still under the locks, so no reader sees SQLite
@@ -73,11 +78,17 @@ export class WriteLadder {
   }
 
   /**
-   * The whole ladder for one collection: its write lock, a check that it still exists (it may have
-   * been deleted while this call waited), then {@link transaction}.
+   * The whole ladder for one collection: its lock (shared for `records` writes, alone for changes to
+   * the collection itself), a check that it still exists (it may have been deleted while this call
+   * waited), then {@link transaction}.
    */
-  async collection<T>(state: CollectionState, scope: OperationScope, fn: (tx: WriteTransaction) => Promise<T> | T): Promise<T> {
-    const release = await state.lock.write(scope);
+  async collection<T>(
+    state: CollectionState,
+    scope: OperationScope,
+    fn: (tx: WriteTransaction) => Promise<T> | T,
+    what: "records" | "collection" = "collection",
+  ): Promise<T> {
+    const release = await (what === "records" ? state.lock.read(scope) : state.lock.write(scope));
     try {
       if (state.deleted) throw new NotFoundError(`Collection [${state.id}] does not exist`);
       return await this.transaction(scope, fn);

@@ -44,10 +44,27 @@ export interface RecordFields {
   uri?: string | null | undefined;
 }
 
+/** SQLite's page cache per connection: reads go through the memory map, so it serves writes mostly. */
+const CACHE_PRAGMA = "cache_size = -16384";
+
+/** The custom SQL functions every connection of ours needs (filters call them). */
+function addFunctions(db: Database.Database): void {
+  db.function("chromalite_regexp", { deterministic: true }, (pattern: unknown, text: unknown) =>
+    typeof text === "string" && compileRegex(String(pattern)).matcher(text).find() ? 1 : 0,
+  );
+}
+
+/**
+ * Two connections: writes (and reads inside a write) on the writer; every other read on a read-only
+ * connection, which in WAL mode sees the last committed state and never waits for the writer. A query
+ * therefore never waits behind a write transaction in progress, nor sees its uncommitted rows.
+ */
 export class SqliteStore {
   readonly #db: Database.Database;
+  readonly #readDb: Database.Database;
   readonly path: string;
   readonly #stmts = new Map<string, Database.Statement>();
+  readonly #reads = new Map<string, Database.Statement>();
   readonly #checkpointer: Checkpointer;
   /** Tenants, databases and collections. */
   readonly catalog: CatalogTables;
@@ -60,13 +77,15 @@ export class SqliteStore {
     this.path = file;
     this.#checkpointer = new Checkpointer(file);
     migrate(db, file, (cids) => markForBackfill(db, cids));
+    this.#readDb = openReader(file);
     const stmt = (sql: string) => this.#stmt(sql);
-    this.#ranker = new Bm25Ranker(stmt);
+    const read = (sql: string) => this.#read(sql);
+    this.#ranker = new Bm25Ranker(read);
     this.#queue = new TextQueue(db, stmt, {
       queued: (cid) => this.#planner.noteWrite(cid),
       indexed: (cid) => this.#ranker.changed(cid),
     });
-    this.#planner = new ContainsPlanner(stmt, this.#queue);
+    this.#planner = new ContainsPlanner(read, this.#queue);
     this.catalog = new CatalogTables(db, stmt, {
       create: (cid) => createTables(db, cid),
       drop: (cid) => {
@@ -100,14 +119,9 @@ export class SqliteStore {
       db.pragma("foreign_keys = ON");
       // Checkpoints are run by the engine between operations, not inside a commit.
       db.pragma("wal_autocheckpoint = 0");
-      db.pragma("cache_size = -16384");
-      // Reads through a memory map skip a pread() per page: record lookups (query results, get by id)
-      // take about half the time. SQLite caps it at 2 GiB; beyond that it reads as usual.
-      db.pragma("mmap_size = 2147418112");
+      db.pragma(CACHE_PRAGMA);
       db.pragma("temp_store = MEMORY");
-      db.function("chromalite_regexp", { deterministic: true }, (pattern: unknown, text: unknown) =>
-        typeof text === "string" && compileRegex(String(pattern)).matcher(text).find() ? 1 : 0,
-      );
+      addFunctions(db);
       return new SqliteStore(db, file);
     } catch (err) {
       db.close();
@@ -116,6 +130,15 @@ export class SqliteStore {
       }
       throw err;
     }
+  }
+
+  #read(sql: string): Database.Statement {
+    let s = this.#reads.get(sql);
+    if (!s) {
+      s = this.#readDb.prepare(sql);
+      this.#reads.set(sql, s);
+    }
+    return s;
   }
 
   #stmt(sql: string): Database.Statement {
@@ -155,6 +178,8 @@ export class SqliteStore {
     await this.#checkpointer.close();
     this.rollback();
     this.#stmts.clear();
+    this.#reads.clear();
+    this.#readDb.close();
     // Moves the WAL into the main file on this thread and empties the WAL file.
     this.#db.pragma("wal_checkpoint(TRUNCATE)");
     // The last connection to close checkpoints and deletes the -wal and -shm files, so a closed
@@ -242,22 +267,22 @@ export class SqliteStore {
   // ---------------------------------------------------------------- records: reads
 
   countRecords(cid: number): number {
-    return this.#stmt("SELECT count(*) FROM records WHERE cid = ?").pluck().get(cid) as number;
+    return this.#read("SELECT count(*) FROM records WHERE cid = ?").pluck().get(cid) as number;
   }
 
   /** Rowids matching `filter` (all records when undefined), in insertion order; the first `limit` when given. */
   selectRids(cid: number, filter: FilterNode | undefined, limit?: number): number[] {
     const tail = limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
-    if (!filter) return this.#stmt(`SELECT rid FROM records WHERE cid = ? ORDER BY rid${tail}`).pluck().all(cid) as number[];
+    if (!filter) return this.#read(`SELECT rid FROM records WHERE cid = ? ORDER BY rid${tail}`).pluck().all(cid) as number[];
     const compiled = compileFilter(filter, cid, (text) => this.#planner.containsSql(cid, text));
-    return this.#db.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid${tail}`).pluck().all(...compiled.params) as number[];
+    return this.#readDb.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid${tail}`).pluck().all(...compiled.params) as number[];
   }
 
   /** Rowids of `ids` in this collection (missing ids are skipped), in insertion order. */
   ridsForIds(cid: number, ids: string[]): number[] {
     // Sorted here, not with ORDER BY: without table statistics SQLite would answer ORDER BY rid by
     // walking the whole collection in rowid order instead of looking the ids up in (cid, id).
-    const rids = this.#stmt("SELECT rid FROM records WHERE cid = ? AND id IN (SELECT value FROM json_each(?))")
+    const rids = this.#read("SELECT rid FROM records WHERE cid = ? AND id IN (SELECT value FROM json_each(?))")
       .pluck()
       .all(cid, JSON.stringify(ids)) as number[];
     return rids.sort((a, b) => a - b);
@@ -289,7 +314,7 @@ export class SqliteStore {
   /** A page of a collection's records in insertion order. */
   pageRecords(cid: number, columns: Columns, limit: number, offset: number): RecordRow[] {
     return (
-      this.#stmt(`SELECT ${this.#selectColumns(columns)} FROM records WHERE cid = ? ORDER BY rid LIMIT ? OFFSET ?`)
+      this.#read(`SELECT ${this.#selectColumns(columns)} FROM records WHERE cid = ? ORDER BY rid LIMIT ? OFFSET ?`)
         .raw(true)
         .all(cid, limit, offset) as unknown[][]
     ).map((r) => this.#recordFromRow(r));
@@ -302,10 +327,10 @@ export class SqliteStore {
     // Rows come back as arrays (raw mode), which saves building an object per row.
     const rows = (
       rids.length <= 64
-        ? this.#stmt(`SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (${"?,".repeat(rids.length - 1)}?)`)
+        ? this.#read(`SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (${"?,".repeat(rids.length - 1)}?)`)
             .raw(true)
             .all(...rids)
-        : this.#stmt(`SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (SELECT value FROM json_each(?))`)
+        : this.#read(`SELECT ${this.#selectColumns(columns)} FROM records WHERE rid IN (SELECT value FROM json_each(?))`)
             .raw(true)
             .all(JSON.stringify(rids))
     ) as unknown[][];
@@ -322,7 +347,7 @@ export class SqliteStore {
   /** Embeddings of a slice of rowids (for exact scans), as [rid, vector] pairs. */
   embeddingsByRid(rids: readonly number[]): [number, Float32Array][] {
     if (rids.length === 0) return [];
-    const rows = this.#stmt("SELECT rid, embedding FROM records WHERE rid IN (SELECT value FROM json_each(?))")
+    const rows = this.#read("SELECT rid, embedding FROM records WHERE rid IN (SELECT value FROM json_each(?))")
       .raw()
       .all(JSON.stringify(rids)) as [number, Buffer][];
     return rows.map(([rid, blob]) => [rid, decodeEmbedding(blob)]);
@@ -330,7 +355,7 @@ export class SqliteStore {
 
   /** Keyset page of (rid, vector_seq, embedding) after `afterRid`, for index rebuilds and catch-up. */
   embeddingPage(cid: number, afterRid: number, limit: number, minSeqExclusive = -1): [number, number, Float32Array][] {
-    const rows = this.#stmt(
+    const rows = this.#read(
       "SELECT rid, vector_seq, embedding FROM records WHERE cid = ? AND rid > ? AND vector_seq > ? ORDER BY rid LIMIT ?",
     )
       .raw()
@@ -340,12 +365,12 @@ export class SqliteStore {
 
   /** Number of records whose vector was last written at or before `seq`. */
   countVectorsUpTo(cid: number, seq: number): number {
-    return this.#stmt("SELECT count(*) FROM records WHERE cid = ? AND vector_seq <= ?").pluck().get(cid, seq) as number;
+    return this.#read("SELECT count(*) FROM records WHERE cid = ? AND vector_seq <= ?").pluck().get(cid, seq) as number;
   }
 
   /** Rowids deleted after `seq` (tombstones newer than the persisted index). */
   tombstonesAfter(cid: number, seq: number): number[] {
-    return this.#stmt("SELECT rid FROM tombstones WHERE cid = ? AND seq > ? ORDER BY seq").pluck().all(cid, seq) as number[];
+    return this.#read("SELECT rid FROM tombstones WHERE cid = ? AND seq > ? ORDER BY seq").pluck().all(cid, seq) as number[];
   }
 
   // ---------------------------------------------------------------- full text (fulltext/)
@@ -412,5 +437,23 @@ export class SqliteStore {
   /** Bounded segment merging in the collections drained since the last call. In a write transaction. */
   mergeText(): void {
     this.#queue.mergeTouched();
+  }
+}
+
+/**
+ * The read-only connection. Reads through a memory map skip a pread() per page: record lookups (query
+ * results, get by id) take about half the time. SQLite caps it at 2 GiB; beyond that it reads as usual.
+ */
+function openReader(file: string): Database.Database {
+  const db = new Database(file, { readonly: true });
+  try {
+    db.pragma(CACHE_PRAGMA);
+    db.pragma("mmap_size = 2147418112");
+    db.pragma("temp_store = MEMORY");
+    addFunctions(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
   }
 }

@@ -79,3 +79,36 @@ describe("many concurrent callers", () => {
     }
   }, 120_000);
 });
+
+describe("reads during a write in progress", () => {
+  it("count, get and query answer from committed data at once, without waiting for a large add to commit", async () => {
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "during" });
+    const vec = (i: number) => Array.from({ length: 32 }, (_, j) => Math.sin(i * 13 + j));
+    await c.add({ ids: ["first"], embeddings: [vec(0)], documents: ["first"] });
+    const ids = Array.from({ length: 5000 }, (_, i) => `big${i}`);
+    let addDone = false;
+    // 5,000 rows: written in slices that let the event loop turn, then committed whole.
+    const add = c.add({ ids, embeddings: ids.map((_, i) => vec(i + 1)), documents: ids }).then(() => (addDone = true));
+    const seen: { count: number; got: number; hits: number; addDone: boolean }[] = [];
+    while (!addDone) {
+      const [count, got, hits] = await Promise.all([
+        c.count(),
+        c.get({ include: [] }),
+        c.query({ queryEmbeddings: [vec(1)], nResults: 5, include: [] }),
+      ]);
+      seen.push({ count, got: got.ids.length, hits: hits.ids[0]!.length, addDone });
+    }
+    await add;
+    // Some reads ran while the add was in progress, and each saw it all or nothing.
+    const during = seen.filter((s) => !s.addDone);
+    expect(during.length).toBeGreaterThan(0);
+    for (const s of during) {
+      expect([1, 5001]).toContain(s.count);
+      expect(s.got).toBe(s.count);
+      expect(s.hits).toBe(Math.min(5, s.count));
+    }
+    expect(during.some((s) => s.count === 1)).toBe(true);
+    expect(await c.count()).toBe(5001);
+  });
+});
