@@ -286,7 +286,7 @@ export class PersistentClient implements AsyncDisposable {
   // ------------------------------------------------------------------ tenants and databases
 
   createTenant(args: { name: string } & CallOptions): Promise<void> {
-    return this.#run("createTenant", args, (engine) => engine.catalog.createTenant(args.name));
+    return this.#run("createTenant", args, (engine, scope) => engine.catalog.createTenant(args.name, scope));
   }
 
   getTenant(args: { name: string } & CallOptions): Promise<string> {
@@ -294,8 +294,8 @@ export class PersistentClient implements AsyncDisposable {
   }
 
   createDatabase(args: { name: string; tenant?: string } & CallOptions): Promise<void> {
-    return this.#run("createDatabase", args, (engine) =>
-      engine.catalog.createDatabase(args.tenant ?? this.#tenant, args.name),
+    return this.#run("createDatabase", args, (engine, scope) =>
+      engine.catalog.createDatabase(args.tenant ?? this.#tenant, args.name, scope),
     );
   }
 

@@ -1,8 +1,9 @@
 /**
  * The catalog: tenants, databases and collections, with Chroma's rules. Every door creates, renames
  * and deletes them here, so the names are validated here (model/collection.ts has the rules) and
- * nowhere else. Changes go up the write ladder; the collections' in-memory states are kept in
- * {@link CollectionStates}, which the engine's record operations share.
+ * nowhere else. Every change goes up the write ladder (an autocommitted statement could otherwise
+ * land inside another operation's open transaction and be rolled back with it); the collections'
+ * in-memory states are kept in {@link CollectionStates}, which the engine's record operations share.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -120,9 +121,11 @@ export class Catalog {
 
   // ------------------------------------------------------------------ tenants and databases
 
-  createTenant(name: unknown): void {
+  async createTenant(name: unknown, scope: OperationScope): Promise<void> {
     const valid = validateScopeName(name, "tenant");
-    if (!this.#tables.createTenant(valid)) throw new UniqueConstraintError(`Tenant [${valid}] already exists`);
+    await this.#writes.transaction(scope, () => {
+      if (!this.#tables.createTenant(valid)) throw new UniqueConstraintError(`Tenant [${valid}] already exists`);
+    });
   }
 
   getTenant(name: string): { name: string } {
@@ -130,12 +133,14 @@ export class Catalog {
     return { name };
   }
 
-  createDatabase(tenant: string, name: unknown): void {
+  async createDatabase(tenant: string, name: unknown, scope: OperationScope): Promise<void> {
     const valid = validateScopeName(name, "database");
     this.getTenant(tenant);
-    if (!this.#tables.createDatabase(randomUUID(), tenant, valid)) {
-      throw new UniqueConstraintError(`Database [${valid}] already exists`);
-    }
+    await this.#writes.transaction(scope, () => {
+      if (!this.#tables.createDatabase(randomUUID(), tenant, valid)) {
+        throw new UniqueConstraintError(`Database [${valid}] already exists`);
+      }
+    });
   }
 
   getDatabase(tenant: string, name: string): DatabaseRow {
@@ -153,7 +158,7 @@ export class Catalog {
     const db = this.getDatabase(tenant, name);
     const rows = this.#tables.listCollections(db.id, -1, 0);
     for (const row of rows) await this.#deleteCollectionRow(row, scope);
-    this.#tables.deleteDatabase(db.id);
+    await this.#writes.transaction(scope, () => this.#tables.deleteDatabase(db.id));
   }
 
   #databaseId(tenant: string, database: string): string {

@@ -104,7 +104,7 @@ const tenants: Route[] = [
         const name = stringField(ctx.body, "name");
         // Chroma's server wants 3+ characters (the embedded client does not); the engine checks the rest.
         if (name.length < 3) throw new InvalidArgumentError("Validation error: name: tenant name must be at least 3 characters");
-        await run(ctx, "createTenant", () => ctx.engine.catalog.createTenant(name));
+        await run(ctx, "createTenant", (scope) => ctx.engine.catalog.createTenant(name, scope));
         return { json: {} };
       },
     },
@@ -153,7 +153,7 @@ const tenants: Route[] = [
       handler: async (ctx) => {
         // Chroma's server holds database names to the collection-name rule; the engine checks the rest.
         const name = validateDatabaseName(stringField(ctx.body, "name"));
-        await run(ctx, "createDatabase", () => ctx.engine.catalog.createDatabase(p(ctx, "tenant"), name));
+        await run(ctx, "createDatabase", (scope) => ctx.engine.catalog.createDatabase(p(ctx, "tenant"), name, scope));
         return { json: {} };
       },
     },

@@ -39,7 +39,7 @@ function metaMatch(cid: number, key: string, tag: string, values: TaggedValue[])
 }
 
 /**
- * `contains` may answer a `$contains` with an index (store/fts.ts); it returns exactly the rids the
+ * `contains` may answer a `$contains` with an index (fulltext/contains-planner.ts); it returns exactly the rids the
  * scan would, or undefined to keep the scan.
  */
 export function compileFilter(

@@ -210,7 +210,7 @@ export class SqliteStore {
     ).run(cid, id, seq, encodeEmbedding(fields.embedding), fields.document ?? null, fields.metadataJson ?? null, fields.uri ?? null);
     const rid = Number(info.lastInsertRowid);
     if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
-    if (fields.document !== null && fields.document !== undefined) this.#queue.queue(cid, rid);
+    if (fields.document !== null && fields.document !== undefined) this.#queue.enqueue(cid, rid);
     return rid;
   }
 
@@ -225,7 +225,7 @@ export class SqliteStore {
     }
     if (fields.document !== undefined) {
       this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
-      this.#queue.queue(cid, rid);
+      this.#queue.enqueue(cid, rid);
     }
     if (fields.uri !== undefined) this.#stmt("UPDATE records SET uri = ? WHERE rid = ?").run(fields.uri, rid);
     if (fields.metadataJson !== undefined) {
@@ -238,7 +238,7 @@ export class SqliteStore {
   deleteRecord(cid: number, rid: number, seq: number): void {
     this.#stmt("DELETE FROM records WHERE rid = ?").run(rid);
     this.#stmt("DELETE FROM record_meta WHERE rid = ?").run(rid);
-    this.#queue.queue(cid, rid);
+    this.#queue.enqueue(cid, rid);
     this.#stmt("INSERT OR IGNORE INTO tombstones (cid, seq, rid) VALUES (?, ?, ?)").run(cid, seq, rid);
   }
 

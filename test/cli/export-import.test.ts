@@ -6,10 +6,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { exportFolder } from "../../src/cli/commands/export.js";
 import { importFolder } from "../../src/cli/commands/import.js";
 import { Progress } from "../../src/cli/progress.js";
+import { Engine } from "../../src/engine/engine.js";
 import { PersistentClient } from "../../src/index.js";
 import { tempDir } from "../helpers/tmp.js";
 import { captureContext, dumpFolder, ensureBuilt, expectOneLineError, runCli, seedFolder, snapshot } from "./helpers.js";
@@ -153,11 +154,42 @@ describe("chromalite export / import", () => {
     expect(await dumpFolder(target)).toEqual(await dumpFolder(seeded));
   });
 
-  it("keeps memory flat: pages through a collection and writes in batches", async () => {
+  it("keeps memory flat: reads a page at a time, writes it out before reading the next, imports in batches", async () => {
+    // What the engine is asked to read, and when the output is written, in the order it happens.
+    const events: string[] = [];
+    const page = Object.getOwnPropertyDescriptor(Engine.prototype, "page")!.value as (this: Engine, ...a: Parameters<Engine["page"]>) => ReturnType<Engine["page"]>;
+    const pages = vi.spyOn(Engine.prototype, "page").mockImplementation(function (this: Engine, ...args) {
+      events.push("read");
+      return page.apply(this, args);
+    });
     const { ctx, stdout } = captureContext();
-    await exportFolder({ path: seeded, collection: ["docs"], out: "-", tenant: "default_tenant", database: "default_database", pageSize: 7, quiet: true }, ctx);
+    const write = ctx.stdout.write.bind(ctx.stdout);
+    vi.spyOn(ctx.stdout, "write").mockImplementation((chunk: unknown, ...rest: unknown[]) => {
+      events.push("write");
+      return write(chunk as string, ...(rest as []));
+    });
+    try {
+      await exportFolder({ path: seeded, collection: ["docs"], out: "-", tenant: "default_tenant", database: "default_database", pageSize: 7, quiet: true }, ctx);
+    } finally {
+      vi.restoreAllMocks();
+    }
     const got = lines(stdout());
     expect(got.filter((l) => l.collection === "docs").map((l) => l.id)).toEqual(Array.from({ length: 500 }, (_, i) => `id-${i}`));
+    // 500 records, 7 at a time: 72 reads of at most 7 rows, never the whole collection.
+    expect(pages.mock.calls.map(([, limit]) => limit)).toEqual(Array.from({ length: 72 }, () => 7));
+    // Each page is written out before the next is read: no two reads in a row.
+    expect(events.join(" ")).not.toMatch(/read read/);
+
+    // Import writes in batches of at most --batch-size records.
+    const writes = vi.spyOn(Engine.prototype, "write");
+    try {
+      const target = tempDir();
+      await importFolder({ path: target, in: "-", onConflict: "fail", tenant: "default_tenant", database: "default_database", batchSize: 50, quiet: true, stdin: streamOf(stdout()) }, captureContext().ctx);
+      const sizes = writes.mock.calls.map(([, , batch]) => batch.ids.length);
+      expect(sizes).toEqual(Array.from({ length: 10 }, () => 50));
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("draws a progress bar on a terminal only, and help texts document each command", async () => {

@@ -68,7 +68,6 @@ function load(dir: string) {
 type Records = ReturnType<typeof load>;
 
 const missing = data.exists ? "" : ` (skipped: ${data.path} is missing)`;
-if (!data.exists) console.warn(`[fiori] real-data differential test skipped: ${data.path} is missing`);
 const skipped = !oracle.ok ? ` (skipped: ${oracle.reason})` : missing;
 
 describe.skipIf(!oracle.ok || !data.exists)(`real data (fiori-docs-minilm) vs Chroma${skipped}`, () => {

@@ -1,6 +1,7 @@
 /**
  * Readers for the real data sets in ../shared/data (present in this workplace and its CI). Tests use
- * `sharedData(...)` to find a file and skip visibly, naming what is missing, when it is not there.
+ * `sharedData(...)` to find a file and skip visibly when it is not there: it warns on the console,
+ * naming the missing file, in the test file that asked (vitest shows which).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -8,10 +9,16 @@ import path from "node:path";
 /** Where the shared data sets are: $CHROMALITE_SHARED_DATA, else `../shared/data` beside the project root. */
 export const SHARED_DATA = path.resolve(process.env.CHROMALITE_SHARED_DATA ?? path.join(import.meta.dirname, "../../../shared/data"));
 
-/** Absolute path of a file under shared/data, and whether it exists. */
+/**
+ * Absolute path of a file (or folder) under shared/data, and whether it exists. When it does not, a
+ * console warning names it and says that the tests needing it are skipped, so that a missing file
+ * never passes for a green run unnoticed.
+ */
 export function sharedData(relative: string): { path: string; exists: boolean } {
   const p = path.join(SHARED_DATA, relative);
-  return { path: p, exists: fs.existsSync(p) };
+  const exists = fs.existsSync(p);
+  if (!exists) console.warn(`[shared data] ${p} is missing: the tests that need it are skipped (set CHROMALITE_SHARED_DATA to its folder)`);
+  return { path: p, exists };
 }
 
 /** TEXMEX .fvecs: per vector an int32 dimension then that many float32 values. */

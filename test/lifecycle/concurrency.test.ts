@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { AbortError } from "../../src/index.js";
+import { SqliteStore } from "../../src/store/sqlite-store.js";
 import { tempClient } from "../helpers/tmp.js";
+
+afterEach(() => vi.restoreAllMocks());
 
 /**
  * Many callers, no deadlock: ~1,500 concurrent mixed calls on one client and four collections all
@@ -78,6 +82,33 @@ describe("many concurrent callers", () => {
       expect(await c.count()).toBe(expected);
     }
   }, 120_000);
+
+  it("a catalog change made while another write is open is not rolled back with that write", async () => {
+    const { client } = tempClient();
+    const c = await client.createCollection({ name: "busy" });
+    const controller = new AbortController();
+    let created: Promise<void> | undefined;
+    // At the bulk write's first record (its transaction is open), create a tenant and a database,
+    // then cancel the write, which rolls its transaction back.
+    const insert = Object.getOwnPropertyDescriptor(SqliteStore.prototype, "insertRecord")!.value as (
+      this: SqliteStore,
+      ...args: Parameters<SqliteStore["insertRecord"]>
+    ) => number;
+    vi.spyOn(SqliteStore.prototype, "insertRecord").mockImplementation(function (this: SqliteStore, ...args) {
+      if (!created) {
+        created = client.createTenant({ name: "acme" }).then(() => client.createDatabase({ name: "meanwhile", tenant: "acme" }));
+        setImmediate(() => controller.abort());
+      }
+      return insert.apply(this, args);
+    });
+    const vs = Array.from({ length: 3000 }, (_, i) => [i, 1]);
+    await expect(c.add({ ids: vs.map((_, i) => `v${i}`), embeddings: vs, signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
+    await created;
+    vi.restoreAllMocks();
+    expect(await c.count()).toBe(0);
+    expect(await client.getTenant({ name: "acme" })).toBe("acme");
+    expect((await client.getDatabase({ name: "meanwhile", tenant: "acme" })).name).toBe("meanwhile");
+  });
 });
 
 describe("reads during a write in progress", () => {

@@ -6,8 +6,9 @@
  * background index saves, and reopen with catch-up (or rebuild, when the index files are damaged)
  * part of the runs.
  *
- * FC_NUM_RUNS raises the number of runs (default 25); FC_SEED replays a failing seed; FC_SHRINK=1 shrinks
- * a counterexample (slow) instead of reporting the first failure.
+ * The runs are replayable: the seed is fixed (DEFAULT_SEED) unless FC_SEED gives another, and a
+ * failure reports it. FC_NUM_RUNS raises the number of runs (default 25); FC_SEED replays a failing
+ * seed; FC_SHRINK=1 shrinks a counterexample (slow) instead of reporting the first failure.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -28,7 +29,9 @@ import { EXACT_SCAN_MAX_CANDIDATES, EXACT_SCAN_MAX_TOTAL } from "../../src/engin
 import { rng } from "../helpers/rng.js";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 25);
-const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
+/** A fixed seed, so that every run of the suite is the same run (and a failure replays as it is). */
+const DEFAULT_SEED = 0x5eed_c0de;
+const SEED = process.env.FC_SEED === undefined ? DEFAULT_SEED : Number(process.env.FC_SEED);
 const DIM = 8;
 const SYNC_THRESHOLD = 50;
 const MIN_RECALL = 0.95;
@@ -56,7 +59,17 @@ interface Real {
 }
 
 /** Counts which query paths the runs went through, to check that the test exercises them. */
-const stats = { runs: 0, commands: 0, exactQueries: 0, annQueries: 0, reopens: 0, damagedReopens: 0, maxRecords: 0 };
+const stats = {
+  runs: 0,
+  commands: 0,
+  exactQueries: 0,
+  annQueries: 0,
+  reopens: 0,
+  damagedReopens: 0,
+  /** Damaged reopens by kind of damage (each must have happened to a saved index). */
+  damaged: { dropIndex: 0, truncateGraph: 0, corruptManifest: 0 },
+  maxRecords: 0,
+};
 
 function dropNulls(metadata: Metadata): Metadata | null {
   const out: Metadata = {};
@@ -574,6 +587,7 @@ class ReopenCommand implements Cmd {
     const indexDir = path.join(r.dir, "index", r.collection.id);
     if (this.damage !== "none" && fs.existsSync(path.join(indexDir, "index.json"))) {
       stats.damagedReopens++;
+      stats.damaged[this.damage]++;
       if (this.damage === "dropIndex") fs.rmSync(indexDir, { recursive: true, force: true });
       if (this.damage === "corruptManifest") fs.writeFileSync(path.join(indexDir, "index.json"), "{");
       if (this.damage === "truncateGraph") {
@@ -668,12 +682,15 @@ describe("chromalite against an in-memory model", () => {
             fs.rmSync(dir, { recursive: true, force: true });
           }
         }),
-        { numRuns: NUM_RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: !process.env.FC_SHRINK },
+        { numRuns: NUM_RUNS, seed: SEED, endOnFailure: !process.env.FC_SHRINK },
       );
-      // The runs must have gone through both query paths and through reopens.
+      // The runs must have gone through both query paths, through reopens, and through reopens over
+      // each kind of damage to a saved index (which the next open must detect and rebuild).
       expect(stats.annQueries).toBeGreaterThan(0);
       expect(stats.exactQueries).toBeGreaterThan(0);
       expect(stats.reopens).toBeGreaterThan(0);
+      expect(stats.damagedReopens).toBeGreaterThan(0);
+      for (const [damage, n] of Object.entries(stats.damaged)) expect(n, `reopens after ${damage}`).toBeGreaterThan(0);
     },
     600_000,
   );

@@ -74,7 +74,7 @@ describe("chromalite CLI", () => {
     await expect.poll(() => child.stdout()).toMatch(/"POST \/api\/v2\/tenants\/default_tenant\/databases\/default_database\/collections" 200/);
   });
 
-  it("on SIGTERM finishes the request in flight, releases the folder and exits within 2 s", async () => {
+  it("on SIGTERM finishes the request in flight, releases the folder and exits cleanly (not by the 2 s hard stop)", async () => {
     const dir = tempDir();
     const child = cli(["run", "--path", dir, "--port", "0"]);
     const { url, host, port } = await serving(child);
@@ -100,11 +100,12 @@ describe("chromalite CLI", () => {
         setTimeout(() => req.end(body.subarray(10)), 300);
       }, 200);
     });
-    const signalled = Date.now() + 200;
     expect(await response).toBe(201);
     const { code } = await child.exited;
-    expect(Date.now() - signalled).toBeLessThan(2000);
+    // 0 and no complaint: it closed by itself, not by the hard stop (exit 1, "took too long").
     expect(code).toBe(0);
+    expect(child.stderr()).toMatch(/SIGTERM: finishing requests in flight and closing/);
+    expect(child.stderr()).not.toMatch(/took too long/);
     expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
 
     const reopened = new PersistentClient({ path: dir });
@@ -116,14 +117,14 @@ describe("chromalite CLI", () => {
     expect(got.embeddings[2]).toEqual([0.5, 0.5]);
   });
 
-  it("exits promptly on SIGINT when idle", async () => {
+  it("exits cleanly on SIGINT when idle", async () => {
     const dir = tempDir();
     const child = cli(["run", "--path", dir, "--port", "0"]);
     await serving(child);
-    const started = Date.now();
     child.proc.kill("SIGINT");
     expect((await child.exited).code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(child.stderr()).toMatch(/SIGINT: finishing requests in flight and closing/);
+    expect(child.stderr()).not.toMatch(/took too long/);
     expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
   });
 });

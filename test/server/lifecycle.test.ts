@@ -94,12 +94,16 @@ describe("close()", () => {
       JSON.stringify({ ids: ["never"], embeddings: [[1, 2, 3]] }),
     );
     await sleep(50);
-    const started = performance.now();
+    // close() resolves although the request never completes: it gave up on it after its timeout.
     await server.close({ timeoutMs: 200 });
-    expect(performance.now() - started).toBeLessThan(2000);
     sendRest();
     await expect(response).rejects.toThrow(); // the connection was closed under it
     expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
+    // The cancelled write changed nothing.
+    const client = new PersistentClient({ path: dir });
+    onTestFinished(() => client.close());
+    const c = await client.getCollection({ name: "stuck" });
+    expect(await c.count()).toBe(0);
   });
 });
 

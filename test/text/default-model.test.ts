@@ -4,14 +4,14 @@
  * transformers.js; and the small real GloVe model for (weak but real) semantics.
  */
 import fs from "node:fs";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DefaultEmbeddingFunction, Knn, MODEL_PATH_ENV, PersistentClient } from "../../src/index.js";
 import { tempClient, tempDir } from "../helpers/tmp.js";
 import { MINILM_TOKENIZER_DIR, writeMiniLmShapedModel } from "./helpers/minilm-model.js";
 import { sharedData } from "../helpers/datasets.js";
 
 const MODELS = sharedData("models").path;
-const GLOVE = `${MODELS}/glove-100d-sif`;
+const GLOVE = sharedData("models/glove-100d-sif").path;
 
 const norm = (v: number[]) => Math.hypot(...v);
 const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0) / (norm(a) * norm(b));
@@ -51,12 +51,31 @@ describe.skipIf(!fs.existsSync(MINILM_TOKENIZER_DIR))(`default model (needs ${MI
   });
 
   it("says exactly which file is missing, and never downloads", async () => {
-    const root = tempDir("chromalite-model-");
-    writeMiniLmShapedModel(root);
-    fs.rmSync(`${root}/Xenova/all-MiniLM-L6-v2/tokenizer.json`);
-    const err = await new DefaultEmbeddingFunction({ modelPath: root }).generate(["x"]).catch((e: unknown) => e);
-    expect((err as Error).message).toContain(`${root}/Xenova/all-MiniLM-L6-v2/tokenizer.json`);
-    expect((err as Error).message).not.toContain("config.json,");
+    // Every request transformers.js makes for a model file goes through its env.fetch: record them
+    // (none reach the network).
+    const { env } = await import("@huggingface/transformers");
+    const fetched = vi.spyOn(env, "fetch").mockRejectedValue(new Error("offline in this test"));
+    const remote = () => fetched.mock.calls.map(([input]) => String(input instanceof Request ? input.url : input)).filter((u) => /^https?:/.test(u));
+    try {
+      const root = tempDir("chromalite-model-");
+      writeMiniLmShapedModel(root);
+      fs.rmSync(`${root}/Xenova/all-MiniLM-L6-v2/tokenizer.json`);
+      const err = await new DefaultEmbeddingFunction({ modelPath: root }).generate(["x"]).catch((e: unknown) => e);
+      expect((err as Error).message).toContain(`${root}/Xenova/all-MiniLM-L6-v2/tokenizer.json`);
+      expect((err as Error).message).not.toContain("config.json,");
+      // A complete folder loads with remote models off, and nothing is fetched.
+      const whole = tempDir("chromalite-model-");
+      writeMiniLmShapedModel(whole);
+      expect(await new DefaultEmbeddingFunction({ modelPath: whole }).generate(["x"])).toHaveLength(1);
+      expect(env.allowRemoteModels).toBe(false);
+      expect(remote()).toEqual([]);
+      // The spy does see downloads: with allowRemoteModels a missing model is asked of the hub.
+      const empty = tempDir("chromalite-model-");
+      await expect(new DefaultEmbeddingFunction({ modelPath: empty, allowRemoteModels: true }).generate(["x"])).rejects.toThrow();
+      expect(remote().length).toBeGreaterThan(0);
+    } finally {
+      fetched.mockRestore();
+    }
   });
 });
 

@@ -44,10 +44,10 @@ export class FolderEndpoint implements Source, Sink {
     const engine = Engine.open({ path: path.resolve(dir), logger: opts.logger });
     const catalog = engine.catalog;
     try {
-      await engine.run("openFolder", NO_TIMEOUT, () => {
+      await engine.run("openFolder", NO_TIMEOUT, async (scope) => {
         if (opts.create) {
-          if (!tryGet(() => catalog.getTenant(opts.tenant))) catalog.createTenant(opts.tenant);
-          if (!tryGet(() => catalog.getDatabase(opts.tenant, opts.database))) catalog.createDatabase(opts.tenant, opts.database);
+          if (!tryGet(() => catalog.getTenant(opts.tenant))) await catalog.createTenant(opts.tenant, scope);
+          if (!tryGet(() => catalog.getDatabase(opts.tenant, opts.database))) await catalog.createDatabase(opts.tenant, opts.database, scope);
         } else {
           catalog.getDatabase(opts.tenant, opts.database);
         }

@@ -79,7 +79,7 @@ export class TextQueue {
   }
 
   /** A record whose document changed, or that was deleted: its index entries are brought up to date. */
-  queue(cid: number, rid: number): void {
+  enqueue(cid: number, rid: number): void {
     this.#listener.queued(cid);
     this.#stmt("INSERT OR IGNORE INTO fts_queue (cid, rid) VALUES (?, ?)").run(cid, rid);
   }
