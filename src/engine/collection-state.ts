@@ -25,11 +25,11 @@ const BATCH_MS = 30;
 const MIN_BATCH = 16;
 const MAX_BATCH = 8192;
 /**
- * Backpressure: once pending holds this many floats (an exact scan of them costs about 1 ms), writers
- * wait until the indexer has brought it down to half. Queries stay fast during an import, and memory
- * bounded.
+ * Backpressure: once pending holds this many floats (an exact scan of them costs about 0.5 ms),
+ * writers wait until the indexer has brought it down to half. Queries stay fast during an import,
+ * memory stays bounded, and compacting the buffer stays a few ms.
  */
-const PENDING_HIGH_FLOATS = 4 << 20;
+const PENDING_HIGH_FLOATS = 2 << 20;
 /** Upper bound of the per-collection cache of filter results (rowid sets). */
 const FILTER_CACHE_BYTES = 32 << 20;
 
