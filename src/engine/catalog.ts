@@ -57,9 +57,11 @@ export class CollectionStates {
   readonly #store: SqliteStore;
   readonly #dir: string;
   readonly #logger: Logger;
+  readonly #writes: WriteLadder;
 
-  constructor(store: SqliteStore, dir: string, logger: Logger) {
+  constructor(store: SqliteStore, writes: WriteLadder, dir: string, logger: Logger) {
     this.#store = store;
+    this.#writes = writes;
     this.#dir = dir;
     this.#logger = logger;
   }
@@ -70,7 +72,7 @@ export class CollectionStates {
     if (!state) {
       const row = this.#store.catalog.collectionById(id);
       if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
-      state = new CollectionState(row, this.#store, this.#dir, this.#logger);
+      state = new CollectionState(row, this.#store, this.#writes, this.#dir, this.#logger);
       this.#states.set(id, state);
     }
     return state;

@@ -5,17 +5,17 @@
  * threads while queries go on; queries search the index and scan pending exactly (native code), so a
  * query always sees every committed write.
  */
-import path from "node:path";
 import type { Logger } from "../logger.js";
 import type { HnswSettings } from "../model/collection.js";
-import { HnswIndex } from "../vector/hnsw-index.js";
+import { HnswIndex, hnswParams, indexDirOf } from "../vector/hnsw-index.js";
 import { PendingVectors } from "../vector/pending.js";
 import type { NativeHits } from "../vector/native.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
-import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
+import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { TopK, type Scored } from "./distance.js";
+import { TopK, type Scored } from "./top-k.js";
 import type { RidSet } from "./rid-set.js";
+import type { WriteLadder } from "./write-ladder.js";
 
 /** A vector change committed to SQLite, to be applied in memory. */
 export type VectorChange = { rid: number; seq: number; vector: Float32Array } | { rid: number; seq: number; deleted: true };
@@ -43,6 +43,7 @@ export class CollectionState {
   deleted = false;
 
   #store: SqliteStore;
+  readonly #writes: WriteLadder;
   #logger: Logger;
   #index: HnswIndex | null = null;
   #pending: PendingVectors | null = null;
@@ -64,6 +65,8 @@ export class CollectionState {
   /** The save in flight (never rejects); saves run one at a time. */
   #saving: Promise<void> | null = null;
   #writingFiles = false;
+  /** The trim of the write log after the last save, while it waits for the write mutex. */
+  #trimming: Promise<void> | null = null;
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
@@ -75,13 +78,14 @@ export class CollectionState {
   #filtersSeq = -1;
   #filterBytes = 0;
 
-  constructor(row: CollectionRow, store: SqliteStore, dataDir: string, logger: Logger) {
+  constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger) {
     this.cid = row.cid;
     this.id = row.id;
     this.row = row;
     this.#store = store;
+    this.#writes = writes;
     this.#logger = logger;
-    this.indexDir = path.join(dataDir, "index", row.id);
+    this.indexDir = indexDirOf(dataDir, row.id);
   }
 
   get hnsw(): HnswSettings {
@@ -215,15 +219,7 @@ export class CollectionState {
   }
 
   #params(dimension: number) {
-    const h = this.hnsw;
-    return {
-      space: h.space,
-      dimension,
-      maxNeighbors: h.max_neighbors,
-      efConstruction: h.ef_construction,
-      efSearch: h.ef_search,
-      resizeFactor: h.resize_factor,
-    };
+    return hnswParams(this.hnsw, dimension);
   }
 
   /** Applies committed changes in memory. Call in the same tick as the commit, holding the write lock. */
@@ -392,11 +388,27 @@ export class CollectionState {
     }
     this.#unsaved -= unsavedBefore;
     this.#savedSeq = seq;
-    this.#store.trimTombstones(this.cid, seq);
+    this.#trimLog(seq);
     this.#logger.debug?.(
       { collection: this.id, seq, vectors: index.liveCount, ms: Math.round(performance.now() - started) },
       "vector index saved",
     );
+  }
+
+  /**
+   * The log's deletions up to a save are in the files now: trim them, up the write ladder like any
+   * write. Not awaited by the save: a reset holds the write mutex while it waits for the indexer.
+   */
+  #trimLog(seq: number): void {
+    const scope = new OperationScope("trimTombstones", undefined, 0);
+    const trim = this.#writes
+      .transaction(scope, () => this.#store.trimTombstones(this.cid, seq))
+      .catch((err: unknown) => this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not trim the write log"))
+      .finally(() => {
+        scope.dispose();
+        if (this.#trimming === trim) this.#trimming = null;
+      });
+    this.#trimming = trim;
   }
 
   get savedSeq(): number {
@@ -430,6 +442,7 @@ export class CollectionState {
       }
     }
     if (this.#saving) await this.#saving;
+    if (opts.save && this.#trimming) await this.#trimming;
     this.#index = null;
     this.#pending = null;
     this.#hidden.clear();

@@ -26,6 +26,7 @@ import { ReadWriteLock } from "../util/lock.js";
 import { writeBatch } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
+import { indexDirOf, indexRoot } from "../vector/hnsw-index.js";
 import { FullTextScheduler } from "./fulltext-scheduler.js";
 import { CollectionReader } from "./reader.js";
 import { WriteLadder } from "./write-ladder.js";
@@ -90,7 +91,7 @@ export class Engine {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#writes = new WriteLadder(store);
-    this.#states = new CollectionStates(store, dir, this.#logger);
+    this.#states = new CollectionStates(store, this.#writes, dir, this.#logger);
     this.catalog = new Catalog(store, this.#writes, this.#states);
     this.#text = new FullTextScheduler(store, this.#writes, this, this.#logger);
   }
@@ -114,11 +115,11 @@ export class Engine {
   }
 
   #removeOrphanIndexes(): void {
-    const indexRoot = path.join(this.path, "index");
-    if (!fs.existsSync(indexRoot)) return;
+    const root = indexRoot(this.path);
+    if (!fs.existsSync(root)) return;
     const known = new Set(this.#store.catalog.allCollections().map((c) => c.id));
-    for (const name of fs.readdirSync(indexRoot)) {
-      if (!known.has(name)) fs.rmSync(path.join(indexRoot, name), { recursive: true, force: true });
+    for (const name of fs.readdirSync(root)) {
+      if (!known.has(name)) fs.rmSync(indexDirOf(this.path, name), { recursive: true, force: true });
     }
   }
 
@@ -377,7 +378,7 @@ export class Engine {
         }
         this.#states.clear();
         this.#store.catalog.resetAll();
-        fs.rmSync(path.join(this.path, "index"), { recursive: true, force: true });
+        fs.rmSync(indexRoot(this.path), { recursive: true, force: true });
       }),
     );
   }

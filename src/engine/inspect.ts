@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, LockedError, NotFoundError, wrapError, type ChromaLiteError } from "../errors.js";
-import { HnswIndex, type IndexManifest } from "../vector/hnsw-index.js";
+import { HnswIndex, indexDirOf, indexRoot, type IndexManifest } from "../vector/hnsw-index.js";
 import type { StoredConfiguration } from "../model/collection.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SQLITE_FILE } from "../store/sqlite-store.js";
@@ -240,12 +240,12 @@ export class FolderReader {
 
   /** Index folder of a collection. */
   indexDir(id: string): string {
-    return path.join(this.dir, "index", id);
+    return indexDirOf(this.dir, id);
   }
 
   /** Names under index/ that belong to no collection (the engine removes them on its next open). */
   orphanIndexDirs(known: Iterable<string>): string[] {
-    const root = path.join(this.dir, "index");
+    const root = indexRoot(this.dir);
     if (!fs.existsSync(root)) return [];
     const ids = new Set(known);
     return fs.readdirSync(root).filter((name) => !ids.has(name));
@@ -330,7 +330,7 @@ export async function folderStats(dir: string): Promise<FolderStats> {
   const bytes = {
     total: diskSize(root),
     sqlite: diskSize(file) + diskSize(`${file}-wal`) + diskSize(`${file}-shm`),
-    index: diskSize(path.join(root, "index")),
+    index: diskSize(indexRoot(root)),
   };
   const reader = FolderReader.open(root, { lock: "if-free" });
   try {

@@ -8,17 +8,14 @@ import { InvalidArgumentError } from "../errors.js";
 import type { Columns } from "../model/include.js";
 import type { FilterNode } from "../model/filter.js";
 import { evaluateRank, type KnnResult, type SearchPlan } from "../model/search.js";
-import type { RecordRow, SqliteStore } from "../store/sqlite-store.js";
+import type { RecordRow } from "../model/records.js";
+import type { RankedRecord } from "../model/search-result.js";
+import type { SqliteStore } from "../store/sqlite-store.js";
 import { type OperationScope, yieldToEventLoop } from "../util/abort.js";
 import type { CollectionState } from "./collection-state.js";
-import type { Scored } from "./distance.js";
+import type { Scored } from "./top-k.js";
 import { RidSet } from "./rid-set.js";
 
-/** One result of a Search API search: the record and its rank score (null without a rank). */
-export interface SearchHit {
-  row: RecordRow;
-  score: number | null;
-}
 
 /** @internal Below this many vectors a query scans exactly: about as fast as HNSW there, and exact. */
 export const EXACT_SCAN_MAX_TOTAL = 256;
@@ -196,7 +193,7 @@ export class CollectionReader {
     return state.exactSearch(queries, k, rids);
   }
 
-  async search(state: CollectionState, plan: SearchPlan, columns: Columns, scope: OperationScope): Promise<SearchHit[]> {
+  async search(state: CollectionState, plan: SearchPlan, columns: Columns, scope: OperationScope): Promise<RankedRecord[]> {
     // Found on first need: a dense Knn under a broad document condition may never need it.
     let allowedSet: RidSet | undefined | null = null;
     const allowed = (): RidSet | undefined => (allowedSet === null ? (allowedSet = this.allowedFor(state, plan.ids, plan.filter)) : allowedSet);

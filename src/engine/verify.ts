@@ -7,11 +7,9 @@
  * indexes from SQLite (the only repair there is: SQLite is the source of truth).
  */
 import fs from "node:fs";
-import path from "node:path";
 import { ChromaLiteError } from "../errors.js";
-import { HnswIndex } from "../vector/hnsw-index.js";
+import { HnswIndex, hnswParams, indexDirOf } from "../vector/hnsw-index.js";
 import type { Logger } from "../logger.js";
-import type { HnswSettings } from "../model/collection.js";
 import { Engine } from "./engine.js";
 import { FolderReader, readIndexFiles, type CollectionSummary, type StoredCollection } from "./inspect.js";
 
@@ -52,16 +50,6 @@ export function collectionLabel(c: { tenant: string | null; database: string | n
   return `${c.tenant ?? "?"}/${c.database ?? "?"}/${c.name}`;
 }
 
-function hnswParams(h: HnswSettings, dimension: number) {
-  return {
-    space: h.space,
-    dimension,
-    maxNeighbors: h.max_neighbors,
-    efConstruction: h.ef_construction,
-    efSearch: h.ef_search,
-    resizeFactor: h.resize_factor,
-  };
-}
 
 /** What hnswlib-node stores in the cosine space: the vector divided by its norm, in float32 arithmetic as it does. */
 function normalised(v: Float32Array): Float32Array {
@@ -270,7 +258,7 @@ export async function repairIndexes(dir: string, collectionIds: readonly string[
   const engine = Engine.open({ path: dir, logger });
   try {
     for (const id of collectionIds) {
-      fs.rmSync(path.join(engine.path, "index", id), { recursive: true, force: true });
+      fs.rmSync(indexDirOf(engine.path, id), { recursive: true, force: true });
       await engine.run("repairIndex", { timeout: 0 }, (scope) => engine.waitForIndexing(id, scope));
     }
   } finally {

@@ -27,8 +27,6 @@ import { migrate } from "./schema.js";
 export const SQLITE_FILE = "chroma.sqlite3";
 
 export type { CollectionRow } from "./catalog-tables.js";
-/** Until src/engine/reader.ts imports it from model/records.ts. */
-export type { RecordRow } from "../model/records.js";
 
 export interface ExistingRecord {
   rid: number;

@@ -46,6 +46,33 @@ export interface IndexManifest {
 }
 
 export const MANIFEST_FILE = "index.json";
+/** The folder (inside a data folder) that holds one folder of index files per collection. */
+const INDEX_ROOT = "index";
+
+/** Where the vector indexes of a data folder live: `<dataDir>/index`. */
+export function indexRoot(dataDir: string): string {
+  return path.join(dataDir, INDEX_ROOT);
+}
+
+/** The folder of one collection's index files: `<dataDir>/index/<collection id>`. */
+export function indexDirOf(dataDir: string, collectionId: string): string {
+  return path.join(dataDir, INDEX_ROOT, collectionId);
+}
+
+/** A collection's HNSW settings as the index takes them (Chroma's names on the left). */
+export function hnswParams(
+  h: { space: Space; max_neighbors: number; ef_construction: number; ef_search: number; resize_factor: number },
+  dimension: number,
+): HnswParams {
+  return {
+    space: h.space,
+    dimension,
+    maxNeighbors: h.max_neighbors,
+    efConstruction: h.ef_construction,
+    efSearch: h.ef_search,
+    resizeFactor: h.resize_factor,
+  };
+}
 
 const MIN_CAPACITY = 1024;
 /** Insert threads: every core (the main thread mostly waits on SQLite and the network meanwhile). */
