@@ -493,6 +493,25 @@ Napi::Value ScanFlat(const Napi::CallbackInfo& info) {
   return ToResult(env, top.Sorted());
 }
 
+// cpu(): what this build was made for and what the CPU offers, so the loader can pick the AVX2 build.
+Napi::Value Cpu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+#if defined(__AVX2__)
+  out.Set("build", "avx2");
+#else
+  out.Set("build", "portable");
+#endif
+  bool avx2 = false;
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  // libgcc checks the OS saves the AVX registers too (XGETBV), not only the CPUID bits.
+  __builtin_cpu_init();
+  avx2 = __builtin_cpu_supports("avx2");
+#endif
+  out.Set("avx2", avx2);
+  return out;
+}
+
 // normalize(vector): in place, as the cosine space stores vectors.
 Napi::Value NormalizeInPlace(const Napi::CallbackInfo& info) {
   auto v = info[0].As<Napi::Float32Array>();
@@ -504,6 +523,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("VectorIndex", VectorIndex::Define(env));
   exports.Set("scanFlat", Napi::Function::New<ScanFlat>(env, "scanFlat"));
   exports.Set("normalize", Napi::Function::New<NormalizeInPlace>(env, "normalize"));
+  exports.Set("cpu", Napi::Function::New<Cpu>(env, "cpu"));
   return exports;
 }
 

@@ -8,6 +8,14 @@ import path from "node:path";
 import type * as HnswlibModule from "hnswlib-node";
 import { row, type Dataset, type FilterSpec } from "../lib/datasets.js";
 import { HNSW, type Handle, type SystemContext, type SystemDef } from "./types.js";
+import { effectiveEf } from "../../src/vector/hnsw-index.js";
+
+/**
+ * The raw peer searches as wide as chromalite does at the default ef_search (at least 16 k, see
+ * effectiveEf), so that "this ÷ hnswlib" is chromalite's overhead on the same search, not a wider one.
+ * The ef sweep sets the plain ef.
+ */
+const RAW_EF = effectiveEf(HNSW.efSearch, 10);
 
 // hnswlib-node is a CommonJS addon whose exports ESM cannot detect statically.
 const hnswlib = createRequire(import.meta.url)("hnswlib-node") as typeof HnswlibModule;
@@ -65,17 +73,17 @@ export const hnswRaw: SystemDef = {
   id: "hnswlib",
   label: "hnswlib-node 3.0 (raw ANN)",
   settings: (m) =>
-    `HierarchicalNSW('${m.space}'), M ${HNSW.m}, ef_construction ${HNSW.efConstruction}, ef ${HNSW.efSearch}, addPoint per vector, filter as a native callback over labels; persisted with writeIndex`,
+    `HierarchicalNSW('${m.space}'), M ${HNSW.m}, ef_construction ${HNSW.efConstruction}, ef ${RAW_EF} (chromalite's search width at ef_search ${HNSW.efSearch}, k 10), addPoint per vector, filter as a native callback over labels; persisted with writeIndex`,
   create({ dir, ds }: SystemContext) {
     const index = new hnswlib.HierarchicalNSW(ds.meta.space, ds.meta.dim);
     index.initIndex({ maxElements: ds.meta.n, m: HNSW.m, efConstruction: HNSW.efConstruction, randomSeed: 100 });
-    index.setEf(HNSW.efSearch);
+    index.setEf(RAW_EF);
     return Promise.resolve(handle(index, dir, ds, index));
   },
   async open({ dir, ds }: SystemContext) {
     const index = new hnswlib.HierarchicalNSW(ds.meta.space, ds.meta.dim);
     await index.readIndex(path.join(dir, FILE));
-    index.setEf(HNSW.efSearch);
+    index.setEf(RAW_EF);
     return handle(index, dir, ds, index);
   },
 };

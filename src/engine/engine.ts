@@ -228,7 +228,7 @@ export class Engine {
     const release = await state.lock.read(scope);
     try {
       this.#assertLive(state);
-      return this.#store.countRecords(state.cid);
+      return state.count(() => this.#store.countRecords(state.cid));
     } finally {
       release();
     }

@@ -36,6 +36,8 @@ export interface NativeVectorIndex {
 }
 
 interface Binding {
+  /** The build's instruction set, and whether this CPU has AVX2. */
+  cpu(): { build: "portable" | "avx2"; avx2: boolean };
   VectorIndex: new (space: Space, dimension: number) => NativeVectorIndex;
   scanFlat(space: Space, query: Float32Array, vectors: Float32Array, labels: Float64Array, k: number, allowed: Float64Array | null): NativeHits;
   normalize(vector: Float32Array): void;
@@ -44,15 +46,24 @@ interface Binding {
 /** The package root: two levels above this file in both src/vector and dist/vector. */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/**
+ * The portable build always loads; the AVX2 build (x64 only) replaces it when the CPU and the OS
+ * support AVX2, unless CHROMALITE_NATIVE=portable asks for the portable one.
+ */
 function loadBinding(): Binding {
-  const candidates = ["Release", "Debug"].map((mode) => path.join(root, "build", mode, "chromalite_vector.node"));
-  const file = candidates.find((f) => fs.existsSync(f));
-  if (!file) {
+  const require = createRequire(import.meta.url);
+  const find = (name: string) =>
+    ["Release", "Debug"].map((mode) => path.join(root, "build", mode, `${name}.node`)).find((f) => fs.existsSync(f));
+  const portable = find("chromalite_vector");
+  if (!portable) {
     throw new Error(
-      `chromalite's native vector index is not built (looked for ${candidates.join(", ")}): run \`npm rebuild chromalite\` (needs python3, make and a C++ compiler)`,
+      `chromalite's native vector index is not built (no build/Release/chromalite_vector.node under ${root}): run \`npm rebuild chromalite\` (needs python3, make and a C++ compiler)`,
     );
   }
-  return createRequire(import.meta.url)(file) as Binding;
+  const binding = require(portable) as Binding;
+  const avx2 = find("chromalite_vector_avx2");
+  if (avx2 && binding.cpu().avx2 && process.env.CHROMALITE_NATIVE !== "portable") return require(avx2) as Binding;
+  return binding;
 }
 
 export const native: Binding = loadBinding();
