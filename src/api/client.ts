@@ -4,13 +4,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Engine, type CloseOptions, type CollectionInfo } from "../engine/engine.js";
+import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { validateScopeName } from "../model/collection.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
+  CloseOptions,
   CollectionMetadata,
   CreateCollectionConfiguration,
   Database,

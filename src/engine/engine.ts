@@ -20,7 +20,7 @@ import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
 import type { SearchPlan } from "../model/search.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SqliteStore } from "../store/sqlite-store.js";
-import type { CallOptions, Durability, IndexingStatus } from "../types.js";
+import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
 import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { writeBatch } from "./batch-write.js";
@@ -51,15 +51,6 @@ export interface QueryHit {
 
 /** How long close() indexes pending vectors before it saves what is indexed (the rest waits for the next open). */
 export const DEFAULT_CLOSE_INDEXING_MS = 30_000;
-
-export interface CloseOptions {
-  /** Cancel calls in flight and close at once (pending vectors are indexed on the next open). */
-  cancel?: boolean;
-  /** Upper bound, in ms, of the time spent indexing pending vectors before closing. */
-  timeout?: number;
-  /** Hears how many vectors each collection still has to index, while close finishes indexing. */
-  onProgress?: (progress: { collection: string; pending: number }) => void;
-}
 
 export class Engine {
   readonly path: string;

@@ -20,4 +20,4 @@ export {
   type RunningServer,
   type ServerOptions,
 } from "./server.js";
-export { API_VERSION } from "./routes.js";
+export { API_VERSION } from "./api-version.js";

@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
+import { API_VERSION } from "./api-version.js";
 import { HttpError } from "./errors.js";
 import { collectionJson } from "./json.js";
 import { records, unsupported } from "./record-routes.js";
@@ -34,9 +35,6 @@ import {
   stringField,
   validateDatabaseName,
 } from "./wire.js";
-
-/** The version Chroma's server reports; clients compare it, so chromalite reports the same API level. */
-export const API_VERSION = "1.0.0";
 
 // ------------------------------------------------------------------ system
 
