@@ -19,6 +19,7 @@ import type {
   EmbeddingFunction,
 } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
+import { ensureFolder } from "../util/fs.js";
 import { VERSION } from "../version.js";
 import { Collection, type ClientContext } from "./collection.js";
 import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
@@ -60,7 +61,7 @@ const openEngines = new Map<string, SharedEngine>();
 
 function canonicalPath(p: string): string {
   const resolved = path.resolve(p);
-  fs.mkdirSync(resolved, { recursive: true });
+  ensureFolder(resolved);
   return fs.realpathSync(resolved);
 }
 

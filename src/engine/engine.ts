@@ -23,7 +23,8 @@ import { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
 import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { writeBatch } from "./batch-write.js";
+import { ensureFolder } from "../util/fs.js";
+import { writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
 import { FullTextScheduler } from "./fulltext-scheduler.js";
@@ -89,7 +90,7 @@ export class Engine {
   /** Opens the folder: takes its lock, opens SQLite and removes index folders of deleted collections. */
   static open(options: EngineOptions): Engine {
     const dir = path.resolve(options.path);
-    fs.mkdirSync(dir, { recursive: true });
+    ensureFolder(dir);
     const lock = FolderLock.acquire(dir);
     let store: SqliteStore;
     try {
@@ -165,14 +166,15 @@ export class Engine {
   // ------------------------------------------------------------------ record writes
 
   /** Adds, upserts or updates a validated batch. Atomic: on error or cancellation nothing is written. */
-  async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<void> {
+  async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<WriteCounts> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
     await state.admitWrite(scope);
-    await this.#writes.collection(state, scope, async (tx) => {
+    return this.#writes.collection(state, scope, async (tx) => {
       const written = await writeBatch(this.#store, state, kind, batch, scope);
       tx.wrote(written.bytes);
       tx.afterCommit(() => this.#committed(state, written.seq, written.dimension, written.changes));
+      return written.counts;
     }, "records");
   }
 

@@ -17,6 +17,7 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_PORT,
   startServer,
+  type AccessLogEntry,
   type RunningServer,
   type ServerOptions,
 } from "./server.js";

@@ -43,10 +43,28 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** `normal` (default): acknowledged writes survive a crash of the process; `full`: also a power loss. */
   durability?: Durability;
-  /** Log one line per request: `true` writes to stdout, or pass a function that receives each line. */
-  accessLog?: boolean | ((line: string) => void);
+  /**
+   * Log one line per request: `true` writes to stdout, or pass a function that receives each line
+   * (and the same as fields, for a structured logger).
+   */
+  accessLog?: boolean | ((line: string, entry: AccessLogEntry) => void);
   /** pino-compatible logger for server errors and the engine's per-operation debug records. */
   logger?: Logger;
+}
+
+/** One request, as the access log reports it. */
+export interface AccessLogEntry {
+  /** When the response finished (ISO 8601). */
+  time: string;
+  remoteAddress: string;
+  method: string;
+  url: string;
+  /** The status sent; null if the client went away first. */
+  status: number | null;
+  /** Size of the response body. */
+  bytes: number;
+  /** Time from request to response, in ms (0.1 ms steps). */
+  ms: number;
 }
 
 export interface RunningServer {
@@ -286,10 +304,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!res.writableFinished) controller.abort(new AbortError("the client disconnected"));
       inFlight.delete(controller);
       if (accessLog) {
-        const ms = (performance.now() - started).toFixed(1);
-        const status = res.writableFinished ? String(res.statusCode) : "-";
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const entry: AccessLogEntry = {
+          time: new Date().toISOString(),
+          remoteAddress: req.socket.remoteAddress ?? "-",
+          method: req.method ?? "-",
+          url: req.url ?? "-",
+          status: res.writableFinished ? res.statusCode : null,
+          bytes,
+          ms,
+        };
         accessLog(
-          `${new Date().toISOString()} ${req.socket.remoteAddress ?? "-"} "${req.method ?? "-"} ${req.url ?? "-"}" ${status} ${String(bytes)} ${ms}ms`,
+          `${entry.time} ${entry.remoteAddress} "${entry.method} ${entry.url}" ${entry.status ?? "-"} ${String(bytes)} ${ms.toFixed(1)}ms`,
+          entry,
         );
       }
       if (inFlight.size === 0) {
