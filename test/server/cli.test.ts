@@ -77,11 +77,11 @@ describe("chromalite CLI", () => {
     await expect.poll(requests).toContainEqual(
       expect.objectContaining({
         level: 30,
-        time: expect.any(Number),
+        time: expect.any(Number) as number,
         msg: "POST /api/v2/tenants/default_tenant/databases/default_database/collections 200",
-        req: expect.objectContaining({ method: "POST", url: "/api/v2/tenants/default_tenant/databases/default_database/collections" }),
+        req: expect.objectContaining({ method: "POST", url: "/api/v2/tenants/default_tenant/databases/default_database/collections" }) as object,
         res: { statusCode: 200 },
-        responseTime: expect.any(Number),
+        responseTime: expect.any(Number) as number,
       }),
     );
   });

@@ -156,7 +156,7 @@ describe("chromalite run: options, as a child process", () => {
     const { child, url } = await serve(["--verbose", "--path", dir]);
     await createCollection(url);
     const debugLines = (text: string) => logLines(text).filter((l) => l.level === 20 && l.msg === "createCollection");
-    await expect.poll(() => debugLines(child.stdout())).toEqual([expect.objectContaining({ op: "createCollection", ms: expect.any(Number), ok: true })]);
+    await expect.poll(() => debugLines(child.stdout())).toEqual([expect.objectContaining({ op: "createCollection", ms: expect.any(Number) as number, ok: true })]);
     // Without --verbose, the same operation says nothing.
     const quiet = await serve(["--path", tempDir()]);
     await createCollection(quiet.url);
