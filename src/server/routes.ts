@@ -296,10 +296,17 @@ const collections: Route[] = [
   ],
 ];
 
-export function buildRouter(): Router<RouteDef> {
+/** Every endpoint of the API, with its path under `/api/v2`: what the router serves and /openapi.json documents. */
+export function apiRoutes(): Route[] {
+  return [...system, ...tenants, ...collections, ...records, ...unsupported];
+}
+
+export const API_PREFIX = "/api/v2";
+
+/** The API under `/api/v2`, plus `extra` routes at their own paths (the OpenAPI document and its page). */
+export function buildRouter(extra: Route[] = []): Router<RouteDef> {
   const router = new Router<RouteDef>();
-  for (const [method, path, def] of [...system, ...tenants, ...collections, ...records, ...unsupported]) {
-    router.add(method, `/api/v2${path}`, def);
-  }
+  for (const [method, path, def] of apiRoutes()) router.add(method, `${API_PREFIX}${path}`, def);
+  for (const [method, path, def] of extra) router.add(method, path, def);
   return router;
 }

@@ -14,6 +14,9 @@ import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
 import { HttpError, toErrorReply } from "./errors.js";
 import type { Reply, RouteDef } from "./request.js";
+import { DOCS_HTML } from "./docs-page.js";
+import { openApiDocument } from "./openapi.js";
+import type { Route } from "./request.js";
 import { buildRouter } from "./routes.js";
 import { expectObject } from "./wire.js";
 
@@ -200,6 +203,14 @@ function parseJsonBody(buffer: Buffer): JsonObject {
   return expectObject(value);
 }
 
+let openApiText: string | undefined;
+
+/** The API's own description, open like Chroma's: the OpenAPI document and a page that renders it. */
+const DOC_ROUTES: Route[] = [
+  ["GET", "/openapi.json", { open: true, handler: () => ({ text: (openApiText ??= JSON.stringify(openApiDocument())) }) }],
+  ["GET", "/docs", { open: true, handler: () => ({ text: DOCS_HTML, contentType: "text/html; charset=utf-8" }) }],
+];
+
 /**
  * Opens the folder and serves Chroma's HTTP API v2 on it.
  *
@@ -233,7 +244,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     timeoutMs: timeout,
     logger: options.logger,
   });
-  const router = buildRouter();
+  const router = buildRouter(DOC_ROUTES);
   const inFlight = new Set<AbortController>();
   let idleWaiters: (() => void)[] = [];
   let closing = false;
@@ -327,7 +338,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     try {
       const reply = await dispatch(req, controller.signal);
-      bytes = send(res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json ?? null));
+      const type = reply.contentType === undefined ? undefined : { "content-type": reply.contentType };
+      bytes = send(res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json ?? null), type);
     } catch (err) {
       const reply = toErrorReply(err);
       if (reply.unexpected) {
