@@ -114,6 +114,27 @@ describe("settings: flags, then CHROMALITE_* variables, then the config file, th
     expect(JSON.parse(result.stdout)).toMatchObject({ path: data, collections: [] });
   });
 
+  it("does what the README's config example says, line by line", async () => {
+    const readme = fs.readFileSync(path.resolve("README.md"), "utf8");
+    const [, json, sh] = /```json chromalite\.config\.json\n([\s\S]*?)```\s*```sh\n([\s\S]*?)```/.exec(readme) ?? [];
+    expect(json, "the README's config example").toBeDefined();
+    const cwd = tempDir();
+    fs.writeFileSync(path.join(cwd, "chromalite.config.json"), json!);
+    const lines = sh!.trim().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) {
+      const [command, comment = ""] = line.split("#");
+      const words = command!.trim().split(/\s+/);
+      const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split("=") as [string, string]));
+      const args = words.slice(words.indexOf("chromalite") + 1);
+      const { server, ctx } = await chromalite(args, { cwd, env });
+      const port = /port (\d+)/.exec(comment)?.[1] ?? (/a free port/.test(comment) ? "0" : undefined);
+      expect(port, `the comment of: ${line}`).toBeDefined();
+      expect(server, line).toMatchObject({ port: Number(port), path: path.join(fs.realpathSync(cwd), "data"), host: "127.0.0.1" });
+      expect(ctx.log.level, line).toBe("warn");
+    }
+  });
+
   it("refuses a bad config file with one line naming the file and the key", async () => {
     const cwd = tempDir();
     const file = writeConfig(cwd, { prot: 8000 });
