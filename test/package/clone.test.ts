@@ -250,7 +250,7 @@ void main(process.argv[2]!);
         expect(out, type).toBe('typed error: true\n[["a"]] 200\n');
       }
       expect(fs.readFileSync(path.join(cjs, "out/main.js"), "utf8"), "compiled to require()").toMatch(/require\("chromalite"\)/);
-    });
+    }, 180_000);
 
     it("runs every README example (compiled strict, skipLibCheck: false) and prints what each says", () => {
       const blocks = readmeExamples(README);
@@ -276,7 +276,7 @@ void main(process.argv[2]!);
         const unmet = unmetExpectation(out.trim().split("\n"), expectations);
         expect(unmet === undefined, `example ${n}: ${unmet}`).toBe(true);
       }
-    });
+    }, 180_000);
 
     it("starts the same server with `npx chromalite run` in the app", async () => {
       const job = sh("npx chromalite run", { cwd: app, env: { CHROMALITE_PORT: "0" }, log: path.join(work, "app-run.log") });
