@@ -120,7 +120,16 @@ Examples:
         authToken: opts.authToken,
         allowReset: opts.allowReset ?? false,
         accessLog: opts.accessLog
-          ? (_line, entry) => log.info({ req: { method: entry.method, url: entry.url, remoteAddress: entry.remoteAddress }, res: { statusCode: entry.status }, bytes: entry.bytes, responseTime: entry.ms }, `${entry.method} ${entry.url} ${entry.status}`)
+          ? (_line, entry) =>
+              log.info(
+                {
+                  req: { method: entry.method, url: entry.url, remoteAddress: entry.remoteAddress },
+                  res: { statusCode: entry.status },
+                  bytes: entry.bytes,
+                  responseTime: entry.ms,
+                },
+                `${entry.method} ${entry.url} ${entry.status ?? "-"}`,
+              )
           : false,
         maxBodyBytes: opts.maxBodyMb * MIB,
         requestTimeoutMs: opts.timeoutMs,
