@@ -11,6 +11,7 @@
  * `CHROMALITE_SKIP_CLONE_TEST=1` skips it (saying so), for a quick local run.
  */
 import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -106,19 +107,38 @@ async function servingUrl(job: Job, timeoutMs: number): Promise<string> {
   throw new Error(`no "serving" line after ${timeoutMs} ms:\n${job.output().slice(-4000)}`);
 }
 
-/** Heartbeat on 127.0.0.1, then SIGTERM: the command must exit 0, having closed the folder. */
+/** Servers started by the jobs (their start line names the PID), killed at the end if still there. */
+const servers = new Set<number>();
+
+/**
+ * Heartbeat on 127.0.0.1, then SIGTERM to the server, as a process manager sends it: the server
+ * closes the folder and exits 0, and so the whole command (sh, npm exec) exits 0.
+ */
 async function heartbeatThenStop(job: Job, url: string, folder: string): Promise<void> {
   const port = new URL(url).port;
   const res = await fetch(`http://127.0.0.1:${port}/api/v2/heartbeat`);
   expect(res.status).toBe(200);
   expect(Object.keys((await res.json()) as object)).toEqual(["nanosecond heartbeat"]);
   expect(fs.existsSync(path.join(folder, "chromalite.lock"))).toBe(true);
-  job.signal("SIGTERM");
+  const start = job.output().split("\n").find((l) => l.startsWith("{") && l.includes(" serving "));
+  const pid = (JSON.parse(start!) as { pid: number }).pid;
+  servers.add(pid);
+  process.kill(pid, "SIGTERM");
   const { code } = await job.exited;
   expect(code, job.output().slice(-2000)).toBe(0);
   expect(job.output()).toMatch(/SIGTERM: finishing requests in flight and closing/);
   expect(job.output()).not.toMatch(/took too long/);
+  expect(job.output()).toMatch(/"msg":"closed; exiting"/);
   expect(fs.existsSync(path.join(folder, "chromalite.lock"))).toBe(false);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 let work = "";
@@ -132,7 +152,16 @@ afterAll(async () => {
       await job.exited;
     }
   }
-  if (work) fs.rmSync(work, { recursive: true, force: true });
+  for (const pid of servers) if (alive(pid)) process.kill(pid, "SIGKILL");
+  if (!work) return;
+  fs.rmSync(work, { recursive: true, force: true });
+  // `npx chromalite` in the clone linked it into npm's npx cache, in a folder named by a hash of its
+  // path (libnpmexec's scheme): that entry is this test's, so it goes too.
+  const cache = execFileSync("npm", ["config", "get", "cache"], { encoding: "utf8", env: cleanEnv() }).trim();
+  for (const dir of new Set([clone, path.join(fs.realpathSync(path.dirname(work)), path.basename(work), "chromalite")])) {
+    const hash = createHash("sha512").update(dir).digest("hex").slice(0, 16);
+    fs.rmSync(path.join(cache, "_npx", hash), { recursive: true, force: true });
+  }
 });
 
 describe.skipIf(skip)(`a fresh clone, as the README says${skip ? ` (SKIPPED: ${why})` : ""}`, () => {
