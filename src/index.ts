@@ -10,7 +10,6 @@
  */
 export { PersistentClient, type PersistentClientOptions } from "./api/client.js";
 export { VERSION } from "./version.js";
-export type { CloseOptions } from "./engine/engine.js";
 export { Collection } from "./api/collection.js";
 export { GetResult, QueryResult, type GetRow, type QueryRowResult } from "./api/results.js";
 export {

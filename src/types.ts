@@ -168,3 +168,13 @@ export interface Database {
   name: string;
   tenant: string;
 }
+
+/** Options of `client.close()`. */
+export interface CloseOptions {
+  /** Cancel calls in flight and close at once (pending vectors are indexed on the next open). */
+  cancel?: boolean;
+  /** Upper bound, in ms, of the time spent indexing pending vectors before closing. */
+  timeout?: number;
+  /** Hears how many vectors each collection still has to index, while close finishes indexing. */
+  onProgress?: (progress: { collection: string; pending: number }) => void;
+}

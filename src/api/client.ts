@@ -4,13 +4,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { Engine, type CloseOptions, type CollectionInfo } from "../engine/engine.js";
+import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { validateScopeName } from "../model/collection.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
+  CloseOptions,
   CollectionMetadata,
   CreateCollectionConfiguration,
   Database,
@@ -18,6 +19,7 @@ import type {
   EmbeddingFunction,
 } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
+import { ensureFolder } from "../util/fs.js";
 import { VERSION } from "../version.js";
 import { Collection, type ClientContext } from "./collection.js";
 import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
@@ -59,7 +61,7 @@ const openEngines = new Map<string, SharedEngine>();
 
 function canonicalPath(p: string): string {
   const resolved = path.resolve(p);
-  fs.mkdirSync(resolved, { recursive: true });
+  ensureFolder(resolved);
   return fs.realpathSync(resolved);
 }
 

@@ -1,15 +1,33 @@
-/** What every subcommand gets from the CLI: output streams, a logger and the global flags. */
-import type { Logger } from "../logger.js";
+/** What every subcommand gets from the CLI: output streams, loggers, the config file and the global flags. */
+import type { LoadedConfig } from "./config.js";
+import { createLogger, type CliLogger, type LogSettings } from "./logging.js";
 
 export interface CliContext {
   /** `--verbose`: print stack traces and the engine's per-operation debug log. */
   readonly verbose: boolean;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
-  /** A logger writing to stderr (debug records only with `--verbose`). */
-  readonly logger: Logger;
+  /** A logger writing to stderr (the commands whose stdout is their output). */
+  readonly logger: CliLogger;
+  /** Level and format of the logs (`--log-level`, `--log-format`, their variables, the config file). */
+  readonly log: LogSettings;
+  /** The config file read, if any. */
+  readonly config?: LoadedConfig | undefined;
   /** Set by a command that finished but must exit non-zero (verify: 3 on damage). */
   exitCode: number;
+}
+
+/** A context on the given streams (tests: PassThrough streams; logs as JSON lines unless told). */
+export function cliContext(opts: {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  verbose?: boolean;
+  log?: LogSettings;
+  config?: LoadedConfig;
+}): CliContext {
+  const verbose = opts.verbose ?? false;
+  const log = opts.log ?? { level: verbose ? "debug" : "warn" };
+  return { verbose, stdout: opts.stdout, stderr: opts.stderr, logger: createLogger(opts.stderr, log), log, config: opts.config, exitCode: 0 };
 }
 
 /** Thrown for a bad command line: printed without a stack trace, exit code 2. */
@@ -29,17 +47,14 @@ export function describeError(err: unknown, verbose: boolean): string {
   return text;
 }
 
-export function stderrLogger(stderr: NodeJS.WritableStream, verbose: boolean): Logger {
-  const write = (level: string) => (obj: object, msg?: string) => {
-    const { err, ...rest } = obj as { err?: unknown };
-    const details = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : "";
-    const error = err === undefined ? "" : `: ${describeError(err, verbose)}`;
-    stderr.write(`chromalite: ${level}: ${msg ?? ""}${error}${details}\n`);
-  };
-  return {
-    error: write("error"),
-    warn: write("warn"),
-    info: write("info"),
-    ...(verbose ? { debug: write("debug") } : {}),
-  };
+/** A failure as one JSON line (`--json`): `{"error":{"name","code","message"}}`. */
+export function errorJson(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return `${JSON.stringify({ error: { name: e.name, ...(typeof code === "string" ? { code } : {}), message: e.message } })}\n`;
+}
+
+/** Writes a command's result for scripts (`--json`): one JSON object on one line. */
+export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
+  stream.write(`${JSON.stringify(value)}\n`);
 }

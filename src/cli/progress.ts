@@ -1,9 +1,16 @@
 /**
  * A one-line progress bar on stderr, drawn only when stderr is a terminal (pipes and logs get nothing
- * but the final summary the command prints). Hand-written: a dozen lines do not justify a dependency.
+ * but the final summary the command prints). Drawn by cli-progress (redraw throttling, terminal
+ * width, cursor handling and its ETA estimate); this file only says what the line shows: the
+ * collection, the bar, the percentage, records done of the total, the rate and the time left.
  */
+import cliProgress, { type Options, type Params } from "cli-progress";
 
-const REDRAW_MS = 100;
+// A CommonJS module whose named exports Node cannot see: take them from the default export.
+const { Format, SingleBar } = cliProgress;
+type SingleBar = cliProgress.SingleBar;
+
+const FPS = 10;
 const BAR = 24;
 
 export function isTerminal(stream: NodeJS.ReadableStream | NodeJS.WritableStream): boolean {
@@ -14,70 +21,72 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+interface Payload {
+  label: string;
+  /** The total is unknown: a counter without a bar. */
+  counter: boolean;
+}
+
+function line(options: Options, params: Params, payload: Payload): string {
+  const seconds = Math.max((Date.now() - params.startTime) / 1000, 1e-3);
+  const rate = `${formatCount(Math.round(params.value / seconds))}/s`;
+  if (payload.counter) return `${payload.label} ${formatCount(params.value)} ${rate}`;
+  const percent = String(Math.floor(params.progress * 100)).padStart(3);
+  const eta = params.progress >= 1 || params.value === 0 ? "" : ` ETA ${Format.TimeFormat(params.eta, options, 1)}`;
+  return `${payload.label} ${Format.BarFormat(params.progress, options)} ${percent}% ${formatCount(params.value)}/${formatCount(params.total)} ${rate}${eta}`;
+}
+
 export class Progress {
-  readonly #stream: NodeJS.WritableStream;
-  readonly #enabled: boolean;
-  #label = "";
-  #total: number | undefined;
-  #done = 0;
-  #started = 0;
-  #drawn = 0;
+  readonly #bar: SingleBar | undefined;
   #active = false;
 
+  /** `enabled` defaults to whether `stream` is a terminal. */
   constructor(stream: NodeJS.WritableStream, enabled = isTerminal(stream)) {
-    this.#stream = stream;
-    this.#enabled = enabled;
+    this.#bar = enabled
+      ? new SingleBar({
+          stream,
+          format: line,
+          fps: FPS,
+          barsize: BAR,
+          barCompleteChar: "█",
+          barIncompleteChar: "░",
+          hideCursor: false,
+          linewrap: false,
+          etaBuffer: 50,
+          // Only drawn where asked (a terminal, or a test's stand-in for one).
+          noTTYOutput: !isTerminal(stream),
+        })
+      : undefined;
   }
 
   /** Starts a bar for one task (a collection); `total` unknown draws a counter without a bar. */
   start(label: string, total?: number): void {
     this.end();
-    this.#label = label;
-    this.#total = total;
-    this.#done = 0;
-    this.#started = performance.now();
+    const counter = total === undefined || total <= 0;
+    this.#bar?.start(counter ? 0 : total, 0, { label, counter } satisfies Payload);
     this.#active = true;
-    this.#draw(true);
   }
 
   add(n: number): void {
     if (!this.#active) return;
-    this.#done += n;
-    this.#draw(false);
+    this.#bar?.increment(n);
   }
 
   /** Draws the final state of the current bar and moves to the next line. */
   end(): void {
     if (!this.#active) return;
-    this.#draw(true);
     this.#active = false;
-    if (this.#enabled) this.#stream.write("\n");
+    this.#bar?.stop();
   }
 
   /** Removes the current bar without a trace (before an error message). */
   clear(): void {
-    if (this.#active && this.#enabled) this.#stream.write("\r\x1b[K");
+    if (!this.#active) return;
     this.#active = false;
-  }
-
-  #draw(force: boolean): void {
-    if (!this.#enabled) return;
-    const now = performance.now();
-    if (!force && now - this.#drawn < REDRAW_MS) return;
-    this.#drawn = now;
-    const seconds = Math.max((now - this.#started) / 1000, 1e-3);
-    const rate = `${formatCount(Math.round(this.#done / seconds))}/s`;
-    let text: string;
-    if (this.#total !== undefined && this.#total > 0) {
-      const ratio = Math.min(1, this.#done / this.#total);
-      const filled = Math.round(ratio * BAR);
-      const bar = `${"█".repeat(filled)}${"░".repeat(BAR - filled)}`;
-      text = `${this.#label} ${bar} ${String(Math.floor(ratio * 100)).padStart(3)}% ${formatCount(this.#done)}/${formatCount(this.#total)} ${rate}`;
-    } else {
-      text = `${this.#label} ${formatCount(this.#done)} ${rate}`;
-    }
-    const columns = (this.#stream as NodeJS.WriteStream).columns;
-    if (columns && text.length >= columns) text = text.slice(0, columns - 1);
-    this.#stream.write(`\r\x1b[K${text}`);
+    if (!this.#bar) return;
+    const bar = this.#bar as SingleBar & { options: { clearOnComplete: boolean } };
+    bar.options.clearOnComplete = true;
+    bar.stop();
+    bar.options.clearOnComplete = false;
   }
 }

@@ -9,7 +9,18 @@ import type { SqliteStore } from "../store/sqlite-store.js";
 import { forEachChunked, type OperationScope } from "../util/abort.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
 
+/** What a batch did, record by record (a batch may name an id twice: each occurrence counts). */
+export interface WriteCounts {
+  /** New records. */
+  added: number;
+  /** Existing records changed (upsert, update). */
+  updated: number;
+  /** Ids left as they were: existing ones in an `add` (Chroma keeps them), missing ones in an `update`. */
+  skipped: number;
+}
+
 export interface WrittenBatch {
+  counts: WriteCounts;
   /** The batch's sequence number in the collection's write log. */
   seq: number;
   /** The collection's dimension afterwards (fixed by its first vectors). */
@@ -46,6 +57,7 @@ export async function writeBatch(
   let bytes = 0;
   if (state.row.dimension === null && kind === "update") dimension = null; // nothing exists to update yet
   const existing = store.lookupIds(cid, batch.ids);
+  const counts: WriteCounts = { added: 0, updated: 0, skipped: 0 };
   await forEachChunked(
     batch.ids,
     (recordId, i) => {
@@ -56,7 +68,11 @@ export async function writeBatch(
       const found = existing.get(recordId);
       bytes += (embedding?.byteLength ?? 0) + (document?.length ?? 0) + 64;
       if (found) {
-        if (kind === "add") return; // Chroma keeps the existing record
+        if (kind === "add") {
+          counts.skipped++; // Chroma keeps the existing record
+          return;
+        }
+        counts.updated++;
         const merged = metadata ? mergeMetadata(found.metadata, metadata) : undefined;
         store.updateRecord(cid, found.rid, seq, {
           embedding,
@@ -69,7 +85,11 @@ export async function writeBatch(
         if (embedding) changes.push({ rid: found.rid, seq, vector: embedding });
         return;
       }
-      if (kind === "update") return; // Chroma ignores updates of missing ids
+      if (kind === "update") {
+        counts.skipped++; // Chroma ignores updates of missing ids
+        return;
+      }
+      counts.added++;
       const clean = metadata ? dropNulls(metadata) : null;
       const metadataJson = clean ? JSON.stringify(clean) : null;
       const rid = store.insertRecord(cid, recordId, seq, {
@@ -87,5 +107,5 @@ export async function writeBatch(
   scope.check();
   // In the transaction: no reader can see the new seq or dimension before they are durable.
   store.setCollectionSeq(cid, seq, dimension);
-  return { seq, dimension, changes, bytes };
+  return { counts, seq, dimension, changes, bytes };
 }

@@ -20,10 +20,11 @@ import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
 import type { SearchPlan } from "../model/search.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SqliteStore } from "../store/sqlite-store.js";
-import type { CallOptions, Durability, IndexingStatus } from "../types.js";
+import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
 import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { writeBatch } from "./batch-write.js";
+import { ensureFolder } from "../util/fs.js";
+import { writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
 import { indexDirOf, indexRoot } from "../vector/hnsw-index.js";
@@ -52,15 +53,6 @@ export interface QueryHit {
 
 /** How long close() indexes pending vectors before it saves what is indexed (the rest waits for the next open). */
 export const DEFAULT_CLOSE_INDEXING_MS = 30_000;
-
-export interface CloseOptions {
-  /** Cancel calls in flight and close at once (pending vectors are indexed on the next open). */
-  cancel?: boolean;
-  /** Upper bound, in ms, of the time spent indexing pending vectors before closing. */
-  timeout?: number;
-  /** Hears how many vectors each collection still has to index, while close finishes indexing. */
-  onProgress?: (progress: { collection: string; pending: number }) => void;
-}
 
 export class Engine {
   readonly path: string;
@@ -99,7 +91,7 @@ export class Engine {
   /** Opens the folder: takes its lock, opens SQLite and removes index folders of deleted collections. */
   static open(options: EngineOptions): Engine {
     const dir = path.resolve(options.path);
-    fs.mkdirSync(dir, { recursive: true });
+    ensureFolder(dir);
     const lock = FolderLock.acquire(dir);
     let store: SqliteStore;
     try {
@@ -175,14 +167,15 @@ export class Engine {
   // ------------------------------------------------------------------ record writes
 
   /** Adds, upserts or updates a validated batch. Atomic: on error or cancellation nothing is written. */
-  async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<void> {
+  async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<WriteCounts> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
     await state.admitWrite(scope);
-    await this.#writes.collection(state, scope, async (tx) => {
+    return this.#writes.collection(state, scope, async (tx) => {
       const written = await writeBatch(this.#store, state, kind, batch, scope);
       tx.wrote(written.bytes);
       tx.afterCommit(() => this.#committed(state, written.seq, written.dimension, written.changes));
+      return written.counts;
     }, "records");
   }
 

@@ -17,7 +17,8 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_PORT,
   startServer,
+  type AccessLogEntry,
   type RunningServer,
   type ServerOptions,
 } from "./server.js";
-export { API_VERSION } from "./routes.js";
+export { API_VERSION } from "./api-version.js";

@@ -28,6 +28,8 @@ export interface Reply {
   /** A value to serialise, or an already serialised JSON text. */
   json?: unknown;
   text?: string;
+  /** Default `application/json`. */
+  contentType?: string;
 }
 
 export interface RouteDef {

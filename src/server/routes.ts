@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
+import { API_VERSION } from "./api-version.js";
 import { HttpError } from "./errors.js";
 import { collectionJson } from "./json.js";
 import { records, unsupported } from "./record-routes.js";
@@ -34,9 +35,6 @@ import {
   stringField,
   validateDatabaseName,
 } from "./wire.js";
-
-/** The version Chroma's server reports; clients compare it, so chromalite reports the same API level. */
-export const API_VERSION = "1.0.0";
 
 // ------------------------------------------------------------------ system
 
@@ -298,10 +296,17 @@ const collections: Route[] = [
   ],
 ];
 
-export function buildRouter(): Router<RouteDef> {
+/** Every endpoint of the API, with its path under `/api/v2`: what the router serves and /openapi.json documents. */
+export function apiRoutes(): Route[] {
+  return [...system, ...tenants, ...collections, ...records, ...unsupported];
+}
+
+export const API_PREFIX = "/api/v2";
+
+/** The API under `/api/v2`, plus `extra` routes at their own paths (the OpenAPI document and its page). */
+export function buildRouter(extra: Route[] = []): Router<RouteDef> {
   const router = new Router<RouteDef>();
-  for (const [method, path, def] of [...system, ...tenants, ...collections, ...records, ...unsupported]) {
-    router.add(method, `/api/v2${path}`, def);
-  }
+  for (const [method, path, def] of apiRoutes()) router.add(method, `${API_PREFIX}${path}`, def);
+  for (const [method, path, def] of extra) router.add(method, path, def);
   return router;
 }

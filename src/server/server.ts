@@ -14,6 +14,9 @@ import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
 import { HttpError, toErrorReply } from "./errors.js";
 import type { Reply, RouteDef } from "./request.js";
+import { DOCS_HTML } from "./docs-page.js";
+import { openApiDocument } from "./openapi.js";
+import type { Route } from "./request.js";
 import { buildRouter } from "./routes.js";
 import { expectObject } from "./wire.js";
 
@@ -43,10 +46,28 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** `normal` (default): acknowledged writes survive a crash of the process; `full`: also a power loss. */
   durability?: Durability;
-  /** Log one line per request: `true` writes to stdout, or pass a function that receives each line. */
-  accessLog?: boolean | ((line: string) => void);
+  /**
+   * Log one line per request: `true` writes to stdout, or pass a function that receives each line
+   * (and the same as fields, for a structured logger).
+   */
+  accessLog?: boolean | ((line: string, entry: AccessLogEntry) => void);
   /** pino-compatible logger for server errors and the engine's per-operation debug records. */
   logger?: Logger;
+}
+
+/** One request, as the access log reports it. */
+export interface AccessLogEntry {
+  /** When the response finished (ISO 8601). */
+  time: string;
+  remoteAddress: string;
+  method: string;
+  url: string;
+  /** The status sent; null if the client went away first. */
+  status: number | null;
+  /** Size of the response body. */
+  bytes: number;
+  /** Time from request to response, in ms (0.1 ms steps). */
+  ms: number;
 }
 
 export interface RunningServer {
@@ -182,6 +203,14 @@ function parseJsonBody(buffer: Buffer): JsonObject {
   return expectObject(value);
 }
 
+let openApiText: string | undefined;
+
+/** The API's own description, open like Chroma's: the OpenAPI document and a page that renders it. */
+const DOC_ROUTES: Route[] = [
+  ["GET", "/openapi.json", { open: true, handler: () => ({ text: (openApiText ??= JSON.stringify(openApiDocument())) }) }],
+  ["GET", "/docs", { open: true, handler: () => ({ text: DOCS_HTML, contentType: "text/html; charset=utf-8" }) }],
+];
+
 /**
  * Opens the folder and serves Chroma's HTTP API v2 on it.
  *
@@ -215,7 +244,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     timeoutMs: timeout,
     logger: options.logger,
   });
-  const router = buildRouter();
+  const router = buildRouter(DOC_ROUTES);
   const inFlight = new Set<AbortController>();
   let idleWaiters: (() => void)[] = [];
   let closing = false;
@@ -286,10 +315,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!res.writableFinished) controller.abort(new AbortError("the client disconnected"));
       inFlight.delete(controller);
       if (accessLog) {
-        const ms = (performance.now() - started).toFixed(1);
-        const status = res.writableFinished ? String(res.statusCode) : "-";
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        const entry: AccessLogEntry = {
+          time: new Date().toISOString(),
+          remoteAddress: req.socket.remoteAddress ?? "-",
+          method: req.method ?? "-",
+          url: req.url ?? "-",
+          status: res.writableFinished ? res.statusCode : null,
+          bytes,
+          ms,
+        };
         accessLog(
-          `${new Date().toISOString()} ${req.socket.remoteAddress ?? "-"} "${req.method ?? "-"} ${req.url ?? "-"}" ${status} ${String(bytes)} ${ms}ms`,
+          `${entry.time} ${entry.remoteAddress} "${entry.method} ${entry.url}" ${entry.status ?? "-"} ${String(bytes)} ${ms.toFixed(1)}ms`,
+          entry,
         );
       }
       if (inFlight.size === 0) {
@@ -300,7 +338,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     try {
       const reply = await dispatch(req, controller.signal);
-      bytes = send(res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json ?? null));
+      const type = reply.contentType === undefined ? undefined : { "content-type": reply.contentType };
+      bytes = send(res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json ?? null), type);
     } catch (err) {
       const reply = toErrorReply(err);
       if (reply.unexpected) {

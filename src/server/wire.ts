@@ -2,6 +2,15 @@
  * Decoding of request bodies and query strings. Shape errors (a missing field, a wrong type, an
  * unknown enum value) answer 422 as Chroma's serde layer does; value errors are left to the model's
  * validators, which answer 400 like Chroma's validation layer.
+ *
+ * Why hand-written and not a JSON Schema validator (ajv) or zod: the 422 answers must be Chroma's
+ * own words, which clients and the differential tests compare (`ids[0]: invalid type: integer \`1\`,
+ * expected a string`, `data did not match any variant of untagged enum EmbeddingsPayload`, `unknown
+ * variant \`x\`, expected one of ...`). They name serde's type words (sequence, map, u32, usize, f64,
+ * struct HnswConfiguration), the first offending element of an array, and which check comes first;
+ * a validator's errors would have to be translated back case by case, which is this file again plus
+ * a dependency. The schemas in openapi-schemas.ts describe the same shapes for /openapi.json, and
+ * test/server/openapi.test.ts checks the two agree (examples accepted, required fields required).
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";

@@ -2,6 +2,23 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import zlib from "node:zlib";
+import { InvalidArgumentError } from "../errors.js";
+
+/**
+ * Creates the data folder `dir` (and its parents) if missing. A file where the folder (or one of its
+ * parents) should be is an `InvalidArgumentError` that says so, not a raw EEXIST or ENOTDIR.
+ */
+export function ensureFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw new InvalidArgumentError(`${dir} is not a folder: a file is in the way (the data folder must be a directory, or a path that does not exist yet)`, { cause: err });
+    }
+    throw err;
+  }
+}
 
 /** fsyncs a file or directory by path (directories make renames in them durable). */
 export async function fsyncPath(p: string): Promise<void> {

@@ -62,7 +62,7 @@ describe("chromalite copy with a chromalite server and folders", () => {
   it("copies a folder to a server and back into a new folder, unchanged (real processes)", async () => {
     const up = await runCli(["copy", "--from", seeded, "--to", server.url, "--token", "tok", "--page-size", "64"]);
     expect(up.code).toBe(0);
-    expect(up.stderr).toMatch(/^chromalite: copied 4 collections, 404 records from .* to http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(up.stderr).toMatch(/^chromalite: copied 4 collections from .* to http:\/\/127\.0\.0\.1:\d+: 404 records read, 404 added\n$/);
     const back = tempDir();
     const down = await runCli(["copy", "--from", server.url, "--to", back], { env: { CHROMALITE_COPY_TOKEN: "tok" } });
     expect(down.code).toBe(0);
@@ -78,9 +78,13 @@ describe("chromalite copy with a chromalite server and folders", () => {
     const again = await runCli(["copy", "--from", seeded, "--to", server.url, "--token", "tok", "--collection", "docs"]);
     expect(again.code).toBe(1);
     expectOneLineError(again, /^chromalite: collection 'docs' already exists at http:.*: pass --on-conflict skip .* or --on-conflict upsert/);
-    const { ctx } = captureContext();
-    await copy({ ...base, from: seeded, to: server.url, token: "tok", onConflict: "skip" }, ctx);
-    await copy({ ...base, from: seeded, to: server.url, token: "tok", onConflict: "upsert" }, ctx);
+    // The summaries count what was done: nothing added on skip, every record replaced on upsert.
+    const skip = captureContext();
+    await copy({ ...base, from: seeded, to: server.url, token: "tok", onConflict: "skip", json: true }, skip.ctx);
+    expect(JSON.parse(skip.stdout())).toMatchObject({ command: "copy", collections: 1, records: 400, added: 0, updated: 0, skipped: 400 });
+    const upsert = captureContext();
+    await copy({ ...base, from: seeded, to: server.url, token: "tok", onConflict: "upsert", quiet: false }, upsert.ctx);
+    expect(upsert.stderr()).toMatch(/: 400 records read, 0 added, 400 replaced\n$/);
     const check = new ChromaClient({ host: server.host, port: server.port, headers: { "x-chroma-token": "tok" } });
     expect(await (await check.getCollection({ name: "docs" })).count()).toBe(400);
   });
@@ -89,7 +93,7 @@ describe("chromalite copy with a chromalite server and folders", () => {
     const { ctx, stderr } = captureContext();
     const target = tempDir();
     await copy({ ...base, quiet: false, from: seeded, to: target, toTenant: "acme", toDatabase: "archive", collection: ["exact-l2"] }, ctx);
-    expect(stderr()).toMatch(/copied 1 collection, 4 records from .* to .* \(tenant acme, database archive\)/);
+    expect(stderr()).toMatch(/copied 1 collection from .* to .* \(tenant acme, database archive\): 4 records read, 4 added\n$/);
     const [got] = await dumpFolder(target, { tenant: "acme", database: "archive" });
     const orig = (await dumpFolder(seeded)).find((c) => c.name === "exact-l2");
     expect(got).toEqual(orig);
@@ -153,7 +157,7 @@ describe.skipIf(!oracle.ok)("chromalite copy with the real Chroma", () => {
   it("copies a folder to Chroma and back, keeping records, order, metadata and configuration", async () => {
     const up = await runCli(["copy", "--from", seeded, "--to", chroma.url]);
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stderr).toMatch(/copied 4 collections, 404 records/);
+    expect(up.stderr).toMatch(/copied 4 collections from .*: 404 records read, 404 added/);
 
     // What Chroma holds, seen through its own client.
     const client = new ChromaClient({ host: chroma.host, port: chroma.port });

@@ -70,7 +70,7 @@ describe("chromalite export / import", () => {
     const target = tempDir();
     const imported = await runCli(["import", "--path", target], { stdin: out.stdout });
     expect(imported.code).toBe(0);
-    expect(imported.stderr).toMatch(/imported 3 collections, 500 records from stdin into/);
+    expect(imported.stderr).toMatch(/imported 3 collections from stdin into .*: 500 records read, 500 added\n$/);
     const [a, b] = await Promise.all([dumpFolder(seeded), dumpFolder(target)]);
     expect(b).toEqual(a); // ids and order, float32 bytes, documents, metadatas, uris, metadata, configuration
     expect(b.find((c) => c.name === "described")!.configuration.embedding_function).toEqual({
@@ -140,18 +140,42 @@ describe("chromalite export / import", () => {
     await expect(importFolder({ ...base, stdin: streamOf(all) }, ctx)).rejects.toThrow(
       /^line 2: collection 'docs' already exists in .*: pass --on-conflict skip .* or --on-conflict upsert/,
     );
-    await importFolder({ ...base, onConflict: "skip", stdin: streamOf(all) }, ctx);
+    const resumed = captureContext();
+    await importFolder({ ...base, onConflict: "skip", json: true, stdin: streamOf(all) }, resumed.ctx);
     expect(await dumpFolder(target)).toEqual(await dumpFolder(seeded));
+    // It says what it did: the 198 records already there skipped, the other 302 added.
+    expect(JSON.parse(resumed.stdout())).toMatchObject({ command: "import", collections: 3, records: 500, added: 302, updated: 0, skipped: 198 });
 
     // Upsert overwrites records with the file's values.
     const client = new PersistentClient({ path: target });
     const docs = await client.getCollection({ name: "docs" });
     await docs.update({ ids: ["id-5"], uris: ["changed://5"] });
     await client.close();
-    await importFolder({ ...base, onConflict: "skip", stdin: streamOf(all) }, ctx);
+    const skipped = captureContext();
+    await importFolder({ ...base, onConflict: "skip", quiet: false, stdin: streamOf(all) }, skipped.ctx);
     expect((await dumpFolder(target))[0]!.uris[5]).toBe("changed://5");
-    await importFolder({ ...base, onConflict: "upsert", stdin: streamOf(all) }, ctx);
+    expect(skipped.stderr()).toMatch(/^chromalite: imported 3 collections from stdin into .*: 500 records read, 0 added, 500 skipped \(already there\)\n$/);
+    const upserted = captureContext();
+    await importFolder({ ...base, onConflict: "upsert", quiet: false, stdin: streamOf(all) }, upserted.ctx);
     expect(await dumpFolder(target)).toEqual(await dumpFolder(seeded));
+    expect(upserted.stderr()).toMatch(/: 500 records read, 0 added, 500 replaced\n$/);
+  });
+
+  it("a file cut in the middle of a line keeps every good line before the damage (the batch in hand is written)", async () => {
+    const { ctx } = captureContext();
+    const target = tempDir();
+    const all = fs.readFileSync(exported, "utf8").split("\n");
+    // Lines 1-2: file and collection headers; 3-149: 147 records of 'docs'; line 150 cut in half.
+    const cut = `${all.slice(0, 149).join("\n")}\n${all[149]!.slice(0, 40)}`;
+    const base = { path: target, in: "-", onConflict: "fail" as const, tenant: "default_tenant", database: "default_database", batchSize: 50, quiet: true };
+    await expect(importFolder({ ...base, stdin: streamOf(cut) }, ctx)).rejects.toThrow(/^line 150: not valid JSON/);
+    const [docs] = await dumpFolder(target);
+    expect(docs!.ids).toEqual(Array.from({ length: 147 }, (_, i) => `id-${i}`));
+    // A record that breaks a rule (here: the wrong dimension) keeps the good lines before it too.
+    const wrong = [...all.slice(0, 120), all[120]!.replace('"embedding":[', '"embedding":[1,')].join("\n");
+    const other = tempDir();
+    await expect(importFolder({ ...base, path: other, stdin: streamOf(wrong) }, ctx)).rejects.toThrow(/^line 121: 'embedding' has 9 numbers/);
+    expect((await dumpFolder(other))[0]!.ids).toHaveLength(118);
   });
 
   it("keeps memory flat: reads a page at a time, writes it out before reading the next, imports in batches", async () => {
@@ -202,10 +226,17 @@ describe("chromalite export / import", () => {
     bar.start("docs", 200);
     bar.add(100);
     bar.end();
+    bar.start("unknown-total");
+    bar.add(7);
+    bar.end();
+    // Each redraw goes back to column 1 and clears the rest of the line (cli-progress's escapes).
     // eslint-disable-next-line no-control-regex -- the terminal's escape sequence is what is drawn
-    expect(drawn).toMatch(/\r\x1b\[Kdocs ░{24} {3}0% 0\/200/);
+    expect(drawn).toMatch(/\x1b\[1Gdocs ░{24} {3}0% 0\/200 0\/s\x1b\[0K/);
     // eslint-disable-next-line no-control-regex -- as above
-    expect(drawn).toMatch(/\r\x1b\[Kdocs █{12}░{12} {2}50% 100\/200 [\d,]+\/s\n$/);
+    expect(drawn).toMatch(/\x1b\[1Gdocs █{12}░{12} {2}50% 100\/200 [\d,]+\/s ETA \d+s\x1b\[0K/);
+    // eslint-disable-next-line no-control-regex -- as above
+    expect(drawn).toMatch(/\x1b\[1Gunknown-total 7 [\d,]+\/s\x1b\[0K/);
+    expect(drawn.endsWith("\n")).toBe(true);
     const pipe = new PassThrough();
     let piped = "";
     pipe.setEncoding("utf8").on("data", (c: string) => (piped += c));

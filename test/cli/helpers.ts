@@ -9,7 +9,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
-import { stderrLogger, type CliContext } from "../../src/cli/context.js";
+import { cliContext, type CliContext } from "../../src/cli/context.js";
 import { PersistentClient, type Metadata } from "../../src/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -108,7 +108,7 @@ export function captureContext(): { ctx: CliContext; stdout: () => string; stder
   out.setEncoding("utf8").on("data", (c: string) => (stdout += c));
   err.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   return {
-    ctx: { verbose: false, stdout: out, stderr: err, logger: stderrLogger(err, false), exitCode: 0 },
+    ctx: cliContext({ stdout: out, stderr: err }),
     stdout: () => stdout,
     stderr: () => stderr,
   };

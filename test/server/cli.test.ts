@@ -71,7 +71,19 @@ describe("chromalite CLI", () => {
     const c = await client.createCollection({ name: "via_cli", embeddingFunction: null });
     await c.add({ ids: ["a"], embeddings: [[1, 2, 3]] });
     expect(await c.count()).toBe(1);
-    await expect.poll(() => child.stdout()).toMatch(/"POST \/api\/v2\/tenants\/default_tenant\/databases\/default_database\/collections" 200/);
+    // The access log: one JSON line per request (pino's fields, pino-http's names).
+    const requests = () =>
+      child.stdout().split("\n").filter((l) => l.includes('"req"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await expect.poll(requests).toContainEqual(
+      expect.objectContaining({
+        level: 30,
+        time: expect.any(Number) as number,
+        msg: "POST /api/v2/tenants/default_tenant/databases/default_database/collections 200",
+        req: expect.objectContaining({ method: "POST", url: "/api/v2/tenants/default_tenant/databases/default_database/collections" }) as object,
+        res: { statusCode: 200 },
+        responseTime: expect.any(Number) as number,
+      }),
+    );
   });
 
   it("on SIGTERM finishes the request in flight, releases the folder and exits cleanly (not by the 2 s hard stop)", async () => {
@@ -104,8 +116,8 @@ describe("chromalite CLI", () => {
     const { code } = await child.exited;
     // 0 and no complaint: it closed by itself, not by the hard stop (exit 1, "took too long").
     expect(code).toBe(0);
-    expect(child.stderr()).toMatch(/SIGTERM: finishing requests in flight and closing/);
-    expect(child.stderr()).not.toMatch(/took too long/);
+    expect(child.stdout()).toMatch(/SIGTERM: finishing requests in flight and closing/);
+    expect(child.stdout()).not.toMatch(/took too long/);
     expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
 
     const reopened = new PersistentClient({ path: dir });
@@ -123,8 +135,8 @@ describe("chromalite CLI", () => {
     await serving(child);
     child.proc.kill("SIGINT");
     expect((await child.exited).code).toBe(0);
-    expect(child.stderr()).toMatch(/SIGINT: finishing requests in flight and closing/);
-    expect(child.stderr()).not.toMatch(/took too long/);
+    expect(child.stdout()).toMatch(/SIGINT: finishing requests in flight and closing/);
+    expect(child.stdout()).not.toMatch(/took too long/);
     expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(false);
   });
 });

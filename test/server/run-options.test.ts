@@ -96,10 +96,15 @@ describe("chromalite run: options", () => {
 /** Starts the real CLI and waits for its "serving ... at URL" line. */
 async function serve(args: string[]): Promise<{ child: CliChild; url: string }> {
   const child = spawnCli(["run", "--port", "0", ...args]);
-  await expect.poll(() => /serving .* at (http:\/\/\S+)/.test(child.stdout()) || child.proc.exitCode !== null, { timeout: 20_000 }).toBe(true);
-  const m = /serving .* at (http:\/\/\S+)/.exec(child.stdout());
+  await expect.poll(() => /serving .* at (http:\/\/[\d.:]+)/.test(child.stdout()) || child.proc.exitCode !== null, { timeout: 20_000 }).toBe(true);
+  const m = /serving .* at (http:\/\/[\d.:]+)/.exec(child.stdout());
   if (!m) throw new Error(`the CLI did not start: ${child.stderr()}`);
   return { child, url: m[1]! };
+}
+
+/** The JSON log lines in a child's output (logs are JSON lines when stdout is not a terminal). */
+function logLines(text: string): Record<string, unknown>[] {
+  return text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function createCollection(url: string): Promise<string> {
@@ -146,15 +151,17 @@ describe("chromalite run: options, as a child process", () => {
     expect((res.body as { ids: string[] }).ids).toHaveLength(n);
   });
 
-  it("--verbose: a debug line per operation on stderr, and stack traces on failure", async () => {
+  it("--verbose: a debug line per operation in the log (stdout), and stack traces on failure", async () => {
     const dir = tempDir();
     const { child, url } = await serve(["--verbose", "--path", dir]);
     await createCollection(url);
-    await expect.poll(() => child.stderr()).toMatch(/chromalite: debug: createCollection \{"op":"createCollection","ms":[\d.]+,"ok":true\}/);
+    const debugLines = (text: string) => logLines(text).filter((l) => l.level === 20 && l.msg === "createCollection");
+    await expect.poll(() => debugLines(child.stdout())).toEqual([expect.objectContaining({ op: "createCollection", ms: expect.any(Number) as number, ok: true })]);
     // Without --verbose, the same operation says nothing.
     const quiet = await serve(["--path", tempDir()]);
     await createCollection(quiet.url);
-    expect(quiet.child.stderr()).not.toMatch(/debug/);
+    expect(logLines(quiet.child.stdout()).filter((l) => (l.level as number) < 30)).toEqual([]);
+    expect(quiet.child.stderr()).toBe("");
     // A failure (the folder is in use) with --verbose prints its stack.
     const second = spawnCli(["--verbose", "run", "--path", dir, "--port", "0"]);
     expect((await second.exited).code).toBe(1);

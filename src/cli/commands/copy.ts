@@ -7,12 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../../model/defaults.js";
-import { UsageError, type CliContext } from "../context.js";
+import { UsageError, writeJson, type CliContext } from "../context.js";
 import { existingDataFolder, integerOption, ON_CONFLICT, type OnConflict } from "../options.js";
 import { formatCount, Progress } from "../progress.js";
 import { FolderEndpoint } from "../transfer/folder.js";
 import { isServerUrl, ServerEndpoint } from "../transfer/server.js";
-import { slices, type Sink, type Source } from "../transfer/types.js";
+import { addCounts, describeCounts, noCounts, slices, type Sink, type Source } from "../transfer/types.js";
 
 export const DEFAULT_COPY_PAGE = 500;
 
@@ -32,6 +32,7 @@ export interface CopyOptions {
   onConflict: OnConflict;
   pageSize: number;
   quiet?: boolean;
+  json?: boolean;
 }
 
 type Endpoint = Source & Sink;
@@ -70,21 +71,32 @@ export async function copy(opts: CopyOptions, ctx: CliContext): Promise<void> {
     const specs = await source.collections(opts.collection ?? []);
     sink.check?.(specs);
     let records = 0;
+    const counts = noCounts();
     for (const spec of specs) {
       const writer = await sink.open(spec, opts.onConflict);
       progress.start(spec.name, spec.count ?? undefined);
       for await (const page of source.pages(spec, opts.pageSize)) {
         for (const part of slices(page, writer.maxBatch)) {
-          await writer.write(part);
+          addCounts(counts, await writer.write(part));
           records += part.ids.length;
           progress.add(part.ids.length);
         }
       }
       progress.end();
     }
-    if (!opts.quiet) {
+    if (opts.json) {
+      writeJson(ctx.stdout, {
+        command: "copy",
+        source: source.description,
+        destination: sink.description,
+        collections: specs.length,
+        records,
+        ...counts,
+      });
+    } else if (!opts.quiet) {
       ctx.stderr.write(
-        `chromalite: copied ${specs.length} collection${specs.length === 1 ? "" : "s"}, ${formatCount(records)} records from ${source.description} to ${sink.description}\n`,
+        `chromalite: copied ${specs.length} collection${specs.length === 1 ? "" : "s"} from ${source.description} to ${sink.description}: ` +
+          `${formatCount(records)} records read, ${describeCounts(counts, opts.onConflict)}\n`,
       );
     }
   } catch (err) {
@@ -121,6 +133,7 @@ export function register(program: Command, context: () => CliContext): void {
       new Option("--page-size <n>", "records read per request").argParser(integerOption("--page-size", 1, 100_000)).default(DEFAULT_COPY_PAGE),
     )
     .option("--quiet", "no progress bar and no summary on stderr")
+    .option("--json", "print the summary as one JSON object on stdout (counts: records, added, updated, skipped)")
     .addHelpText(
       "after",
       `

@@ -6,7 +6,8 @@
 import { Option, type Command } from "commander";
 import { VERSION } from "../../version.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT } from "../../model/defaults.js";
-import type { CliContext } from "../context.js";
+import { ENV } from "../config.js";
+import { writeJson, type CliContext } from "../context.js";
 import { existingDataFolder, integerOption } from "../options.js";
 import { formatCount, Progress } from "../progress.js";
 import { FolderEndpoint } from "../transfer/folder.js";
@@ -23,6 +24,7 @@ export interface ExportOptions {
   database: string;
   pageSize: number;
   quiet?: boolean;
+  json?: boolean;
 }
 
 export async function exportFolder(opts: ExportOptions, ctx: CliContext): Promise<void> {
@@ -51,7 +53,11 @@ export async function exportFolder(opts: ExportOptions, ctx: CliContext): Promis
     }
     await output.write(endLine(specs.length, records));
     await output.finish();
-    if (!opts.quiet) {
+    if (opts.json) {
+      // stdout may be the export itself: then the summary goes to stderr.
+      const stream = opts.out === "-" ? ctx.stderr : ctx.stdout;
+      writeJson(stream, { command: "export", source: source.description, destination: output.name, collections: specs.length, records });
+    } else if (!opts.quiet) {
       ctx.stderr.write(
         `chromalite: exported ${specs.length} collection${specs.length === 1 ? "" : "s"}, ${formatCount(records)} records from ${source.description} to ${output.name}\n`,
       );
@@ -69,7 +75,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("export")
     .description("write collections (definitions and records) as JSON Lines, to a file or stdout")
-    .option("--path <dir>", "data folder", DEFAULT_PATH)
+    .addOption(new Option("--path <dir>", "data folder").default(DEFAULT_PATH).env(ENV.path))
     .option("--collection <name...>", "only these collections (repeatable; default: all)")
     .option("--out <file>", "output file, or - for stdout", "-")
     .option("--tenant <name>", "tenant of the collections", DEFAULT_TENANT)
@@ -78,6 +84,7 @@ export function register(program: Command, context: () => CliContext): void {
       new Option("--page-size <n>", "records read per page").argParser(integerOption("--page-size", 1, 100_000)).default(DEFAULT_PAGE_SIZE),
     )
     .option("--quiet", "no progress bar and no summary on stderr")
+    .option("--json", "print the summary as one JSON object (on stdout; on stderr when stdout is the export)")
     .addHelpText(
       "after",
       `

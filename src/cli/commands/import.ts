@@ -1,19 +1,30 @@
 /**
  * `chromalite import`: reads the JSONL of `chromalite export` as a stream (a file or stdin), creates
  * the collections with their configuration and adds the records in batches. A bad line stops the
- * import with its line number; what came before it stays imported (re-run with --on-conflict skip).
+ * import with its line number; every good line before it is imported (the batch in hand is written
+ * first), so a fixed file resumes with --on-conflict skip. The summary counts what was done: records
+ * added, replaced (upsert) and skipped (already there).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { InvalidArgumentError } from "../../errors.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT } from "../../model/defaults.js";
-import { UsageError, type CliContext } from "../context.js";
+import { ENV } from "../config.js";
+import { UsageError, writeJson, type CliContext } from "../context.js";
 import { integerOption, ON_CONFLICT, type OnConflict } from "../options.js";
 import { formatCount, isTerminal, Progress } from "../progress.js";
 import { FolderEndpoint } from "../transfer/folder.js";
 import { readJsonl } from "../transfer/jsonl.js";
-import { emptyPage, type CollectionSpec, type CollectionWriter, type RecordPage } from "../transfer/types.js";
+import {
+  addCounts,
+  describeCounts,
+  emptyPage,
+  noCounts,
+  type CollectionSpec,
+  type CollectionWriter,
+  type RecordPage,
+} from "../transfer/types.js";
 
 export const DEFAULT_IMPORT_BATCH = 1000;
 
@@ -26,6 +37,7 @@ export interface ImportOptions {
   database: string;
   batchSize: number;
   quiet?: boolean;
+  json?: boolean;
   /** Standard input (for tests); defaults to process.stdin. */
   stdin?: NodeJS.ReadableStream;
 }
@@ -45,6 +57,13 @@ interface Section {
   buffer: RecordPage;
   firstLine: number;
   lastLine: number;
+}
+
+/** A write that failed: nothing more is written before the error is reported. */
+class WriteFailed extends Error {
+  constructor(readonly cause: unknown) {
+    super("write failed");
+  }
 }
 
 export async function importFolder(opts: ImportOptions, ctx: CliContext): Promise<void> {
@@ -68,6 +87,7 @@ export async function importFolder(opts: ImportOptions, ctx: CliContext): Promis
   let section: Section | undefined;
   let collections = 0;
   let records = 0;
+  const counts = noCounts();
   let sawHeader = false;
   let sawEnd = false;
   let first = true;
@@ -75,14 +95,15 @@ export async function importFolder(opts: ImportOptions, ctx: CliContext): Promis
   const flush = async () => {
     if (!section || section.buffer.ids.length === 0) return;
     const s = section;
+    const page = s.buffer;
+    s.buffer = emptyPage(); // written or failed: either way not written again
     try {
-      await s.writer.write(s.buffer);
+      addCounts(counts, await s.writer.write(page));
     } catch (err) {
-      throw located(err, `lines ${s.firstLine}-${s.lastLine} (collection '${s.name}')`);
+      throw new WriteFailed(located(err, `lines ${s.firstLine}-${s.lastLine} (collection '${s.name}')`));
     }
-    records += s.buffer.ids.length;
-    progress.add(s.buffer.ids.length);
-    s.buffer = emptyPage();
+    records += page.ids.length;
+    progress.add(page.ids.length);
   };
   const endSection = async () => {
     if (!section) return;
@@ -171,13 +192,23 @@ export async function importFolder(opts: ImportOptions, ctx: CliContext): Promis
     if (sawHeader && !sawEnd) {
       throw new InvalidArgumentError(`${source} ends without its end line: it looks truncated (what it has was imported)`);
     }
-    if (!opts.quiet) {
+    if (opts.json) {
+      writeJson(ctx.stdout, { command: "import", source, destination: sink.description, collections, records, ...counts });
+    } else if (!opts.quiet) {
       ctx.stderr.write(
-        `chromalite: imported ${collections} collection${collections === 1 ? "" : "s"}, ${formatCount(records)} records from ${source} into ${sink.description}\n`,
+        `chromalite: imported ${collections} collection${collections === 1 ? "" : "s"} from ${source} into ${sink.description}: ` +
+          `${formatCount(records)} records read, ${describeCounts(counts, opts.onConflict)}\n`,
       );
     }
   } catch (err) {
     progress.clear();
+    if (err instanceof WriteFailed) throw err.cause;
+    // A bad line (or a bad record in it): the good lines before it are written before stopping.
+    try {
+      await flush();
+    } catch (flushErr) {
+      throw flushErr instanceof WriteFailed ? flushErr.cause : flushErr;
+    }
     throw err;
   } finally {
     await sink.close();
@@ -188,7 +219,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("import")
     .description("read JSON Lines written by 'chromalite export' into a data folder")
-    .option("--path <dir>", "data folder (created if missing)", DEFAULT_PATH)
+    .addOption(new Option("--path <dir>", "data folder (created if missing)").default(DEFAULT_PATH).env(ENV.path))
     .option("--in <file>", "input file, or - for stdin", "-")
     .option("--collection-prefix <prefix>", "prepend this to every collection name")
     .addOption(
@@ -204,11 +235,12 @@ export function register(program: Command, context: () => CliContext): void {
         .default(DEFAULT_IMPORT_BATCH),
     )
     .option("--quiet", "no progress bar and no summary on stderr")
+    .option("--json", "print the summary as one JSON object on stdout (counts: records, added, updated, skipped)")
     .addHelpText(
       "after",
       `
-A bad line stops the import with its line number; earlier lines stay imported, so fix the
-file and run again with --on-conflict skip to resume.
+A bad line stops the import with its line number; every good line before it is imported, so fix
+the file and run again with --on-conflict skip to resume.
 
 Examples:
   chromalite import --path ./restored --in backup.jsonl

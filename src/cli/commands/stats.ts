@@ -2,9 +2,10 @@
  * `chromalite stats`: per collection its count, dimension, space and vector index state; the folder's
  * size on disk. Reads only: works on a folder a server has open (index numbers are then as last saved).
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { folderStats, type FolderStats } from "../../engine/inspect.js";
 import { DEFAULT_PATH } from "../../model/defaults.js";
+import { ENV } from "../config.js";
 import type { CliContext } from "../context.js";
 import { formatBytes } from "../../util/format.js";
 import { existingDataFolder, table } from "../options.js";
@@ -61,7 +62,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("stats")
     .description("show the collections of a data folder: counts, dimensions, index state and size on disk")
-    .option("--path <dir>", "data folder", DEFAULT_PATH)
+    .addOption(new Option("--path <dir>", "data folder").default(DEFAULT_PATH).env(ENV.path))
     .option("--json", "print JSON (for scripts) instead of a table")
     .addHelpText(
       "after",

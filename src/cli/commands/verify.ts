@@ -3,7 +3,7 @@
  * (see engine/verify.ts). Prints one line per collection and one per problem; exits 3 on damage.
  * Changes nothing, unless `--repair`, which rebuilds damaged vector indexes from SQLite.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import {
   DEFAULT_SAMPLE,
   collectionLabel,
@@ -12,6 +12,7 @@ import {
   type VerifyReport,
 } from "../../engine/verify.js";
 import { DEFAULT_PATH } from "../../model/defaults.js";
+import { ENV } from "../config.js";
 import type { CliContext } from "../context.js";
 import { existingDataFolder, integerOption } from "../options.js";
 import { formatCount } from "../progress.js";
@@ -79,7 +80,7 @@ export function register(program: Command, context: () => CliContext): void {
   program
     .command("verify")
     .description("check a data folder: SQLite integrity, and every vector index against SQLite (exit 3 on damage)")
-    .option("--path <dir>", "data folder (must not be open in another process)", DEFAULT_PATH)
+    .addOption(new Option("--path <dir>", "data folder (must not be open in another process)").default(DEFAULT_PATH).env(ENV.path))
     .option("--sample <n>", "records per collection checked by a query with their own vector", integerOption("--sample", 1, 1_000_000), DEFAULT_SAMPLE)
     .option("--repair", "rebuild damaged vector indexes from SQLite (changes the folder; SQLite damage cannot be repaired)")
     .option("--json", "print the report as JSON")

@@ -134,13 +134,13 @@ export class FolderEndpoint implements Source, Sink {
     return {
       maxBatch: engine.maxBatchSize,
       write: async (page: RecordPage) => {
-        await engine.run(kind, NO_TIMEOUT, async (scope) => {
+        return engine.run(kind, NO_TIMEOUT, async (scope) => {
           const batch = validateRecordBatch(page, kind, {
             mode: "server",
             dimension: engine.collectionDimension(info.id),
             maxBatchSize: engine.maxBatchSize,
           });
-          await engine.write(info.id, kind, batch, scope);
+          return engine.write(info.id, kind, batch, scope);
         });
       },
     };

@@ -11,7 +11,7 @@ import type { CollectionMetadata, EmbeddingFunction, EmbeddingFunctionConfigurat
 import { UsageError } from "../context.js";
 import type { OnConflict } from "../options.js";
 import { scopeLabel } from "./folder.js";
-import { creatableHnsw, type CollectionSpec, type CollectionWriter, type RecordPage, type Sink, type Source } from "./types.js";
+import { creatableHnsw, type CollectionSpec, type CollectionWriter, type RecordPage, type Sink, type Source, type WriteCounts } from "./types.js";
 
 type ChromaModule = typeof Chroma;
 
@@ -310,15 +310,20 @@ export class ServerEndpoint implements Source, Sink {
       maxBatch,
       write: async (all: RecordPage) => {
         let page = all;
-        if (onConflict === "skip") {
-          // Existing ids are left alone; dropping them here also keeps the document update below off them.
-          const existing = await this.#call(`read ${name}`, () => collection.get({ ids: all.ids, include: [] }));
-          if (existing.ids.length > 0) {
-            const taken = new Set(existing.ids);
-            page = pick(all, all.ids.flatMap((id, i) => (taken.has(id) ? [] : [i])));
-          }
+        // Which ids are there already: skip leaves them alone (dropping them here also keeps the
+        // document update below off them); upsert replaces them, and the counts say so.
+        // (With `fail` the collection is one this copy created: nothing to look up.)
+        const taken = new Set(
+          onConflict === "fail" ? [] : (await this.#call(`read ${name}`, () => collection.get({ ids: all.ids, include: [] }))).ids,
+        );
+        const counts: WriteCounts = { added: 0, updated: 0, skipped: 0 };
+        for (const id of all.ids) {
+          if (!taken.has(id)) counts.added++;
+          else if (upsert) counts.updated++;
+          else counts.skipped++;
         }
-        if (page.ids.length === 0) return;
+        if (!upsert && taken.size > 0) page = pick(all, all.ids.flatMap((id, i) => (taken.has(id) ? [] : [i])));
+        if (page.ids.length === 0) return counts;
         const withDocs = page.ids.flatMap((_, i) => (page.documents[i] !== null ? [i] : []));
         const metadatas = page.metadatas.map((m) => (m && Object.keys(m).length > 0 ? m : null));
         const args = {
@@ -342,6 +347,7 @@ export class ServerEndpoint implements Source, Sink {
             }),
           );
         }
+        return counts;
       },
     };
   }

@@ -3,6 +3,7 @@
  * records. Sources are a chromalite folder or a Chroma server; sinks the same two; the JSONL file of
  * export/import sits between them. Embeddings stay float32 end to end, so nothing is rounded twice.
  */
+import type { WriteCounts } from "../../engine/batch-write.js";
 import type { HnswSettings } from "../../model/collection.js";
 import type { CollectionMetadata, EmbeddingFunctionConfiguration, Metadata } from "../../types.js";
 import type { OnConflict } from "../options.js";
@@ -44,7 +45,32 @@ export interface Source {
 export interface CollectionWriter {
   /** Largest page `write` accepts. */
   readonly maxBatch: number;
-  write(page: RecordPage): Promise<void>;
+  /** Writes a page; says what it did with each record (added, updated, or skipped as already there). */
+  write(page: RecordPage): Promise<WriteCounts>;
+}
+
+export type { WriteCounts };
+
+export function noCounts(): WriteCounts {
+  return { added: 0, updated: 0, skipped: 0 };
+}
+
+export function addCounts(total: WriteCounts, more: WriteCounts): void {
+  total.added += more.added;
+  total.updated += more.updated;
+  total.skipped += more.skipped;
+}
+
+/**
+ * What a transfer did to the records, in words: "20,000 added", "0 added, 20,000 skipped (already
+ * there)", "5 added, 19,995 replaced".
+ */
+export function describeCounts(counts: WriteCounts, onConflict: OnConflict): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const parts = [`${n(counts.added)} added`];
+  if (counts.updated > 0 || onConflict === "upsert") parts.push(`${n(counts.updated)} replaced`);
+  if (counts.skipped > 0 || onConflict === "skip") parts.push(`${n(counts.skipped)} skipped (already there)`);
+  return parts.join(", ");
 }
 
 export interface Sink {
