@@ -12,6 +12,7 @@ import { PendingVectors } from "../vector/pending.js";
 import type { NativeHits } from "../vector/native.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
+import { LRUCache } from "lru-cache";
 import { ReadWriteLock } from "../util/lock.js";
 import { TopK, type Scored } from "./top-k.js";
 import type { RidSet } from "./rid-set.js";
@@ -72,12 +73,16 @@ export class CollectionState {
   #indexedOps = 0;
   /**
    * Results of recent filters, valid while the collection's sequence number is unchanged: apps tend
-   * to repeat the same filter (a user, a tenant, a category) across many queries.
+   * to repeat the same filter (a user, a tenant, a category) across many queries. Least recently
+   * used out first, within FILTER_CACHE_BYTES; one set may take a quarter of it.
    */
-  readonly #filters = new Map<string, RidSet>();
+  readonly #filters = new LRUCache<string, RidSet>({
+    maxSize: FILTER_CACHE_BYTES,
+    maxEntrySize: FILTER_CACHE_BYTES / 4,
+    sizeCalculation: (rids) => Math.max(1, rids.bytes),
+  });
   #filtersSeq = -1;
   #counted: { seq: number; n: number } | undefined;
-  #filterBytes = 0;
 
   constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger) {
     this.cid = row.cid;
@@ -112,29 +117,15 @@ export class CollectionState {
   /** A cached filter result, if the collection has not changed since it was computed. */
   cachedFilter(key: string): RidSet | undefined {
     if (this.#filtersSeq !== this.row.seq) return undefined;
-    const hit = this.#filters.get(key);
-    if (hit) {
-      // Refresh its position: the map is kept in least-recently-used order.
-      this.#filters.delete(key);
-      this.#filters.set(key, hit);
-    }
-    return hit;
+    return this.#filters.get(key);
   }
 
   cacheFilter(key: string, rids: RidSet): void {
     if (this.#filtersSeq !== this.row.seq) {
       this.#filters.clear();
-      this.#filterBytes = 0;
       this.#filtersSeq = this.row.seq;
     }
-    if (rids.bytes > FILTER_CACHE_BYTES / 4) return;
-    while (this.#filterBytes + rids.bytes > FILTER_CACHE_BYTES && this.#filters.size > 0) {
-      const [oldest, set] = this.#filters.entries().next().value as [string, RidSet];
-      this.#filters.delete(oldest);
-      this.#filterBytes -= set.bytes;
-    }
     this.#filters.set(key, rids);
-    this.#filterBytes += rids.bytes;
   }
 
   /**
