@@ -12,9 +12,9 @@ import { PendingVectors } from "../vector/pending.js";
 import type { NativeHits } from "../vector/native.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
-import { LRUCache } from "lru-cache";
 import { ReadWriteLock } from "../util/lock.js";
 import { TopK, type Scored } from "./top-k.js";
+import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
 import type { WriteLadder } from "./write-ladder.js";
 
@@ -31,8 +31,6 @@ const MAX_BATCH = 8192;
  * memory stays bounded, and compacting the buffer stays a few ms.
  */
 const PENDING_HIGH_FLOATS = 2 << 20;
-/** Upper bound of the per-collection cache of filter results (rowid sets). */
-const FILTER_CACHE_BYTES = 32 << 20;
 
 export class CollectionState {
   readonly cid: number;
@@ -71,18 +69,8 @@ export class CollectionState {
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
-  /**
-   * Results of recent filters, valid while the collection's sequence number is unchanged: apps tend
-   * to repeat the same filter (a user, a tenant, a category) across many queries. Least recently
-   * used out first, within FILTER_CACHE_BYTES; one set may take a quarter of it.
-   */
-  readonly #filters = new LRUCache<string, RidSet>({
-    maxSize: FILTER_CACHE_BYTES,
-    maxEntrySize: FILTER_CACHE_BYTES / 4,
-    sizeCalculation: (rids) => Math.max(1, rids.bytes),
-  });
-  #filtersSeq = -1;
-  #counted: { seq: number; n: number } | undefined;
+  /** Filter results and the count, reused while the collection does not change. */
+  readonly reads = new ReadCache(() => this.row.seq);
 
   constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger) {
     this.cid = row.cid;
@@ -112,29 +100,6 @@ export class CollectionState {
 
   get indexedOps(): number {
     return this.#indexedOps;
-  }
-
-  /** A cached filter result, if the collection has not changed since it was computed. */
-  cachedFilter(key: string): RidSet | undefined {
-    if (this.#filtersSeq !== this.row.seq) return undefined;
-    return this.#filters.get(key);
-  }
-
-  cacheFilter(key: string, rids: RidSet): void {
-    if (this.#filtersSeq !== this.row.seq) {
-      this.#filters.clear();
-      this.#filtersSeq = this.row.seq;
-    }
-    this.#filters.set(key, rids);
-  }
-
-  /**
-   * The number of records, counted by SQLite once per sequence number: a count scans the collection's
-   * index (~0.5 ms at 30,000 records), and apps ask for it again and again between writes.
-   */
-  count(countNow: () => number): number {
-    if (this.#counted?.seq !== this.row.seq) this.#counted = { seq: this.row.seq, n: countNow() };
-    return this.#counted.n;
   }
 
   #pendingFor(dimension: number): PendingVectors {
