@@ -7,7 +7,7 @@ import path from "node:path";
 import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { validateScopeName } from "../model/collection.js";
+import { validateScopeRef } from "../model/collection.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
@@ -106,8 +106,8 @@ export class PersistentClient implements AsyncDisposable {
     }
     this.#options = { ...options };
     this.path = path.resolve(options.path ?? DEFAULT_PATH);
-    this.#tenant = validateScopeName(options.tenant ?? DEFAULT_TENANT, "tenant");
-    this.#database = validateScopeName(options.database ?? DEFAULT_DATABASE, "database");
+    this.#tenant = validateScopeRef(options.tenant ?? DEFAULT_TENANT, "tenant");
+    this.#database = validateScopeRef(options.database ?? DEFAULT_DATABASE, "database");
     this.#context = { run: (name, call, fn) => this.#run(name, call, fn) };
   }
 

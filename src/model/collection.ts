@@ -44,31 +44,66 @@ export function validateCollectionName(name: unknown, field = "name"): string {
   if (typeof name !== "string") {
     throw new InvalidArgumentError(`Validation error: ${field}: ${NAME_RULE}. Got: ${String(name)}`);
   }
-  if (!followsNameRule(name)) {
-    throw new InvalidArgumentError(`Validation error: ${field}: ${NAME_RULE}. Got: ${name}`);
+  const problem = nameProblem(name);
+  if (problem) throw new InvalidArgumentError(`Validation error: ${field}: ${problem}`);
+  return name;
+}
+
+/** What is wrong with `name` under Chroma's name rule (collections and new databases), or undefined. */
+function nameProblem(name: string): string | undefined {
+  if (!followsNameRule(name)) return `${NAME_RULE}. Got: ${name}`;
+  if (name.includes("..")) return `Expected a name that does not contains two consecutive periods (..). Got ${name}`;
+  if (isIPv4(name)) return `Expected a name that is not a valid ip address. Got ${name}`;
+  return undefined;
+}
+
+/**
+ * A new database's name, as Chroma's server checks it: the collection-name rule, or two such names
+ * joined by one `+` (Chroma's "topology" prefix, e.g. `us+prod`), at most 512 characters in all.
+ */
+export function validateDatabaseName(name: unknown): string {
+  if (typeof name !== "string") throw new InvalidArgumentError(`${NAME_RULE}. Got: ${String(name)}`);
+  const plus = name.indexOf("+");
+  if (plus >= 0) {
+    if (name.length > 512) throw new InvalidArgumentError(`Expected a name containing 3-512 characters. Got: ${name.length}`);
+    const [topology, rest] = [name.slice(0, plus), name.slice(plus + 1)];
+    if (rest.includes("+")) throw new InvalidArgumentError("Expected a name to contain at most one topology:  Got two `+` characters.");
+    const problem = nameProblem(topology) ?? nameProblem(rest);
+    if (problem) throw new InvalidArgumentError(problem);
+    return name;
   }
-  if (name.includes("..")) {
-    throw new InvalidArgumentError(
-      `Validation error: ${field}: Expected a name that does not contains two consecutive periods (..). Got ${name}`,
-    );
-  }
-  if (isIPv4(name)) {
-    throw new InvalidArgumentError(`Validation error: ${field}: Expected a name that is not a valid ip address. Got ${name}`);
+  const problem = nameProblem(name);
+  if (problem) throw new InvalidArgumentError(problem);
+  return name;
+}
+
+/**
+ * The database a collection call names (an existing one is looked up next). Chroma's server reads
+ * it as at least 3 characters and answers 400 otherwise, whatever the call.
+ */
+export function checkDatabaseRef(name: unknown): string {
+  if (typeof name !== "string" || [...name].length < 3) {
+    throw new InvalidArgumentError("database name must be at least 3 characters");
   }
   return name;
 }
 
-/** Tenant and database names: non-empty, at most 512 characters, no path separators or control characters. */
-export function validateScopeName(name: unknown, field: "tenant" | "database"): string {
-  if (typeof name !== "string" || name.length === 0 || name.length > 512) {
-    throw new InvalidArgumentError(`Validation error: ${field}: Expected a non-empty name of at most 512 characters`);
-  }
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[\u0000-\u001f/\\]/.test(name)) {
+/**
+ * A new tenant's name. Chroma asks only for 3 or more characters (so `a/b` and 600-character names
+ * are tenants there, and here: a tenant is a label in SQLite, never a path on disk).
+ */
+export function validateTenantName(name: unknown): string {
+  if (typeof name !== "string" || [...name].length < 3) {
     throw new InvalidArgumentError(
-      `Validation error: ${field}: name must not contain control characters or path separators. Got ${JSON.stringify(name)}`,
+      `Validation error: name: tenant name must be at least 3 characters. Got: ${typeof name === "string" ? JSON.stringify(name) : String(name)}`,
     );
   }
+  return name;
+}
+
+/** A tenant or database a client is pointed at: any string (it is checked when a call uses it, as in Chroma). */
+export function validateScopeRef(name: unknown, field: "tenant" | "database"): string {
+  if (typeof name !== "string") throw new InvalidArgumentError(`Expected '${field}' to be a string, got ${typeof name}`);
   return name;
 }
 

@@ -67,16 +67,6 @@ export function scopedCollection(ctx: RequestContext, id: string, message = `Col
   return info;
 }
 
-/** Lists in a tenant or database that does not exist are empty, as in Chroma. */
-export function orEmpty<T>(fn: () => T, empty: T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof NotFoundError) return empty;
-    throw err;
-  }
-}
-
 /** A route: method, path under `/api/v2`, handler. */
 export type Route = [string, string, RouteDef];
 

@@ -14,7 +14,6 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
-import { followsNameRule, NAME_RULE } from "../model/collection.js";
 import { INCLUDE_VALUES } from "../model/include.js";
 import { isObject, type JsonObject } from "../model/json.js";
 import { decodeEmbedding } from "../util/float32.js";
@@ -345,10 +344,4 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(id: string): boolean {
   return UUID.test(id);
-}
-
-/** Database names follow the collection-name rule in Chroma's server (its message has no field prefix). */
-export function validateDatabaseName(name: string): string {
-  if (!followsNameRule(name)) throw new InvalidArgumentError(`${NAME_RULE}. Got: ${name}`);
-  return name;
 }

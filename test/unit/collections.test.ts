@@ -362,15 +362,35 @@ describe("tenants and databases", () => {
     await client.createDatabase({ name: "prod", tenant: "acme" });
     expect((await client.listDatabases({ tenant: "acme" })).map((d) => d.name)).toEqual(["prod"]);
     await expect(client.getDatabase({ name: "prod" })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.createDatabase({ name: "x", tenant: "nobody" })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.listDatabases({ tenant: "nobody" })).rejects.toBeInstanceOf(NotFoundError);
+    // A database needs its tenant (Chroma creates one in a missing tenant); listing a missing tenant is empty.
+    await expect(client.createDatabase({ name: "xyz", tenant: "nobody" })).rejects.toBeInstanceOf(NotFoundError);
+    expect(await client.listDatabases({ tenant: "nobody" })).toEqual([]);
+    // Tenants are names of 3 or more characters, any characters (as in Chroma).
+    for (const name of ["a/b", "t".repeat(600), "with space", "ünï"]) {
+      await client.createTenant({ name });
+      expect(await client.getTenant({ name })).toBe(name);
+    }
+    await client.createDatabase({ name: "inslash", tenant: "a/b" });
+    expect((await client.listDatabases({ tenant: "a/b" })).map((d) => d.name)).toEqual(["inslash"]);
   });
 
   it("invalid tenant and database names are rejected", async () => {
     const { client } = tempClient();
-    await expect(client.createTenant({ name: "" })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(client.createDatabase({ name: "a/b" })).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(() => new PersistentClient({ path: tempDir(), database: "" })).toThrow(InvalidArgumentError);
+    for (const name of ["", "ab", "é"]) await expect(client.createTenant({ name })).rejects.toBeInstanceOf(InvalidArgumentError);
+    // New databases follow the collection-name rule, with Chroma's optional `topology+` prefix.
+    for (const name of ["a/b", "d", "ab", "db with space", "-ab", "a..b", "192.168.1.1", "d".repeat(513), "a+b+c", "ab+abc"]) {
+      await expect(client.createDatabase({ name })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    for (const name of ["abc", "d".repeat(512), "abc+def"]) await client.createDatabase({ name });
+    // A client may name any tenant and database; a database of fewer than 3 characters fails on use.
+    expect(() => new PersistentClient({ path: tempDir(), database: 5 as unknown as string })).toThrow(InvalidArgumentError);
+    const short = new PersistentClient({ path: tempDir(), database: "d" });
+    try {
+      await expect(short.listCollections()).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(short.createCollection({ name: "abc" })).rejects.toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await short.close();
+    }
   });
 
   it("collections are isolated between databases and tenants", async () => {
@@ -406,7 +426,8 @@ describe("tenants and databases", () => {
         await expect(inDb2.count()).rejects.toBeInstanceOf(NotFoundError);
         expect(await inDefault.count()).toBe(1);
         expect(await inAcme.count()).toBe(0);
-        await expect(other.listCollections()).rejects.toBeInstanceOf(NotFoundError);
+        expect(await other.listCollections()).toEqual([]);
+        expect(await other.countCollections()).toBe(0);
       } finally {
         await other.close();
         await acme.close();
@@ -420,8 +441,12 @@ describe("tenants and databases", () => {
     const dir = tempDir();
     const client = new PersistentClient({ path: dir, database: "nowhere" });
     try {
-      await expect(client.listCollections()).rejects.toBeInstanceOf(NotFoundError);
-      await expect(client.createCollection({ name: "abc" })).rejects.toBeInstanceOf(NotFoundError);
+      // As in Chroma: a missing database lists nothing, and creating in it is bad input (400).
+      expect(await client.listCollections()).toEqual([]);
+      expect(await client.countCollections()).toBe(0);
+      await expect(client.createCollection({ name: "abc" })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(client.getOrCreateCollection({ name: "abc" })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(client.getCollection({ name: "abc" })).rejects.toBeInstanceOf(NotFoundError);
       await expect(client.setDatabase({ database: "still_nowhere" })).rejects.toBeInstanceOf(NotFoundError);
       expect(client.database).toBe("nowhere");
       await client.setDatabase({ database: "default_database" });
