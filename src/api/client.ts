@@ -7,7 +7,8 @@ import path from "node:path";
 import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { validateScopeRef } from "../model/collection.js";
+import { checkOneVectorIndex, clientCollectionMetadata, validateScopeRef } from "../model/collection.js";
+import { optionalU32 } from "../model/u32.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
@@ -218,13 +219,14 @@ export class PersistentClient implements AsyncDisposable {
     return this.#run(op, args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError(`${op} expects an arguments object`);
       const configuration = args.configuration ?? {};
+      checkOneVectorIndex(configuration, "Cannot specify both HNSW and SPANN configurations");
       const ef = args.embeddingFunction ?? configuration.embeddingFunction ?? undefined;
       const { info } = await engine.catalog.createCollection(
         {
           tenant: this.#tenant,
           database: this.#database,
           name: args.name,
-          metadata: args.metadata,
+          metadata: clientCollectionMetadata(args.metadata),
           hnsw: configuration.hnsw,
           embeddingFunction: describeEmbeddingFunction(ef),
           defaultSpace: ef?.defaultSpace?.(),
@@ -260,10 +262,8 @@ export class PersistentClient implements AsyncDisposable {
   /** Collections of this client's database in creation order; `limit` defaults to 100. */
   listCollections(args: { limit?: number; offset?: number } & CallOptions = {}): Promise<Collection[]> {
     return this.#run("listCollections", args, (engine, scope) => {
-      const limit = args.limit ?? 100;
-      const offset = args.offset ?? 0;
-      if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`Expected 'limit' to be an integer >= 0`);
-      if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError(`Expected 'offset' to be an integer >= 0`);
+      const limit = optionalU32(args.limit, "limit") ?? 100;
+      const offset = optionalU32(args.offset, "offset") ?? 0;
       const infos = engine.catalog.listCollections(this.#tenant, this.#database, limit, offset);
       return raceScope(Promise.all(infos.map((info) => this.#collection(info, undefined))), scope);
     });

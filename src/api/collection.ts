@@ -1,8 +1,10 @@
 /** A collection handle with the official client's methods, arguments and result shapes. */
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
-import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
+import { CLIENT_QUERY_DEFAULT_INCLUDE, columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES } from "../model/include.js";
+import { checkOneVectorIndex, clientCollectionMetadata } from "../model/collection.js";
 import { parseFilters } from "../model/filter.js";
+import { optionalU32 } from "../model/u32.js";
 import { parseSearchPayload } from "../model/search.js";
 import { searchResponse } from "../model/search-result.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
@@ -46,14 +48,6 @@ function parseInclude(include: unknown, defaults: readonly Include[], allowDista
     }
   }
   return [...(include as Include[])];
-}
-
-function nonNegativeInt(v: unknown, field: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-    throw new InvalidArgumentError(`Expected '${field}' to be a non-negative integer, but got ${JSON.stringify(v)}`);
-  }
-  return v;
 }
 
 const toArray = (v: Float32Array | null): number[] => (v ? vectorToNumbers(v) : []);
@@ -152,8 +146,8 @@ export class Collection {
       const include = parseInclude(args.include, GET_DEFAULT_INCLUDE, false);
       const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
       const filter = parseFilters(args.where, args.whereDocument);
-      const limit = nonNegativeInt(args.limit, "limit");
-      const offset = nonNegativeInt(args.offset, "offset");
+      const limit = optionalU32(args.limit, "limit");
+      const offset = optionalU32(args.offset, "offset");
       const rows = await engine.get(this.id, { ids, filter, limit, offset, columns: columnsOf(include) }, scope);
       return this.#getResult<TMeta>(rows, include, scope);
     });
@@ -185,8 +179,8 @@ export class Collection {
   query<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<QueryResult<TMeta>> {
     return this.#client.run("query", args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError("query expects an arguments object");
-      const include = parseInclude(args.include, QUERY_DEFAULT_INCLUDE, true);
-      const nResults = nonNegativeInt(args.nResults, "nResults") ?? 10;
+      const include = parseInclude(args.include, CLIENT_QUERY_DEFAULT_INCLUDE, true);
+      const nResults = optionalU32(args.nResults, "nResults") ?? 10;
       const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
       const filter = parseFilters(args.where, args.whereDocument);
       const dimension = engine.collectionDimension(this.id);
@@ -231,7 +225,7 @@ export class Collection {
       if (ids !== undefined && ids.length === 0 && filter === undefined) {
         throw new InvalidArgumentError("Either ids or where must be specified to delete");
       }
-      const limit = nonNegativeInt(args.limit, "limit");
+      const limit = optionalU32(args.limit, "limit");
       const deleted = await engine.deleteRecords(this.id, { ids, filter, limit }, scope);
       return { deleted };
     });
@@ -244,12 +238,13 @@ export class Collection {
     configuration?: UpdateCollectionConfiguration;
   } & CallOptions): Promise<void> {
     return this.#client.run("modify", args, async (engine, scope) => {
+      checkOneVectorIndex(args.configuration, "Multiple vector index configurations provided");
       const ef = args.configuration?.embeddingFunction;
       const info = await engine.catalog.modifyCollection(
         this.id,
         {
           name: args.name,
-          metadata: args.metadata,
+          metadata: clientCollectionMetadata(args.metadata),
           hnsw: args.configuration?.hnsw,
           embeddingFunction: ef === undefined ? undefined : describeEmbeddingFunction(ef),
         },

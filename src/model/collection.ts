@@ -114,6 +114,24 @@ export function validateCollectionMetadata(metadata: unknown): CollectionMetadat
   return Object.keys(out).length === 0 ? null : out;
 }
 
+/**
+ * Collection metadata as the official client sends it: it drops null (and undefined) values first,
+ * so metadata holding nothing else reaches Chroma as `{}`, which is refused.
+ */
+export function clientCollectionMetadata(metadata: unknown): unknown {
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) return metadata;
+  const values = Object.values(metadata);
+  if (values.length > 0 && values.every((v) => v === null || v === undefined)) {
+    throw new InvalidArgumentError("Validation error: metadata: Metadata cannot be empty");
+  }
+  return metadata;
+}
+
+/** Chroma takes one vector index configuration: `hnsw` or `spann` (chromalite builds HNSW either way). */
+export function checkOneVectorIndex(configuration: { hnsw?: unknown; spann?: unknown } | null | undefined, message: string): void {
+  if (configuration?.hnsw && configuration?.spann) throw new InvalidArgumentError(message);
+}
+
 const SPACES: readonly Space[] = ["l2", "cosine", "ip"];
 const CREATE_KEYS = ["space", "ef_construction", "ef_search", "max_neighbors", "num_threads", "batch_size", "sync_threshold", "resize_factor"];
 const UPDATE_KEYS = ["ef_search", "num_threads", "batch_size", "sync_threshold", "resize_factor", "max_neighbors"];
@@ -182,6 +200,13 @@ export function resolveCreateHnsw(
   const settings: HnswSettings = { ...DEFAULT_HNSW };
   if (defaultSpace) settings.space = defaultSpace;
   if (metadata) {
+    // Chroma reads every `hnsw:` key of a new collection's metadata as a setting: unknown ones fail.
+    const unknown = Object.keys(metadata).find((k) => k.startsWith("hnsw:") && !Object.hasOwn(LEGACY_KEYS, k));
+    if (unknown !== undefined) {
+      throw new InvalidArgumentError(
+        `Failed to parse hnsw parameters from segment metadata: unknown key '${unknown}' (expected one of ${Object.keys(LEGACY_KEYS).join(", ")})`,
+      );
+    }
     for (const [legacy, key] of Object.entries(LEGACY_KEYS)) {
       if (legacy in metadata) applyHnswValue(settings, key, metadata[legacy], `metadata.${legacy}`);
     }
@@ -203,7 +228,11 @@ export function resolveCreateHnsw(
   return settings;
 }
 
-/** Applies a `modify({configuration})` change; the space and build parameters cannot change. */
+/**
+ * Applies a `modify({configuration})` change; the space and ef_construction cannot change. A new
+ * max_neighbors is stored and reported, as in Chroma; a graph already built keeps the value it was
+ * built with, and graphs built from then on (a rebuild) use the new one.
+ */
 export function applyHnswUpdate(current: HnswSettings, update: unknown): HnswSettings {
   if (update === undefined || update === null) return current;
   if (typeof update !== "object" || Array.isArray(update)) {
@@ -216,9 +245,6 @@ export function applyHnswUpdate(current: HnswSettings, update: unknown): HnswSet
       throw new InvalidArgumentError(
         `Unknown field 'configuration.hnsw.${key}', expected one of ${UPDATE_KEYS.join(", ")} (the space and ef_construction are fixed when the collection is created)`,
       );
-    }
-    if (key === "max_neighbors" && value !== current.max_neighbors) {
-      throw new InvalidArgumentError(`'configuration.hnsw.max_neighbors' cannot be changed after creation`);
     }
     applyHnswValue(next, key, value, `configuration.hnsw.${key}`);
   }

@@ -14,6 +14,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
+import { checkOneVectorIndex } from "../model/collection.js";
 import { INCLUDE_VALUES } from "../model/include.js";
 import { isObject, type JsonObject } from "../model/json.js";
 import { decodeEmbedding } from "../util/float32.js";
@@ -277,6 +278,11 @@ function decodeHnsw(v: unknown, path: string, keys: string[]): HnswConfiguration
     if (key !== "space" && value !== null && typeof value !== "number") {
       throw invalidType(`${path}.${key}`, value, key === "resize_factor" ? "f64" : "usize");
     }
+    // The counts are usize in Chroma: a fraction or a negative number is a shape error (422) there.
+    if (key !== "space" && key !== "resize_factor" && typeof value === "number") {
+      if (!Number.isInteger(value)) throw invalidType(`${path}.${key}`, value, "usize");
+      if (value < 0) throw payloadError(`${path}.${key}`, `invalid value: integer \`${value}\`, expected usize`);
+    }
   }
   return v;
 }
@@ -309,6 +315,7 @@ export function decodeCreateConfiguration(body: JsonObject): CreateConfiguration
   const v = body.configuration;
   if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
   if (!isObject(v)) throw invalidType("configuration", v, "struct CollectionConfiguration");
+  checkOneVectorIndex(v, "Multiple vector index configurations provided");
   return {
     hnsw: decodeHnsw(v.hnsw, "configuration.hnsw", CREATE_HNSW_KEYS),
     embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "configuration.embedding_function"),
@@ -320,6 +327,7 @@ export function decodeUpdateConfiguration(body: JsonObject): CreateConfiguration
   const v = body.new_configuration;
   if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
   if (!isObject(v)) throw invalidType("new_configuration", v, "struct UpdateCollectionConfiguration");
+  checkOneVectorIndex(v, "Multiple vector index configurations provided");
   return {
     hnsw: decodeHnsw(v.hnsw, "new_configuration.hnsw", UPDATE_HNSW_KEYS),
     embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "new_configuration.embedding_function") ?? undefined,

@@ -298,10 +298,36 @@ describe("modify", () => {
     expect((await client.getCollection({ name: "efs" })).configuration.hnsw?.ef_search).toBe(77);
   });
 
-  it("rejects changing the space or max_neighbors, and invalid values", async () => {
+  it("max_neighbors can be changed (as in Chroma): reported at once, the built graph keeps serving", async () => {
+    const dir = tempDir();
+    const ids = Array.from({ length: 400 }, (_, i) => `r${i}`);
+    const embeddings = ids.map((_, i) => [Math.cos(i), Math.sin(i), (i % 7) / 7]);
+    let client = new PersistentClient({ path: dir });
+    try {
+      const c = await client.createCollection({ name: "mnb" });
+      await c.add({ ids, embeddings });
+      await c.waitForIndexing();
+      await c.modify({ configuration: { hnsw: { max_neighbors: 32 } } });
+      expect(c.configuration.hnsw?.max_neighbors).toBe(32);
+      expect((await c.query({ queryEmbeddings: [embeddings[5]!], nResults: 1 })).ids).toEqual([["r5"]]);
+    } finally {
+      await client.close();
+    }
+    client = new PersistentClient({ path: dir });
+    try {
+      const c = await client.getCollection({ name: "mnb" });
+      expect(c.configuration.hnsw?.max_neighbors).toBe(32);
+      expect((await c.query({ queryEmbeddings: [embeddings[123]!], nResults: 1 })).ids).toEqual([["r123"]]);
+      expect(await c.count()).toBe(400);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("rejects changing the space or ef_construction, and invalid values", async () => {
     const { client } = tempClient();
     const c = await client.createCollection({ name: "fixed" });
-    const bad: unknown[] = [{ space: "ip" }, { ef_construction: 10 }, { max_neighbors: 32 }, { ef_search: 0 }];
+    const bad: unknown[] = [{ space: "ip" }, { ef_construction: 10 }, { max_neighbors: 1 }, { ef_search: 0 }];
     for (const hnsw of bad) {
       await expect(c.modify({ configuration: { hnsw: hnsw as { ef_search: number } } })).rejects.toBeInstanceOf(
         InvalidArgumentError,
