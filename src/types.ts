@@ -99,7 +99,9 @@ export interface CreateCollectionConfiguration {
 
 /** Configuration changes accepted by `modify` (the space and build parameters are fixed at creation). */
 export interface UpdateCollectionConfiguration {
-  hnsw?: Pick<HnswConfiguration, "ef_search" | "num_threads" | "batch_size" | "sync_threshold" | "resize_factor">;
+  hnsw?: Pick<HnswConfiguration, "ef_search" | "max_neighbors" | "num_threads" | "batch_size" | "sync_threshold" | "resize_factor">;
+  /** Chroma's other vector index: refused together with `hnsw`, as Chroma does (chromalite builds HNSW). */
+  spann?: null;
   embeddingFunction?: EmbeddingFunction;
 }
 

@@ -22,7 +22,7 @@ import type {
 import type { OperationScope } from "../util/abort.js";
 import { ensureFolder } from "../util/fs.js";
 import { VERSION } from "../version.js";
-import { Collection, type ClientContext } from "./collection.js";
+import { Collection, CollectionHandle, type ClientContext } from "./collection.js";
 import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
 
 export interface PersistentClientOptions {
@@ -195,6 +195,21 @@ export class PersistentClient implements AsyncDisposable {
       max_batch_size: engine.maxBatchSize,
       supports_base64_encoding: true,
     }));
+  }
+
+  /** Whether embeddings may travel as base64 (the official client asks the server; in process: yes). */
+  supportsBase64Encoding(options?: CallOptions): Promise<boolean> {
+    return this.#run("supportsBase64Encoding", options, () => true);
+  }
+
+  /**
+   * A lightweight handle on the collection with this id, without looking it up (as the official
+   * client's `collection(id)`): calls with embeddings work, calls that need the embedding function or
+   * `modify` are refused, and a missing collection fails on first use with `NotFoundError`.
+   */
+  collection(id: string): Collection {
+    if (typeof id !== "string") throw new InvalidArgumentError(`Expected 'id' to be a string, got ${typeof id}`);
+    return new CollectionHandle(this.#context, id, this.#tenant, this.#database);
   }
 
   getUserIdentity(options?: CallOptions): Promise<{ user_id: string; tenant: string; databases: string[] }> {

@@ -3,6 +3,7 @@ import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { CLIENT_QUERY_DEFAULT_INCLUDE, columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES } from "../model/include.js";
 import { checkOneVectorIndex, clientCollectionMetadata } from "../model/collection.js";
+import { collectionSchema } from "../model/schema.js";
 import { parseFilters } from "../model/filter.js";
 import { optionalU32 } from "../model/u32.js";
 import { parseSearchPayload } from "../model/search.js";
@@ -59,6 +60,7 @@ export class Collection {
   #name: string;
   #metadata: CollectionMetadata | undefined;
   #configuration: CollectionConfiguration;
+  #schema: Record<string, unknown> | undefined;
   #embeddingFunction: EmbeddingFunction | undefined;
   /** Why the configuration's embedding function could not be rebuilt, for the error of a text call. */
   #missingFunction: string | undefined;
@@ -70,6 +72,7 @@ export class Collection {
     info: CollectionInfo,
     embeddingFunction: EmbeddingFunction | undefined,
     missingFunction?: string,
+    handle = false,
   ) {
     this.#client = client;
     this.id = info.id;
@@ -78,6 +81,7 @@ export class Collection {
     this.#name = info.name;
     this.#metadata = info.metadata ?? undefined;
     this.#configuration = info.configuration;
+    this.#schema = handle ? undefined : collectionSchema(info.configuration);
     this.#embeddingFunction = embeddingFunction;
     this.#missingFunction = missingFunction;
   }
@@ -96,6 +100,15 @@ export class Collection {
 
   get embeddingFunction(): EmbeddingFunction | undefined {
     return this.#embeddingFunction;
+  }
+
+  /**
+   * What the collection indexes, in the JSON form of Chroma's `schema` (which the official client
+   * holds as a `Schema` object): metadata of every type, documents (full text), the dense vector
+   * index with its HNSW settings. Undefined on a handle from `client.collection(id)`, as there.
+   */
+  get schema(): Record<string, unknown> | undefined {
+    return this.#schema;
   }
 
   /** Number of records. */
@@ -253,6 +266,7 @@ export class Collection {
       this.#name = info.name;
       this.#metadata = info.metadata ?? undefined;
       this.#configuration = info.configuration;
+      if (this.#schema) this.#schema = collectionSchema(info.configuration);
       if (ef !== undefined) {
         this.#embeddingFunction = ef;
         this.#missingFunction = undefined;
@@ -304,5 +318,39 @@ export class Collection {
 
   forkCount(): Promise<number> {
     return Promise.reject(new NotImplementedError("Collection forking is not implemented in chromalite"));
+  }
+}
+
+/** The official client's words for what a handle from `client.collection(id)` cannot do. */
+const HANDLE_EMBEDDING_ERROR =
+  "This operation requires an embedding function, which is not available on a collection obtained via client.collection(id). Provide pre-computed embeddings directly, or use client.getCollection() to get a full collection with embedding support.";
+const HANDLE_NOT_SUPPORTED = "is not supported on a collection obtained via client.collection(id). Use client.getCollection() to get a full collection instance.";
+
+/**
+ * @internal A lightweight handle by id, as the official client's `collection(id)`: no lookup, no
+ * embedding function (text calls fail with its message), name `""`, no `modify` or `fork`.
+ */
+export class CollectionHandle extends Collection {
+  constructor(client: ClientContext, id: string, tenant: string, database: string) {
+    const info: CollectionInfo = {
+      id,
+      name: "",
+      tenant,
+      database,
+      metadata: null,
+      configuration: {} as CollectionInfo["configuration"],
+      dimension: null,
+      logPosition: 0,
+      version: 0,
+    };
+    super(client, info, undefined, HANDLE_EMBEDDING_ERROR, true);
+  }
+
+  override modify(): Promise<void> {
+    return Promise.reject(new InvalidArgumentError(`modify() ${HANDLE_NOT_SUPPORTED}`));
+  }
+
+  override fork(): Promise<Collection> {
+    return Promise.reject(new InvalidArgumentError(`fork() ${HANDLE_NOT_SUPPORTED}`));
   }
 }
