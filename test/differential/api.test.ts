@@ -340,6 +340,58 @@ describe.skipIf(!oracle.ok)(`the API surface, in process, served and on Chroma${
     }
   });
 
+  // ------------------------------------------------------------------ client extras
+
+  it("client.collection(id): a handle by id for calls with embeddings; text calls, modify and a missing id fail alike", async () => {
+    const cols = await seeded();
+    const p = trio();
+    const s = p.served;
+    const officialOn = (host: string, port: number) => new ChromaClient({ host, port });
+    const oracleUrl = new URL(p.urls.oracle);
+    const handleClients = {
+      lite: p.pair.liteClient,
+      served: officialOn(s.host, s.port),
+      oracle: officialOn(oracleUrl.hostname, Number(oracleUrl.port)),
+    } as Record<Side, { collection(id: string): unknown }>;
+    const handles = {} as Record<Side, LooseCollection>;
+    for (const side of SIDES) handles[side] = handleClients[side].collection(cols[side].id) as LooseCollection;
+    for (const side of SIDES) same(handles[side].name, "", `handle name (${side})`);
+    await onAll(handles, (h) => h.add({ ids: ["h1"], embeddings: [[7, 7]], metadatas: [{ via: "handle" }] }), "add through a handle");
+    await onAll(handles, (h) => h.update({ ids: ["a"], embeddings: [[1, 0.5]] }), "update through a handle");
+    const counts = await onAll(handles, (h) => h.count(), "count through a handle");
+    same(counts.lite, counts.oracle, "count (in process)");
+    sameGets(await onAll(handles, (h) => h.get({ ids: ["h1", "a"] }), "get through a handle"), "get through a handle");
+    for (const [what, action] of [
+      ["add documents only", (h: LooseCollection) => h.add({ ids: ["t"], documents: ["text"] })],
+      ["query by text", (h: LooseCollection) => h.query({ queryTexts: ["text"] })],
+      ["modify", (h: LooseCollection) => h.modify({ name: uniqueName("renamed") })],
+    ] as const) {
+      expect(kind((await onAll(handles, action, `${what} through a handle`)).oracle)).toBe("invalid");
+    }
+    await sameContents(cols, "after the handle's writes");
+    const missing = "0b4bd5d6-9ad1-4b8a-9a4e-7f0e4c2b1a99";
+    const gone = {} as Record<Side, LooseCollection>;
+    for (const side of SIDES) gone[side] = handleClients[side].collection(missing) as LooseCollection;
+    expect(kind((await onAll(gone, (h) => h.count(), "count of a missing id")).oracle)).toBe("not-found");
+  });
+
+  it("supportsBase64Encoding, and Collection.schema as chromalite's server reports it", async () => {
+    const p = trio();
+    expect(await p.pair.liteClient.supportsBase64Encoding()).toBe(true);
+    const s = p.served;
+    expect(await new ChromaClient({ host: s.host, port: s.port }).supportsBase64Encoding()).toBe(true);
+    const name = uniqueName("sch");
+    const configuration = { hnsw: { space: "cosine", ef_search: 33, max_neighbors: 24 } };
+    const lite = await p.pair.liteClient.createCollection({ name, configuration: configuration as never });
+    await p.clients.served.createCollection({ name, configuration });
+    const raw = (await (await fetch(`${p.urls.served}/api/v2/tenants/default_tenant/databases/default_database/collections/${name}`)).json()) as { schema: unknown };
+    expect(lite.schema).toEqual(raw.schema);
+    const keys = lite.schema?.keys as Record<string, { float_list?: { vector_index: { config: { space: string; hnsw: { max_neighbors: number } } } } }>;
+    expect(keys["#embedding"]?.float_list?.vector_index.config).toMatchObject({ space: "cosine", hnsw: { max_neighbors: 24, ef_search: 33 } });
+    await lite.modify({ configuration: { hnsw: { ef_search: 44 } } });
+    expect(JSON.stringify(lite.schema)).toContain('"ef_search":44');
+  });
+
   // ------------------------------------------------------------------ raw HTTP
 
   it("/api/v1 answers 410 Gone (405 to POST), with Chroma's body", async () => {
