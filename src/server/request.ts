@@ -4,6 +4,7 @@
  */
 import type { CollectionInfo, Engine } from "../engine/engine.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { checkDatabaseRef } from "../model/collection.js";
 import type { JsonObject } from "../model/json.js";
 import type { CallOptions } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
@@ -55,6 +56,7 @@ export function collectionId(ctx: RequestContext): string {
 }
 
 export function scopedCollection(ctx: RequestContext, id: string, message = `Collection [${id}] does not exist.`): CollectionInfo {
+  checkDatabaseRef(p(ctx, "database")); // 400 for a name Chroma cannot read, before "not found"
   let info: CollectionInfo;
   try {
     info = ctx.engine.catalog.getCollectionById(id);
