@@ -7,7 +7,7 @@ import path from "node:path";
 import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { checkOneVectorIndex, clientCollectionMetadata, validateScopeRef } from "../model/collection.js";
+import { checkOneVectorIndex, clientCollectionMetadata, hnswFromSpann, validateScopeRef } from "../model/collection.js";
 import { optionalU32 } from "../model/u32.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
@@ -242,7 +242,7 @@ export class PersistentClient implements AsyncDisposable {
           database: this.#database,
           name: args.name,
           metadata: clientCollectionMetadata(args.metadata),
-          hnsw: configuration.hnsw,
+          hnsw: configuration.hnsw ?? hnswFromSpann(configuration.spann),
           embeddingFunction: describeEmbeddingFunction(ef),
           defaultSpace: ef?.defaultSpace?.(),
           getOrCreate,

@@ -132,6 +132,33 @@ export function checkOneVectorIndex(configuration: { hnsw?: unknown; spann?: unk
   if (configuration?.hnsw && configuration?.spann) throw new InvalidArgumentError(message);
 }
 
+/**
+ * The HNSW settings a `spann` configuration stands for on a single-node Chroma, which builds HNSW and
+ * keeps only spann's `space` (its other settings are for Chroma's distributed index).
+ */
+export function hnswFromSpann(spann: unknown): HnswConfiguration | undefined {
+  if (spann === undefined || spann === null) return undefined;
+  if (typeof spann !== "object" || Array.isArray(spann)) throw new InvalidArgumentError("Expected 'configuration.spann' to be an object");
+  for (const [key, value] of Object.entries(spann)) {
+    if (!SPANN_KEYS.includes(key)) {
+      throw new InvalidArgumentError(`Unknown field 'configuration.spann.${key}', expected one of ${SPANN_KEYS.join(", ")}`);
+    }
+    if (key !== "space" && value !== undefined && value !== null) positiveInt(value, `configuration.spann.${key}`, 0);
+  }
+  const space = (spann as { space?: unknown }).space;
+  if (space === undefined || space === null) return undefined;
+  if (typeof space !== "string" || !SPACES.includes(space as Space)) {
+    throw new InvalidArgumentError(`Expected 'configuration.spann.space' to be one of l2, cosine, ip, but got ${JSON.stringify(space)}`);
+  }
+  return { space: space as Space };
+}
+
+/** The fields of Chroma's `spann` configuration. */
+export const SPANN_KEYS: readonly string[] = [
+  "search_nprobe", "write_nprobe", "space", "ef_construction", "ef_search", "max_neighbors", "reassign_neighbor_count",
+  "split_threshold", "merge_threshold",
+];
+
 const SPACES: readonly Space[] = ["l2", "cosine", "ip"];
 const CREATE_KEYS = ["space", "ef_construction", "ef_search", "max_neighbors", "num_threads", "batch_size", "sync_threshold", "resize_factor"];
 const UPDATE_KEYS = ["ef_search", "num_threads", "batch_size", "sync_threshold", "resize_factor", "max_neighbors"];

@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
-import { checkOneVectorIndex } from "../model/collection.js";
+import { checkOneVectorIndex, hnswFromSpann, SPANN_KEYS } from "../model/collection.js";
 import { INCLUDE_VALUES } from "../model/include.js";
 import { isObject, type JsonObject } from "../model/json.js";
 import { decodeEmbedding } from "../util/float32.js";
@@ -287,6 +287,27 @@ function decodeHnsw(v: unknown, path: string, keys: string[]): HnswConfiguration
   return v;
 }
 
+/** `spann`: checked as Chroma's struct; a single node keeps only its space, for HNSW (model/collection.ts). */
+function decodeSpann(v: unknown, path: string): HnswConfiguration | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw invalidType(path, v, "struct SpannConfiguration");
+  for (const [key, value] of Object.entries(v)) {
+    if (!SPANN_KEYS.includes(key)) {
+      throw payloadError(`${path}.${key}`, `unknown field \`${key}\`, expected one of ${SPANN_KEYS.map((k) => `\`${k}\``).join(", ")}`);
+    }
+    if (key === "space" && value !== null && !SPACES.includes(value as string)) {
+      if (typeof value !== "string") throw invalidType(`${path}.space`, value, "a string");
+      throw payloadError(`${path}.space`, `unknown variant \`${value}\`, expected one of \`l2\`, \`cosine\`, \`ip\``);
+    }
+    if (key !== "space" && value !== null && (typeof value !== "number" || !Number.isInteger(value) || value < 0)) {
+      throw typeof value === "number" && Number.isInteger(value)
+        ? payloadError(`${path}.${key}`, `invalid value: integer \`${value}\`, expected usize`)
+        : invalidType(`${path}.${key}`, value, "usize");
+    }
+  }
+  return hnswFromSpann(v);
+}
+
 function decodeEmbeddingFunction(v: unknown, path: string): EmbeddingFunctionConfiguration | null | undefined {
   if (v === undefined) return undefined;
   if (v === null) return null;
@@ -310,14 +331,14 @@ export interface CreateConfiguration {
   embeddingFunction: EmbeddingFunctionConfiguration | null | undefined;
 }
 
-/** `configuration` of a create request. `spann` is accepted and ignored, as the single-node Chroma does. */
+/** `configuration` of a create request. `spann` alone stands for HNSW in its space, as on a single-node Chroma. */
 export function decodeCreateConfiguration(body: JsonObject): CreateConfiguration {
   const v = body.configuration;
   if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
   if (!isObject(v)) throw invalidType("configuration", v, "struct CollectionConfiguration");
   checkOneVectorIndex(v, "Multiple vector index configurations provided");
   return {
-    hnsw: decodeHnsw(v.hnsw, "configuration.hnsw", CREATE_HNSW_KEYS),
+    hnsw: decodeHnsw(v.hnsw, "configuration.hnsw", CREATE_HNSW_KEYS) ?? decodeSpann(v.spann, "configuration.spann"),
     embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "configuration.embedding_function"),
   };
 }

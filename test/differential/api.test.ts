@@ -279,6 +279,22 @@ describe.skipIf(!oracle.ok)(`the API surface, in process, served and on Chroma${
     expect(kind((await onAll(cols, (c) => c.modify({ configuration: both }), "modify with both")).oracle)).toBe("invalid");
   });
 
+  it.each([
+    ["spann's space", { spann: { space: "ip", search_nprobe: 5 } }, "ok"],
+    ["an empty spann", { spann: {} }, "ok"],
+    ["an unknown spann space", { spann: { space: "manhattan" } }, "invalid"],
+    ["an unknown spann field", { spann: { bogus: 1 } }, "invalid"],
+    ["a negative spann count", { spann: { ef_construction: -1 } }, "invalid"],
+  ])("create with %s: %s (a single node builds HNSW in spann's space)", async (label, configuration, expected) => {
+    const name = uniqueName("sp");
+    const r = await onAll(trio().clients, (c) => c.createCollection({ name, configuration }), `create with ${label}`);
+    expect(kind(r.oracle)).toBe(expected);
+    if (expected !== "ok") return;
+    const got = await onAll(trio().clients, async (c) => ((await c.getCollection({ name })) as LooseCollection & { configuration?: unknown }).configuration, `get, ${label}`);
+    same(got.lite, got.oracle, `${label} (in process)`);
+    same(got.served, got.oracle, `${label} (server)`);
+  });
+
   // ------------------------------------------------------------------ record calls
 
   it.each([
