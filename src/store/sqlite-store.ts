@@ -300,7 +300,8 @@ export class SqliteStore {
       "id",
       columns.embeddings ? "embedding" : "NULL AS embedding",
       columns.documents ? "document" : "NULL AS document",
-      columns.metadatas ? "metadata" : "NULL AS metadata",
+      // Chroma keeps a uri as a metadata key, so a record with a uri and no metadata has metadata {} there.
+      columns.metadatas ? "CASE WHEN metadata IS NULL AND uri IS NOT NULL THEN '{}' ELSE metadata END AS metadata" : "NULL AS metadata",
       columns.uris ? "uri" : "NULL AS uri",
     ].join(", ");
   }
