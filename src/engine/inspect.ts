@@ -95,7 +95,7 @@ export class FolderReader {
     let lock: FolderLock | undefined;
     let inUseBy: number | undefined;
     try {
-      lock = FolderLock.acquire(resolved);
+      lock = FolderLock.acquire(resolved, { readOnly: true });
     } catch (err) {
       if (!(err instanceof LockedError) || opts.lock === "required") throw err;
       inUseBy = err.holderPid;
