@@ -46,17 +46,13 @@ export function compileFilter(
   node: FilterNode,
   cid: number,
   contains?: (text: string) => CompiledFilter | undefined,
+  regexRids?: (node: FilterNode) => readonly number[] | undefined,
 ): CompiledFilter {
   switch (node.kind) {
     case "and":
     case "or": {
-      const parts = node.children.map((child) => compileFilter(child, cid, contains));
-      if (parts.length === 1) return parts[0]!;
-      const op = node.kind === "and" ? " INTERSECT " : " UNION ";
-      return {
-        sql: parts.map((p) => `SELECT rid FROM (${p.sql})`).join(op),
-        params: parts.flatMap((p) => p.params),
-      };
+      const parts = mergeEqualities(node).map((child) => compileFilter(child, cid, contains, regexRids));
+      return combine(parts, node.kind === "and" ? " INTERSECT " : " UNION ");
     }
     case "meta": {
       const tag = node.values[0]!.tag;
@@ -89,18 +85,69 @@ export function compileFilter(
         case "not_contains":
           return except(cid, contains?.(node.text) ?? containsSql(cid, node.text));
         case "regex":
-          return regexSql(cid, node.text);
+          return ridsSql(cid, regexRids?.(node)) ?? regexSql(cid, node.text);
         case "not_regex":
-          return except(cid, regexSql(cid, node.text));
+          return except(cid, ridsSql(cid, regexRids?.(node)) ?? regexSql(cid, node.text));
       }
     }
   }
   throw new Error(`unreachable filter node ${JSON.stringify(node)}`);
 }
 
+/**
+ * The children of an `$or`, with its `$eq` / `$in` conditions on one key and type merged into one
+ * `$in` (one index lookup of a JSON list instead of one subquery each: a long `$or` of equalities is
+ * how a list of values is often written).
+ */
+function mergeEqualities(node: FilterNode & { kind: "and" | "or" }): FilterNode[] {
+  if (node.kind !== "or") return node.children;
+  const merged = new Map<string, FilterNode & { kind: "meta" }>();
+  const out: FilterNode[] = [];
+  for (const child of node.children) {
+    if (child.kind !== "meta" || (child.op !== "eq" && child.op !== "in")) {
+      out.push(child);
+      continue;
+    }
+    const key = JSON.stringify([child.key, child.values[0]!.tag]);
+    const seen = merged.get(key);
+    if (seen) seen.values.push(...child.values);
+    else {
+      const copy = { ...child, op: "in" as const, values: [...child.values] };
+      merged.set(key, copy);
+      out.push(copy);
+    }
+  }
+  return out;
+}
+
+/**
+ * SQLite allows at most 500 terms in one compound SELECT (SQLITE_MAX_COMPOUND_SELECT): a longer
+ * `$and` / `$or` is combined in groups, each group a subquery of the next level.
+ */
+const MAX_COMPOUND = 400;
+
+function combine(parts: CompiledFilter[], op: string): CompiledFilter {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length > MAX_COMPOUND) {
+    const groups: CompiledFilter[] = [];
+    for (let i = 0; i < parts.length; i += MAX_COMPOUND) groups.push(combine(parts.slice(i, i + MAX_COMPOUND), op));
+    return combine(groups, op);
+  }
+  return {
+    sql: parts.map((p) => `SELECT rid FROM (${p.sql})`).join(op),
+    params: parts.flatMap((p) => p.params),
+  };
+}
+
 function containsSql(cid: number, text: string): CompiledFilter {
   // instr() is an exact, case-sensitive substring test; a NULL document never matches, as in Chroma.
   return { sql: "SELECT rid FROM records WHERE cid = ? AND instr(document, ?) > 0", params: [cid, text] };
+}
+
+/** Rowids found beforehand (a regex scanned off the main thread), still in the collection. */
+function ridsSql(cid: number, rids: readonly number[] | undefined): CompiledFilter | undefined {
+  if (rids === undefined) return undefined;
+  return { sql: "SELECT rid FROM records WHERE cid = ? AND rid IN (SELECT value FROM json_each(?))", params: [cid, JSON.stringify(rids)] };
 }
 
 function regexSql(cid: number, pattern: string): CompiledFilter {

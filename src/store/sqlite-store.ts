@@ -18,6 +18,7 @@ import { decodeEmbedding, encodeEmbedding } from "../util/float32.js";
 import { CatalogTables, parseJson } from "./catalog-tables.js";
 import { Checkpointer } from "./checkpointer.js";
 import { compileFilter } from "./filter-sql.js";
+import { RegexScanner } from "./regex-scan.js";
 import { Bm25Ranker, type Bm25Hit } from "./fulltext/bm25-ranker.js";
 import { ContainsPlanner, type DocumentEstimate } from "./fulltext/contains-planner.js";
 import { markForBackfill, TextQueue } from "./fulltext/queue.js";
@@ -64,6 +65,9 @@ export class SqliteStore {
   readonly #stmts = new Map<string, Database.Statement>();
   readonly #reads = new Map<string, Database.Statement>();
   readonly #checkpointer: Checkpointer;
+  readonly #regexScanner: RegexScanner;
+  /** `$regex` conditions already scanned off the main thread (prepareFilter): their matching rowids. */
+  readonly #regexRids = new WeakMap<FilterNode, number[]>();
   /** Tenants, databases and collections. */
   readonly catalog: CatalogTables;
   readonly #queue: TextQueue;
@@ -74,6 +78,7 @@ export class SqliteStore {
     this.#db = db;
     this.path = file;
     this.#checkpointer = new Checkpointer(file);
+    this.#regexScanner = new RegexScanner(file);
     migrate(db, file, (cids) => markForBackfill(db, cids));
     this.#readDb = openReader(file);
     const stmt = (sql: string) => this.#stmt(sql);
@@ -174,6 +179,7 @@ export class SqliteStore {
   async close(): Promise<void> {
     if (!this.#db.open) return;
     await this.#checkpointer.close();
+    await this.#regexScanner.close();
     this.rollback();
     this.#stmts.clear();
     this.#reads.clear();
@@ -268,11 +274,31 @@ export class SqliteStore {
     return this.#read("SELECT count(*) FROM records WHERE cid = ?").pluck().get(cid) as number;
   }
 
+  /**
+   * Scans the `$regex` / `$not_regex` conditions of `filter` off the main thread (see RegexScanner),
+   * so that selectRids answers them from the result instead of running the regex on this thread.
+   * Cancelled by `signal` (timeout, client gone, shutdown) at once, even mid-match.
+   */
+  async prepareFilter(cid: number, filter: FilterNode | undefined, signal: () => AbortSignal): Promise<void> {
+    const pending: (FilterNode & { kind: "doc" })[] = [];
+    const walk = (node: FilterNode) => {
+      if (node.kind === "and" || node.kind === "or") node.children.forEach(walk);
+      else if (node.kind === "doc" && (node.op === "regex" || node.op === "not_regex") && !this.#regexRids.has(node)) pending.push(node);
+    };
+    if (filter) walk(filter);
+    for (const node of pending) this.#regexRids.set(node, await this.#regexScanner.scan(cid, node.text, signal()));
+  }
+
   /** Rowids matching `filter` (all records when undefined), in insertion order; the first `limit` when given. */
   selectRids(cid: number, filter: FilterNode | undefined, limit?: number): number[] {
     const tail = limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(limit))}`;
     if (!filter) return this.#read(`SELECT rid FROM records WHERE cid = ? ORDER BY rid${tail}`).pluck().all(cid) as number[];
-    const compiled = compileFilter(filter, cid, (text) => this.#planner.containsSql(cid, text));
+    const compiled = compileFilter(
+      filter,
+      cid,
+      (text) => this.#planner.containsSql(cid, text),
+      (node) => this.#regexRids.get(node),
+    );
     return this.#readDb.prepare(`SELECT rid FROM (${compiled.sql}) ORDER BY rid${tail}`).pluck().all(...compiled.params) as number[];
   }
 
