@@ -192,7 +192,7 @@ export class Engine {
     await state.ensureLoaded(scope);
     return this.#writes.collection(state, scope, async (tx) => {
       if (args.ids === undefined && args.filter === undefined) return 0;
-      await this.#store.prepareFilter(state.cid, args.filter, () => scope.signal);
+      await this.#store.prepareFilter(state.cid, args.filter, state.searchableCount, () => scope.signal);
       let rids = this.#reader.resolveRids(state.cid, args.ids, args.filter);
       if (args.limit !== undefined) rids = rids.slice(0, args.limit);
       if (rids.length === 0) return 0;
@@ -237,13 +237,14 @@ export class Engine {
     const release = await state.lock.read(scope);
     try {
       this.#assertLive(state);
-      await this.#store.prepareFilter(state.cid, args.filter, () => scope.signal);
       const offset = args.offset ?? 0;
       const end = args.limit === undefined ? undefined : offset + args.limit;
+      const limited = args.ids === undefined && end !== undefined;
+      await this.#store.prepareFilter(state.cid, args.filter, state.searchableCount, () => scope.signal, limited ? end : undefined);
       // A filter alone with a limit lets SQLite stop at the page's end: a broad $contains then reads a
       // few documents instead of every match.
       const rids =
-        args.ids === undefined && args.filter !== undefined && end !== undefined
+        limited && args.filter !== undefined
           ? this.#store.selectRids(state.cid, args.filter, end)
           : this.#reader.resolveRids(state.cid, args.ids, args.filter);
       const page = rids.slice(offset, end);
@@ -288,7 +289,7 @@ export class Engine {
         }
       }
       if (args.queries.length === 0) return [];
-      await this.#store.prepareFilter(state.cid, args.filter, () => scope.signal);
+      await this.#store.prepareFilter(state.cid, args.filter, state.searchableCount, () => scope.signal);
       const scored = await this.#reader.nearest(state, args.queries, args, scope);
       const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
       const rows = new Map((await this.#reader.fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
@@ -320,7 +321,7 @@ export class Engine {
       this.#assertLive(state);
       const out: RankedRecord[][] = [];
       for (const plan of plans) {
-        await this.#store.prepareFilter(state.cid, plan.filter, () => scope.signal);
+        await this.#store.prepareFilter(state.cid, plan.filter, state.searchableCount, () => scope.signal);
         out.push(await this.#reader.search(state, plan, columnsForSelect(plan.select), scope));
       }
       return out;

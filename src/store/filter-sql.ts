@@ -46,12 +46,11 @@ export function compileFilter(
   node: FilterNode,
   cid: number,
   contains?: (text: string) => CompiledFilter | undefined,
-  regexRids?: (node: FilterNode) => readonly number[] | undefined,
 ): CompiledFilter {
   switch (node.kind) {
     case "and":
     case "or": {
-      const parts = mergeEqualities(node).map((child) => compileFilter(child, cid, contains, regexRids));
+      const parts = mergeEqualities(node).map((child) => compileFilter(child, cid, contains));
       return combine(parts, node.kind === "and" ? " INTERSECT " : " UNION ");
     }
     case "meta": {
@@ -85,9 +84,9 @@ export function compileFilter(
         case "not_contains":
           return except(cid, contains?.(node.text) ?? containsSql(cid, node.text));
         case "regex":
-          return ridsSql(cid, regexRids?.(node)) ?? regexSql(cid, node.text);
+          return regexSql(cid, node.text);
         case "not_regex":
-          return except(cid, ridsSql(cid, regexRids?.(node)) ?? regexSql(cid, node.text));
+          return except(cid, regexSql(cid, node.text));
       }
     }
   }
@@ -142,12 +141,6 @@ function combine(parts: CompiledFilter[], op: string): CompiledFilter {
 function containsSql(cid: number, text: string): CompiledFilter {
   // instr() is an exact, case-sensitive substring test; a NULL document never matches, as in Chroma.
   return { sql: "SELECT rid FROM records WHERE cid = ? AND instr(document, ?) > 0", params: [cid, text] };
-}
-
-/** Rowids found beforehand (a regex scanned off the main thread), still in the collection. */
-function ridsSql(cid: number, rids: readonly number[] | undefined): CompiledFilter | undefined {
-  if (rids === undefined) return undefined;
-  return { sql: "SELECT rid FROM records WHERE cid = ? AND rid IN (SELECT value FROM json_each(?))", params: [cid, JSON.stringify(rids)] };
 }
 
 function regexSql(cid: number, pattern: string): CompiledFilter {

@@ -244,7 +244,7 @@ function readOnlyView(dir: string): string | undefined {
   } catch {
     return undefined;
   }
-  onTestFinished(() => execFileSync("umount", [view]));
+  onTestFinished(() => void execFileSync("umount", [view]));
   execFileSync("mount", ["-o", "remount,ro,bind", view]);
   return view;
 }
