@@ -136,6 +136,7 @@ export class Engine {
       // timers, I/O and the background indexers.
       await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
+      this.#store.checkFolder();
       const result = await fn(scope);
       this.#logger.debug?.({ op: name, ms: +(performance.now() - started).toFixed(3), ok: true }, name);
       return result;

@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { CorruptionError, InternalError } from "../errors.js";
+import { CorruptionError, FolderGoneError, InternalError } from "../errors.js";
 import { arrayTag, compileRegex, tagValue, type FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
 import type { RecordRow } from "../model/records.js";
@@ -72,6 +72,9 @@ export class SqliteStore {
   readonly #reads = new Map<string, Database.Statement>();
   readonly #checkpointer: Checkpointer;
   readonly #filterWorker: FilterWorker;
+  /** The database file's identity at open: a different one (or none) means the folder was deleted. */
+  readonly #identity: { dev: number; ino: number };
+  #gone: FolderGoneError | undefined;
   /** Filters already run off the main thread (prepareFilter): their rowids, by the `limit` asked. */
   readonly #prepared = new WeakMap<FilterNode, Map<number | undefined, number[]>>();
   /** Tenants, databases and collections. */
@@ -85,6 +88,8 @@ export class SqliteStore {
     this.path = file;
     this.#checkpointer = new Checkpointer(file);
     this.#filterWorker = new FilterWorker(file);
+    const st = fs.statSync(file);
+    this.#identity = { dev: st.dev, ino: st.ino };
     migrate(db, file, (cids) => markForBackfill(db, cids));
     this.#readDb = openReader(file);
     const stmt = (sql: string) => this.#stmt(sql);
@@ -166,6 +171,8 @@ export class SqliteStore {
   }
 
   commit(): void {
+    // Last moment to refuse: a commit into a deleted file "succeeds" and is lost with the file.
+    this.checkFolder();
     this.#db.exec("COMMIT");
   }
 
@@ -195,6 +202,22 @@ export class SqliteStore {
     // The last connection to close checkpoints and deletes the -wal and -shm files, so a closed
     // folder holds only chroma.sqlite3 and can be copied or deleted as it is.
     this.#db.close();
+  }
+
+  /**
+   * Throws {@link FolderGoneError} when the database file is gone or is another file than the one
+   * opened (the folder was deleted, or deleted and made again, under this process): one stat, about
+   * a microsecond. Once gone, always gone.
+   */
+  checkFolder(): void {
+    if (this.#gone) throw this.#gone;
+    const st = fs.statSync(this.path, { throwIfNoEntry: false });
+    if (st && st.ino === this.#identity.ino && st.dev === this.#identity.dev) return;
+    this.#gone = new FolderGoneError(
+      `The data folder was deleted or replaced while open: ${this.path} is ${st ? "another file now" : "gone"}. ` +
+        "Nothing is written or read from here on (a write would be lost with the deleted file); restart on the folder.",
+    );
+    throw this.#gone;
   }
 
   /** Records the sequence number of a collection's latest write (and its dimension once known). */

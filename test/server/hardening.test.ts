@@ -4,7 +4,9 @@
  * real `chromalite run` keeps answering the heartbeat within 100 ms, refuses what is too large with a
  * 400, ends what takes too long at its timeout, and stops promptly on SIGTERM.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { startServer } from "../../src/server/index.js";
 import { ensureBuilt, spawnCli, type CliChild } from "../cli/helpers.js";
 import { tempDir } from "../helpers/tmp.js";
 import { TD, request, type RawResponse } from "./helpers.js";
@@ -134,4 +136,45 @@ describe("bounded work per request", () => {
     expect(exit.code).toBe(0);
     expect(stopMs).toBeLessThan(2500);
   }, 120_000);
+});
+
+/** A small tmpfs mounted on a fresh folder (root only); undefined where it cannot be made. */
+function smallDisk(mib: number): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const dir = tempDir();
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${mib}m`, "tmpfs", dir], { stdio: "ignore" });
+  } catch {
+    return undefined;
+  }
+  onTestFinished(() => void execFileSync("umount", ["-l", dir]));
+  return dir;
+}
+
+describe("a full disk", () => {
+  it("answers 507 with a message saying so, never 500, and nothing of the failed call is stored", async (ctx) => {
+    const disk = smallDisk(4);
+    if (!disk) return ctx.skip();
+    const server = await startServer({ path: disk, port: 0 });
+    onTestFinished(() => server.close({ timeoutMs: 2000 }).catch(() => undefined));
+    const created = await request(server.url, "POST", `${TD}/collections`, { name: "full" });
+    const id = (created.body as { id: string }).id;
+    const doc = "y".repeat(100_000);
+    let stored = 0;
+    let failure: RawResponse | undefined;
+    for (let batch = 0; batch < 100 && !failure; batch++) {
+      const ids = Array.from({ length: 5 }, (_, i) => `b${batch}-${i}`);
+      const res = await request(server.url, "POST", `${TD}/collections/${id}/add`, {
+        ids,
+        embeddings: ids.map((_, i) => [batch, i]),
+        documents: ids.map(() => doc),
+      });
+      if (res.status === 201) stored += ids.length;
+      else failure = res;
+    }
+    expect(failure?.status).toBe(507);
+    expect(failure?.text).toMatch(/disk holding the data folder is full/);
+    const count = await request(server.url, "GET", `${TD}/collections/${id}/count`);
+    expect(count.body).toBe(stored);
+  });
 });
