@@ -56,15 +56,21 @@ describe("connections", () => {
 });
 
 describe("input stored differently from what was sent is refused", () => {
-  it("invalid UTF-8 in a body is a 400 and nothing is created", async () => {
+  it("invalid UTF-8 in a body is a 400 and nothing is stored (it would have become U+FFFD)", async () => {
     const target = await startChromalite();
     onTestFinished(() => target.close());
-    const body = Buffer.concat([Buffer.from('{"name":"bad'), Buffer.from([0xff, 0xfe]), Buffer.from('name"}')]);
-    const res = await fetch(`${target.url}${TD}/collections`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const created = await request(target.url, "POST", `${TD}/collections`, { name: "utf8" });
+    const id = (created.body as { id: string }).id;
+    const body = Buffer.concat([
+      Buffer.from('{"ids":["a"],"embeddings":[[1,2]],"documents":["caf'),
+      Buffer.from([0xe9]), // Latin-1 é, not UTF-8
+      Buffer.from('"]}'),
+    ]);
+    const res = await fetch(`${target.url}${TD}/collections/${id}/add`, { method: "POST", headers: { "content-type": "application/json" }, body });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/not valid UTF-8/);
-    const list = await request(target.url, "GET", `${TD}/collections`);
-    expect(list.body).toEqual([]);
+    const count = await request(target.url, "GET", `${TD}/collections/${id}/count`);
+    expect(count.body).toBe(0);
   });
 
   it("max_neighbors above hnswlib's cap of 10,000 is a 400; 10,000 is accepted", async () => {
