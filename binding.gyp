@@ -4,8 +4,8 @@
   # inserts, 1.6x faster exact scans, on this machine). No FMA and no contraction: fused multiply-adds
   # round differently, and distances must stay the float32 values Chroma answers. The hnswlib headers
   # are the ones hnswlib-node ships, so the graph files stay in the format both read.
+  # chromalite_fs (native/folder_lock.cc) is flock(2) for the folder lock.
   "target_defaults": {
-    "sources": ["native/vector_index.cc"],
     "include_dirs": [
       "<!(node -p \"require('node-addon-api').include_dir\")",
       "<!(node -p \"require('path').join(require('path').dirname(require.resolve('hnswlib-node/package.json')), 'src')\")"
@@ -23,13 +23,15 @@
     "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17"] } }
   },
   "targets": [
-    { "target_name": "chromalite_vector" }
+    { "target_name": "chromalite_vector", "sources": ["native/vector_index.cc"] },
+    { "target_name": "chromalite_fs", "sources": ["native/folder_lock.cc"] }
   ],
   "conditions": [
     ["target_arch=='x64'", {
       "targets": [
         {
           "target_name": "chromalite_vector_avx2",
+          "sources": ["native/vector_index.cc"],
           "cflags_cc": ["-mavx2", "-ffp-contract=off"],
           "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx2", "-ffp-contract=off"] },
           "msvs_settings": { "VCCLCompilerTool": { "EnableEnhancedInstructionSet": "5" } }

@@ -17,6 +17,8 @@ export const ErrorCodes = Object.freeze({
   CORRUPTION: "CORRUPTION",
   RESET_DISABLED: "RESET_DISABLED",
   NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
+  FOLDER_GONE: "FOLDER_GONE",
+  STORAGE_FULL: "STORAGE_FULL",
   INTERNAL: "INTERNAL",
 } as const);
 
@@ -128,6 +130,29 @@ export class NotImplementedError extends ChromaLiteError {
 }
 named(NotImplementedError, "NotImplementedError");
 
+/**
+ * The open data folder was deleted or replaced under the running process (its database file is gone
+ * or is another file now). Every call fails from then on, and no write is acknowledged: it would land
+ * in a file nobody can open again. Reopen the folder (restart the server).
+ */
+export class FolderGoneError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("FOLDER_GONE", message, options);
+  }
+}
+named(FolderGoneError, "FolderGoneError");
+
+/** The disk (or quota) holding the folder is full: nothing of the call was stored. Free space and retry. */
+export class StorageFullError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("STORAGE_FULL", message, options);
+  }
+}
+named(StorageFullError, "StorageFullError");
+
+/** Error codes from below that mean "no space left": SQLite's and the OS's. */
+const FULL_CODES = new Set(["SQLITE_FULL", "ENOSPC", "EDQUOT"]);
+
 /** An unexpected failure inside chromalite or a native library; `cause` has the original. */
 export class InternalError extends ChromaLiteError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -138,7 +163,20 @@ named(InternalError, "InternalError");
 
 /** Wraps anything thrown from below (SQLite, hnswlib) that is not already ours. */
 export function wrapError(err: unknown, context: string): ChromaLiteError {
-  if (err instanceof ChromaLiteError) return err;
+  if (err instanceof ChromaLiteError && !(err instanceof InternalError && isStorageFull(err.cause))) return err;
+  const cause = err instanceof InternalError ? err.cause : err;
   const message = err instanceof Error ? err.message : String(err);
+  if (isStorageFull(cause)) {
+    return new StorageFullError(`${context}: the disk holding the data folder is full (${message}); nothing of this call was stored. Free some space and retry.`, { cause });
+  }
   return new InternalError(`${context}: ${message}`, { cause: err });
+}
+
+/** Whether `err` (or an error it wraps) is a "no space left" error of SQLite or the OS. */
+export function isStorageFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && FULL_CODES.has(code)) return true;
+  }
+  return false;
 }

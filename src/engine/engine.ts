@@ -136,6 +136,7 @@ export class Engine {
       // timers, I/O and the background indexers.
       await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
+      this.#store.checkFolder();
       const result = await fn(scope);
       this.#logger.debug?.({ op: name, ms: +(performance.now() - started).toFixed(3), ok: true }, name);
       return result;
@@ -192,6 +193,7 @@ export class Engine {
     await state.ensureLoaded(scope);
     return this.#writes.collection(state, scope, async (tx) => {
       if (args.ids === undefined && args.filter === undefined) return 0;
+      await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal);
       let rids = this.#reader.resolveRids(state.cid, args.ids, args.filter);
       if (args.limit !== undefined) rids = rids.slice(0, args.limit);
       if (rids.length === 0) return 0;
@@ -204,6 +206,11 @@ export class Engine {
       tx.afterCommit(() => this.#committed(state, seq, dimension, rids.map((rid) => ({ rid, seq, deleted: true as const }))));
       return rids.length;
     }, "records");
+  }
+
+  /** Records in a collection (counted once per write seq), whether or not its index is loaded: sizes a filter. */
+  #records(state: CollectionState): number {
+    return state.reads.count(() => this.#store.countRecords(state.cid));
   }
 
   /** What a committed write changes in memory: in the tick of its commit, under its locks. */
@@ -238,10 +245,12 @@ export class Engine {
       this.#assertLive(state);
       const offset = args.offset ?? 0;
       const end = args.limit === undefined ? undefined : offset + args.limit;
+      const limited = args.ids === undefined && end !== undefined;
+      await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal, limited ? end : undefined);
       // A filter alone with a limit lets SQLite stop at the page's end: a broad $contains then reads a
       // few documents instead of every match.
       const rids =
-        args.ids === undefined && args.filter !== undefined && end !== undefined
+        limited && args.filter !== undefined
           ? this.#store.selectRids(state.cid, args.filter, end)
           : this.#reader.resolveRids(state.cid, args.ids, args.filter);
       const page = rids.slice(offset, end);
@@ -286,6 +295,7 @@ export class Engine {
         }
       }
       if (args.queries.length === 0) return [];
+      await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal);
       const scored = await this.#reader.nearest(state, args.queries, args, scope);
       const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
       const rows = new Map((await this.#reader.fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
@@ -316,7 +326,10 @@ export class Engine {
     try {
       this.#assertLive(state);
       const out: RankedRecord[][] = [];
-      for (const plan of plans) out.push(await this.#reader.search(state, plan, columnsForSelect(plan.select), scope));
+      for (const plan of plans) {
+        await this.#store.prepareFilter(state.cid, plan.filter, this.#records(state), () => scope.signal);
+        out.push(await this.#reader.search(state, plan, columnsForSelect(plan.select), scope));
+      }
       return out;
     } finally {
       release();

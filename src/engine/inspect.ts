@@ -5,6 +5,7 @@
  * indexes, which an inspection must report rather than do.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, LockedError, NotFoundError, wrapError, type ChromaLiteError } from "../errors.js";
@@ -63,6 +64,29 @@ export function diskSize(p: string): number {
   return total;
 }
 
+/** Whether this process may create files in `dir` (false on a read-only mount or without permission). */
+function writable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies the database file and its WAL, if any, into a new temporary folder; returns the folder. */
+function copyDatabase(file: string): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chromalite-readonly-"));
+  try {
+    fs.copyFileSync(file, path.join(tmp, SQLITE_FILE));
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, path.join(tmp, `${SQLITE_FILE}-wal`));
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw wrapError(err, file);
+  }
+  return tmp;
+}
+
 export class FolderReader {
   readonly dir: string;
   readonly file: string;
@@ -72,14 +96,24 @@ export class FolderReader {
   readonly #lock: FolderLock | undefined;
   /** -wal / -shm files our read-only connection created, removed again on close. */
   readonly #created: string[];
+  /** The temporary copy read instead of a folder this process cannot write (removed on close). */
+  #snapshot: string | undefined;
 
-  private constructor(dir: string, db: Database.Database, lock: FolderLock | undefined, inUseBy: number | undefined, created: string[]) {
+  private constructor(
+    dir: string,
+    db: Database.Database,
+    lock: FolderLock | undefined,
+    inUseBy: number | undefined,
+    created: string[],
+    snapshot: string | undefined,
+  ) {
     this.dir = dir;
     this.file = path.join(dir, SQLITE_FILE);
     this.#db = db;
     this.#lock = lock;
     this.inUseBy = inUseBy;
     this.#created = created;
+    this.#snapshot = snapshot;
   }
 
   /**
@@ -95,7 +129,7 @@ export class FolderReader {
     let lock: FolderLock | undefined;
     let inUseBy: number | undefined;
     try {
-      lock = FolderLock.acquire(resolved);
+      lock = FolderLock.acquire(resolved, { readOnly: true });
     } catch (err) {
       if (!(err instanceof LockedError) || opts.lock === "required") throw err;
       inUseBy = err.holderPid;
@@ -104,14 +138,19 @@ export class FolderReader {
     // folder we hold the lock of is left exactly as it was (a closed folder has neither).
     const companions = [`${file}-wal`, `${file}-shm`];
     const missing = lock ? companions.filter((f) => !fs.existsSync(f)) : [];
+    // SQLite cannot open a WAL database read-only where it cannot create the -shm file (a read-only
+    // mount, no write permission), and better-sqlite3 is built without URIs (no `immutable=1`): such
+    // a folder is read from a temporary copy of its database (and WAL).
+    const snapshot = writable(resolved) ? undefined : copyDatabase(file);
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      db = new Database(snapshot ? path.join(snapshot, SQLITE_FILE) : file, { readonly: true, fileMustExist: true });
     } catch (err) {
       lock?.release();
+      if (snapshot) fs.rmSync(snapshot, { recursive: true, force: true });
       throw sqliteError(err, file);
     }
-    return new FolderReader(resolved, db, lock, inUseBy, missing);
+    return new FolderReader(resolved, db, lock, inUseBy, snapshot ? [] : missing, snapshot);
   }
 
   #all<T>(sql: string, ...params: unknown[]): T[] {
@@ -253,6 +292,8 @@ export class FolderReader {
 
   close(): void {
     if (this.#db.open) this.#db.close();
+    if (this.#snapshot) fs.rmSync(this.#snapshot, { recursive: true, force: true });
+    this.#snapshot = undefined;
     if (this.#lock) {
       for (const f of this.#created) {
         try {

@@ -70,7 +70,10 @@ export class CollectionReader {
     scope: OperationScope,
   ): Promise<Scored[][]> {
     const scored: (Scored[] | undefined)[] = queries.map(() => undefined);
-    const filter = args.ids === undefined && args.filter?.kind === "doc" ? args.filter : undefined;
+    // Not for $regex: checking candidates one by one would run the regex on this thread (see
+    // store/regex-scan.ts); filtering first runs it off the main thread.
+    const doc = args.ids === undefined && args.filter?.kind === "doc" ? args.filter : undefined;
+    const filter = doc && doc.op !== "regex" && doc.op !== "not_regex" ? doc : undefined;
     const estimate = filter && state.row.dimension !== null ? this.#store.estimateDocumentCondition(state.cid, filter) : undefined;
     if (filter && estimate) {
       const cached = state.reads.filter(JSON.stringify(filter)) !== undefined;

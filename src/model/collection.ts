@@ -163,12 +163,16 @@ const SPACES: readonly Space[] = ["l2", "cosine", "ip"];
 const CREATE_KEYS = ["space", "ef_construction", "ef_search", "max_neighbors", "num_threads", "batch_size", "sync_threshold", "resize_factor"];
 const UPDATE_KEYS = ["ef_search", "num_threads", "batch_size", "sync_threshold", "resize_factor", "max_neighbors"];
 
-function positiveInt(v: unknown, field: string, min = 1): number {
+function positiveInt(v: unknown, field: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
     throw new InvalidArgumentError(`Expected '${field}' to be an integer >= ${min}, but got ${String(v)}`);
   }
+  if (v > max) throw new InvalidArgumentError(`Expected '${field}' to be an integer <= ${max}, but got ${String(v)}`);
   return v;
 }
+
+/** hnswlib caps M at 10,000 (with a warning on stderr): a larger value would be reported but not used. */
+export const MAX_NEIGHBORS_LIMIT = 10_000;
 
 function applyHnswValue(target: HnswSettings, key: string, value: unknown, field: string): void {
   switch (key) {
@@ -185,7 +189,7 @@ function applyHnswValue(target: HnswSettings, key: string, value: unknown, field
       target.ef_search = positiveInt(value, field);
       return;
     case "max_neighbors":
-      target.max_neighbors = positiveInt(value, field, 2);
+      target.max_neighbors = positiveInt(value, field, 2, MAX_NEIGHBORS_LIMIT);
       return;
     case "sync_threshold":
       target.sync_threshold = positiveInt(value, field, 2);

@@ -5,6 +5,7 @@
 import { RE2JS } from "re2js";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
+import { checkFilterLimits } from "./filter-limits.js";
 import { describe, isObject } from "./json.js";
 
 /**
@@ -194,6 +195,8 @@ export function andFilters(...nodes: (FilterNode | undefined)[]): FilterNode | u
 }
 
 export function parseFilters(where: Where | undefined, whereDocument: WhereDocument | undefined): FilterNode | undefined {
+  checkFilterLimits(where, "where");
+  checkFilterLimits(whereDocument, "whereDocument");
   return andFilters(
     where === undefined ? undefined : parseWhere(where),
     whereDocument === undefined ? undefined : parseWhereDocument(whereDocument),

@@ -12,6 +12,7 @@
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { bm25TermIds } from "../text/bm25.js";
 import { andFilters, parseWhere, parseWhereDocument, type FilterNode } from "./filter.js";
+import { checkFilterLimits } from "./filter-limits.js";
 import { describe, isObject, type JsonObject } from "./json.js";
 
 export const EMBEDDING_KEY = "#embedding";
@@ -110,6 +111,7 @@ function whereNode(where: unknown, path: string): FilterNode {
 export function parseSearchWhere(where: unknown, path = "filter"): ParsedWhere {
   if (where === undefined || where === null) return {};
   if (!isObject(where)) throw new InvalidArgumentError(`Expected '${path}' to be an object, got ${describe(where)}`);
+  checkFilterLimits(where, path);
   if (Object.keys(where).length === 0) return {};
   const [key, operand] = single(where, path);
   const top = key === "$and" && Array.isArray(operand) ? operand : [where];

@@ -3,7 +3,7 @@
  * Chroma's Rust server names the error after its status: 400 → InvalidArgumentError, 404 →
  * NotFoundError, 500 → InternalError, anything else (403, 409, 415, 422, 501, ...) → ChromaError.
  */
-import { ChromaLiteError, type ErrorCode } from "../errors.js";
+import { ChromaLiteError, isStorageFull, wrapError, type ErrorCode } from "../errors.js";
 
 /** An error that already knows its HTTP status and Chroma error name. */
 export class HttpError extends Error {
@@ -57,6 +57,9 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   LOCKED: 500,
   CORRUPTION: 500,
   NOT_IMPLEMENTED: 501,
+  // The operator must act (restart on the folder; free disk space): said in the message.
+  FOLDER_GONE: 500,
+  STORAGE_FULL: 507,
   INTERNAL: 500,
 };
 
@@ -83,9 +86,10 @@ export function toErrorReply(err: unknown): ErrorReply {
     return {
       status,
       body: { error: chromaErrorName(status), message: err.message },
-      unexpected: err.code === "INTERNAL" || err.code === "CORRUPTION" || err.code === "LOCKED",
+      unexpected: ["INTERNAL", "CORRUPTION", "LOCKED", "FOLDER_GONE", "STORAGE_FULL"].includes(err.code),
     };
   }
+  if (isStorageFull(err)) return toErrorReply(wrapError(err, "request"));
   const message = err instanceof Error ? err.message : String(err);
   return { status: 500, body: { error: "InternalError", message }, unexpected: true };
 }

@@ -3,6 +3,7 @@
  * lifecycle (limits, auth, body parsing, cancellation on disconnect, access log) and a graceful
  * shutdown that finishes in-flight requests before it closes the folder.
  */
+import { isUtf8 } from "node:buffer";
 import { createHash, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import { Engine } from "../engine/engine.js";
@@ -23,6 +24,12 @@ import { expectObject } from "./wire.js";
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8000;
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Open connections at most: well under a 1,024-descriptor limit, leaving room for files. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+/** Time a client has to send its request headers. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Time a client has to send its whole request, headers and body. */
+export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 
 export interface ServerOptions {
   /** The data folder (created if missing). Only one process can serve a folder at a time. */
@@ -40,6 +47,15 @@ export interface ServerOptions {
   allowReset?: boolean;
   /** Largest accepted request body in bytes; larger ones get 413. Default 32 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Open connections at most (default 512); past it new connections are closed at once. With the
+   * header and body timeouts, slow or idle clients cannot hold every connection for long.
+   */
+  maxConnections?: number;
+  /** Time in ms a client has to send the request headers (default 10000); then 408 and the connection is closed. */
+  headersTimeoutMs?: number;
+  /** Time in ms a client has to send the whole request, body included (default 60000); then 408. */
+  bodyTimeoutMs?: number;
   /** Largest record batch accepted (and reported by pre-flight-checks). Default 5461, Chroma's. */
   maxBatchSize?: number;
   /** Timeout of each request's database operation in ms (504 when exceeded). Default 60000; 0 = none. */
@@ -93,6 +109,9 @@ const OPTION_KEYS = new Set([
   "authToken",
   "allowReset",
   "maxBodyBytes",
+  "maxConnections",
+  "headersTimeoutMs",
+  "bodyTimeoutMs",
   "maxBatchSize",
   "requestTimeoutMs",
   "durability",
@@ -116,6 +135,12 @@ function checkOptions(options: ServerOptions): void {
   }
   if (options.maxBodyBytes !== undefined && !(Number.isInteger(options.maxBodyBytes) && options.maxBodyBytes > 0)) {
     throw new InvalidArgumentError(`Expected 'maxBodyBytes' to be a positive integer, got ${String(options.maxBodyBytes)}`);
+  }
+  for (const key of ["maxConnections", "headersTimeoutMs", "bodyTimeoutMs"] as const) {
+    const v = options[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new InvalidArgumentError(`Expected '${key}' to be a positive integer, got ${String(v)}`);
+    }
   }
   if (options.requestTimeoutMs !== undefined && !(options.requestTimeoutMs >= 0)) {
     throw new InvalidArgumentError(`Expected 'requestTimeoutMs' to be >= 0, got ${String(options.requestTimeoutMs)}`);
@@ -178,7 +203,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
     req.once("end", () => {
       if (settled) return;
       settled = true;
-      resolve(Buffer.concat(chunks, size));
+      const body = Buffer.concat(chunks, size);
+      // Invalid UTF-8 would be decoded to U+FFFD and stored as such: refused instead (simdutf check).
+      if (!isUtf8(body)) reject(new HttpError(400, "The request body is not valid UTF-8: JSON bodies must be UTF-8 encoded"));
+      else resolve(body);
     });
     req.once("error", (err) => {
       if (settled) return;
@@ -355,12 +383,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      logger.error?.({ err }, "request handler crashed");
-      res.destroy();
-    });
-  });
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const server = http.createServer(
+    {
+      headersTimeout,
+      // Node checks both only every `connectionsCheckingInterval` (30 s by default): far too coarse.
+      requestTimeout: Math.max(headersTimeout, options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        logger.error?.({ err }, "request handler crashed");
+        res.destroy();
+      });
+    },
+  );
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -72,13 +72,8 @@ export function compileFilter(
   switch (node.kind) {
     case "and":
     case "or": {
-      const parts = node.children.map((child) => compileFilter(child, cid, contains));
-      if (parts.length === 1) return parts[0]!;
-      const op = node.kind === "and" ? " INTERSECT " : " UNION ";
-      return {
-        sql: parts.map((p) => `SELECT rid FROM (${p.sql})`).join(op),
-        params: parts.flatMap((p) => p.params),
-      };
+      const parts = mergeEqualities(node).map((child) => compileFilter(child, cid, contains));
+      return combine(parts, node.kind === "and" ? " INTERSECT " : " UNION ");
     }
     case "meta": {
       const tag = node.values[0]!.tag;
@@ -119,6 +114,51 @@ export function compileFilter(
     }
   }
   throw new Error(`unreachable filter node ${JSON.stringify(node)}`);
+}
+
+/**
+ * The children of an `$or`, with its `$eq` / `$in` conditions on one key and type merged into one
+ * `$in` (one index lookup of a JSON list instead of one subquery each: a long `$or` of equalities is
+ * how a list of values is often written).
+ */
+function mergeEqualities(node: FilterNode & { kind: "and" | "or" }): FilterNode[] {
+  if (node.kind !== "or") return node.children;
+  const merged = new Map<string, FilterNode & { kind: "meta" }>();
+  const out: FilterNode[] = [];
+  for (const child of node.children) {
+    if (child.kind !== "meta" || (child.op !== "eq" && child.op !== "in")) {
+      out.push(child);
+      continue;
+    }
+    const key = JSON.stringify([child.key, child.values[0]!.tag]);
+    const seen = merged.get(key);
+    if (seen) seen.values.push(...child.values);
+    else {
+      const copy = { ...child, op: "in" as const, values: [...child.values] };
+      merged.set(key, copy);
+      out.push(copy);
+    }
+  }
+  return out;
+}
+
+/**
+ * SQLite allows at most 500 terms in one compound SELECT (SQLITE_MAX_COMPOUND_SELECT): a longer
+ * `$and` / `$or` is combined in groups, each group a subquery of the next level.
+ */
+const MAX_COMPOUND = 400;
+
+function combine(parts: CompiledFilter[], op: string): CompiledFilter {
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length > MAX_COMPOUND) {
+    const groups: CompiledFilter[] = [];
+    for (let i = 0; i < parts.length; i += MAX_COMPOUND) groups.push(combine(parts.slice(i, i + MAX_COMPOUND), op));
+    return combine(groups, op);
+  }
+  return {
+    sql: parts.map((p) => `SELECT rid FROM (${p.sql})`).join(op),
+    params: parts.flatMap((p) => p.params),
+  };
 }
 
 function containsSql(cid: number, text: string): CompiledFilter {

@@ -3,6 +3,7 @@
  * sees (output, exit codes, one-line errors, the folder left untouched), in process for the finer
  * damage cases.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
@@ -224,5 +225,44 @@ describe("chromalite verify", () => {
     db2.close();
     const r2 = await verifyFolder(changed, { sample: 50 });
     expect(r2.problems.join("\n")).toMatch(/50 sampled records of 50 have another vector in the index than in SQLite/);
+  });
+});
+
+/**
+ * A read-only view of `dir`: a read-only bind mount when running as root (root ignores permission
+ * bits), else the folder with its write bits removed. Undefined when neither can be made here.
+ */
+function readOnlyView(dir: string): string | undefined {
+  if (process.getuid?.() !== 0) {
+    fs.chmodSync(dir, 0o555);
+    onTestFinished(() => fs.chmodSync(dir, 0o755));
+    return dir;
+  }
+  const view = tempDir();
+  try {
+    execFileSync("mount", ["--bind", dir, view], { stdio: "ignore" });
+  } catch {
+    return undefined;
+  }
+  onTestFinished(() => void execFileSync("umount", [view]));
+  execFileSync("mount", ["-o", "remount,ro,bind", view]);
+  return view;
+}
+
+describe("a read-only folder", () => {
+  it("stats and verify read it without creating anything in it (no lock file, no -shm)", async (ctx) => {
+    const dir = copyOfSeed();
+    const view = readOnlyView(dir);
+    if (!view) return ctx.skip();
+    expect(() => fs.writeFileSync(path.join(view, "probe"), "")).toThrow();
+    const before = snapshot(dir);
+    const stats = await runCli(["stats", "--path", view, "--json"]);
+    expect(stats.stderr).toBe("");
+    expect(stats.code).toBe(0);
+    expect((JSON.parse(stats.stdout) as { collections: { count: number }[] }).collections.map((c) => c.count)).toEqual([600, 0]);
+    const verify = await runCli(["verify", "--path", view]);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/ok\s+sqlite: integrity check passed/);
+    expect(snapshot(dir)).toEqual(before);
   });
 });

@@ -5,7 +5,16 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { DEFAULT_PATH, DEFAULT_TIMEOUT_MS } from "../../model/defaults.js";
-import { DEFAULT_HOST, DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT, startServer, type RunningServer } from "../../server/index.js";
+import {
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PORT,
+  startServer,
+  type RunningServer,
+} from "../../server/index.js";
 import type { Durability } from "../../types.js";
 import { VERSION } from "../../version.js";
 import { ENV } from "../config.js";
@@ -27,6 +36,9 @@ interface RunOptions {
   accessLog?: boolean;
   maxBodyMb: number;
   timeoutMs: number;
+  maxConnections: number;
+  headersTimeoutMs: number;
+  bodyTimeoutMs: number;
   durability: Durability;
   json?: boolean;
 }
@@ -80,6 +92,9 @@ export function register(program: Command, context: () => CliContext): void {
     .option("--access-log", "log one line per request")
     .option("--max-body-mb <mib>", "largest request body in MiB (larger: 413)", integerOption("--max-body-mb", 1, 4096), DEFAULT_MAX_BODY_BYTES / MIB)
     .option("--timeout-ms <ms>", "timeout of each request's operation; 0 = none", integerOption("--timeout-ms", 0, 2 ** 31 - 1), DEFAULT_TIMEOUT_MS)
+    .option("--max-connections <n>", "open connections at most (more: closed at once)", integerOption("--max-connections", 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
+    .option("--headers-timeout-ms <ms>", "time a client has to send the request headers (then 408)", integerOption("--headers-timeout-ms", 1, 2 ** 31 - 1), DEFAULT_HEADERS_TIMEOUT_MS)
+    .option("--body-timeout-ms <ms>", "time a client has to send the whole request (then 408)", integerOption("--body-timeout-ms", 1, 2 ** 31 - 1), DEFAULT_BODY_TIMEOUT_MS)
     .addOption(
       new Option("--durability <mode>", "normal: writes survive a process crash; full: also a power loss")
         .choices(["normal", "full"])
@@ -133,6 +148,9 @@ Examples:
           : false,
         maxBodyBytes: opts.maxBodyMb * MIB,
         requestTimeoutMs: opts.timeoutMs,
+        maxConnections: opts.maxConnections,
+        headersTimeoutMs: opts.headersTimeoutMs,
+        bodyTimeoutMs: opts.bodyTimeoutMs,
         durability: opts.durability,
         logger: log,
       });

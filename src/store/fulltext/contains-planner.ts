@@ -25,6 +25,8 @@ const POSTING_COST = 0.25;
 const VERIFY_COST = 3.7;
 /** Records sampled per collection to estimate how common a trigram or a whole pattern is. */
 const SAMPLE_RECORDS = 300;
+/** Characters of each sampled document whose trigrams are counted. */
+const SAMPLE_CHARS = 2048;
 /** Chosen trigrams remembered per sample (a query plans the same pattern several times). */
 const PLANS_PER_SAMPLE = 1024;
 
@@ -32,7 +34,7 @@ const PLANS_PER_SAMPLE = 1024;
 export function trigramUsable(pattern: string): boolean {
   // Under 3 characters there is no trigram to look up. NUL and lone surrogates are left to the scan:
   // SQLite's text conversion of them is not something to rely on for an exact answer.
-  if ([...pattern].length < 3) return false;
+  if (pattern.length < 6 && [...pattern].length < 3) return false;
   // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
   if (/\u0000/.test(pattern)) return false;
   return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(pattern);
@@ -64,13 +66,30 @@ function phraseTerms(pattern: string): { terms: number[]; inner: string } | unde
   return terms.length >= 2 ? { terms, inner } : undefined;
 }
 
-/** The trigrams of a pattern with their code-point positions, as FTS5's tokenizer makes them. */
-function trigramsAt(pattern: string): { gram: string; at: number }[] {
-  const chars = [...pattern];
-  const out: { gram: string; at: number }[] = [];
-  for (let i = 0; i + 3 <= chars.length; i++) out.push({ gram: chars.slice(i, i + 3).join(""), at: i });
-  return out;
+/** Trigrams of a pattern weighed when planning: any subset of them is a valid (looser) superset. */
+const MAX_PLANNED_TRIGRAMS = 256;
+
+/**
+ * The distinct trigrams (of code points, as FTS5's tokenizer makes them) of a pattern, or of up to
+ * MAX_PLANNED_TRIGRAMS positions spread evenly over a long one: planning costs the same for a
+ * 64k-character pattern as for a short one.
+ */
+function patternTrigrams(pattern: string): string[] {
+  const step = Math.max(1, Math.floor(pattern.length / MAX_PLANNED_TRIGRAMS));
+  const grams = new Set<string>();
+  for (let i = 0; i < pattern.length && grams.size < MAX_PLANNED_TRIGRAMS; i += step) {
+    // Start on a code point, not inside a surrogate pair.
+    const start = i > 0 && isLowSurrogate(pattern.charCodeAt(i)) && isHighSurrogate(pattern.charCodeAt(i - 1)) ? i + 1 : i;
+    let end = start;
+    for (let n = 0; n < 3 && end < pattern.length; n++) end += (pattern.codePointAt(end) ?? 0) > 0xffff ? 2 : 1;
+    const gram = pattern.slice(start, end);
+    if ([...gram].length === 3) grams.add(gram);
+  }
+  return [...grams];
 }
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /**
  * A random sample of a collection's documents, for estimates only (which trigrams to look up, how many
@@ -206,8 +225,8 @@ export class ContainsPlanner {
     const planned = sample.trigramPlans.get(pattern);
     if (planned) return planned;
     const size = Math.max(1, sample.documents.length);
-    const ranked = trigramsAt(pattern)
-      .map((t) => ({ ...t, share: (sample.trigramCounts.get(t.gram) ?? 0) / size }))
+    const ranked = patternTrigrams(pattern)
+      .map((gram) => ({ gram, share: (sample.trigramCounts.get(gram) ?? 0) / size }))
       .sort((a, b) => a.share - b.share);
     const chosen: typeof ranked = [];
     // The sampled documents holding every trigram chosen so far: the candidates' share, measured
@@ -281,7 +300,9 @@ export class ContainsPlanner {
     for (const d of documents) {
       if (d === null) continue;
       inDocument.clear();
-      for (let i = 0; i + 3 <= d.length; i++) inDocument.add(d.slice(i, i + 3));
+      // The start of a long document is sample enough: counting all its trigrams would cost as much as its length.
+      const end = Math.min(d.length, SAMPLE_CHARS);
+      for (let i = 0; i + 3 <= end; i++) inDocument.add(d.slice(i, i + 3));
       for (const g of inDocument) trigramCounts.set(g, (trigramCounts.get(g) ?? 0) + 1);
     }
     const sample = { documents, trigramCounts, total, writes: 0, trigramPlans: new Map() };

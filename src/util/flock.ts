@@ -1,0 +1,37 @@
+/**
+ * flock(2), from chromalite's small native binding (native/folder_lock.cc): a lock on an open file
+ * that the kernel drops when the process dies, however it dies. Node's fs has none.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+interface Binding {
+  flock(fd: number, exclusive: boolean): boolean;
+}
+
+/** The package root: two levels above this file in both src/util and dist/util. */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+function loadBinding(): Binding {
+  const file = ["Release", "Debug"].map((mode) => path.join(root, "build", mode, "chromalite_fs.node")).find((f) => fs.existsSync(f));
+  if (!file) {
+    throw new Error(
+      `chromalite's native folder lock is not built (no build/Release/chromalite_fs.node under ${root}): run \`npm rebuild chromalite\` (needs python3, make and a C++ compiler)`,
+    );
+  }
+  return createRequire(import.meta.url)(file) as Binding;
+}
+
+let binding: Binding | undefined;
+
+/**
+ * Takes an exclusive (or shared) lock on the open file `fd` without waiting: true when taken, false
+ * when another open file holds a conflicting one. Locks belong to the open file, so a second open
+ * of the same file in this process conflicts too; closing the descriptor releases it.
+ */
+export function tryLock(fd: number, exclusive = true): boolean {
+  binding ??= loadBinding();
+  return binding.flock(fd, exclusive);
+}
