@@ -1,6 +1,6 @@
 // chromalite's binding of hnswlib (the HNSW library Chroma itself uses), made for an embedded store:
 //  - inserts run off the main thread, on several threads at once (hnswlib's addPoint is thread-safe),
-//    while the main thread goes on searching the same graph (hnswlib supports concurrent add + search);
+//    taking turns point by point with the main thread's searches (see TurnGate);
 //  - vectors cross as Float32Array, results come back as typed arrays (no per-element JS values);
 //  - an allow-list filter is a sorted Float64Array checked in C++ (no JS call per candidate);
 //  - exact distances over chosen labels, and over a flat buffer of vectors not yet in the graph, use
@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -104,6 +105,55 @@ std::vector<float> PrepareQuery(const Napi::Float32Array& query, Space space) {
   return q;
 }
 
+// hnswlib's searches take no locks: a search beside an insert can follow a neighbour list being
+// rewired or read a vector being copied, and then miss records or crash (hnswlib#29, #562: "searching
+// and inserting are not thread-safe between each other"). Inserts on several threads are safe
+// together, and searches come from the one JS thread, so the two take turns: a read waits for the
+// point inserts in progress (one point per thread, well under a millisecond) and holds new ones off
+// while it waits and runs; inserts resume as soon as no read is running or waiting.
+class TurnGate {
+ public:
+  void BeginInsert() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    turn_.wait(lock, [&] { return reading_ == 0 && waiting_ == 0; });
+    inserting_++;
+  }
+  void EndInsert() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--inserting_ == 0) turn_.notify_all();
+  }
+  void BeginRead() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    waiting_++;
+    turn_.wait(lock, [&] { return inserting_ == 0; });
+    waiting_--;
+    reading_++;
+  }
+  void EndRead() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--reading_ == 0) turn_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable turn_;
+  int inserting_ = 0;
+  int reading_ = 0;
+  int waiting_ = 0;
+};
+
+// Holds a read turn for a scope.
+class ReadTurn {
+ public:
+  explicit ReadTurn(TurnGate& gate) : gate_(gate) { gate_.BeginRead(); }
+  ~ReadTurn() { gate_.EndRead(); }
+  ReadTurn(const ReadTurn&) = delete;
+  ReadTurn& operator=(const ReadTurn&) = delete;
+
+ private:
+  TurnGate& gate_;
+};
+
 class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -137,6 +187,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
   Space space() const { return space_; }
   size_t dim() const { return dim_; }
   std::atomic<int> busy_{0};
+  TurnGate turns_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> loaded_;  // handed over by a finished load
 
   void Adopt() {
@@ -192,6 +243,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
   Napi::Value MarkDeleted(const Napi::CallbackInfo& info) {
     RequireGraph(info.Env());
     labeltype label = static_cast<labeltype>(info[0].As<Napi::Number>().DoubleValue());
+    ReadTurn turn(turns_);  // marks a flag that inserts read
     {
       std::unique_lock<std::mutex> lock(graph_->label_lookup_lock);
       auto it = graph_->label_lookup_.find(label);
@@ -218,6 +270,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
     }
     std::priority_queue<std::pair<float, labeltype>> found;
     try {
+      ReadTurn turn(turns_);
       found = graph_->searchKnn(q.data(), k, filter.get());
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
@@ -241,6 +294,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
     auto dist = g->fstdistfunc_;
     void* param = g->dist_func_param_;
     TopK top(k);
+    ReadTurn turn(turns_);  // an insert may be rewriting a vector
     std::unique_lock<std::mutex> lock(g->label_lookup_lock);
     for (size_t i = 0; i < labels.ElementLength(); i++) {
       auto it = g->label_lookup_.find(static_cast<labeltype>(labels[i]));
@@ -257,6 +311,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
     RequireGraph(env);
     auto* g = graph_.get();
     labeltype label = static_cast<labeltype>(info[0].As<Napi::Number>().DoubleValue());
+    ReadTurn turn(turns_);
     std::unique_lock<std::mutex> lock(g->label_lookup_lock);
     auto it = g->label_lookup_.find(label);
     if (it == g->label_lookup_.end() || g->isMarkedDeleted(it->second)) return env.Undefined();
@@ -352,9 +407,12 @@ class AddWorker : public IndexWorker {
       for (size_t i = next++; i < n; i = next++) {
         float* v = vectors_.data() + i * dim;
         if (normalize) Normalize(v, dim);
+        index_->turns_.BeginInsert();
         try {
           g->addPoint(v, static_cast<labeltype>(labels_[i]));
+          index_->turns_.EndInsert();
         } catch (const std::exception& e) {
+          index_->turns_.EndInsert();
           std::lock_guard<std::mutex> guard(error_lock);
           if (error.empty()) error = e.what();
           next = n;  // stop every thread
