@@ -2,7 +2,8 @@
  * Filters: validation of Chroma's `where` / `whereDocument` objects and their normalised form, the
  * tree the store compiles to SQL. Pure data, no I/O.
  */
-import { RE2JS } from "re2js";
+import { createRequire } from "node:module";
+import type * as rregex from "rregex";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
 import { describe, isObject } from "./json.js";
@@ -163,26 +164,58 @@ export function parseWhereDocument(whereDocument: unknown, path = "whereDocument
   return { kind: "doc", op: op.slice(1) as DocOp, text: arg };
 }
 
-const regexCache = new Map<string, RE2JS>();
-
 /**
- * Compiles a document regex with RE2JS: linear-time matching, so no pattern can hang the process
- * (the Rust `regex` crate Chroma uses makes the same guarantee and shares RE2's syntax).
+ * Chroma matches `$regex` with Rust's `regex` crate; rregex is that crate compiled to WebAssembly, so
+ * the syntax and the Unicode-aware classes (`\w \d \s \b`, `[\p{L}&&\p{Ll}]`, `[\d--3]`) are the same
+ * engine's, and matching is linear time: no pattern can hang the process. Loaded through its CommonJS
+ * build, which instantiates the module synchronously (the ESM build awaits at top level, which would
+ * keep `require("chromalite")` from working).
  */
-export function compileRegex(pattern: string, path = "whereDocument.$regex"): RE2JS {
+const { RRegex: RRegexClass } = createRequire(import.meta.url)("rregex") as typeof rregex;
+
+/** A compiled document regex. */
+export interface DocumentRegex {
+  /** True when the pattern matches somewhere in `text`. */
+  test(text: string): boolean;
+}
+
+const regexCache = new Map<string, DocumentRegex>();
+
+/** Compiles a document regex (cached); a syntax error is an {@link InvalidArgumentError}. */
+export function compileRegex(pattern: string, path = "whereDocument.$regex"): DocumentRegex {
   let re = regexCache.get(pattern);
   if (re) return re;
+  let compiled: rregex.RRegex;
   try {
-    re = RE2JS.compile(pattern);
+    compiled = new RRegexClass(pattern);
   } catch (err) {
     throw new InvalidArgumentError(
       `Regex syntax error in '${path}': ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
   }
+  if (hasByteClass(compiled.syntax())) {
+    throw new InvalidArgumentError(`Regex syntax error in '${path}': Byte pattern is not allowed`);
+  }
+  // Evicted entries are not freed by hand (a caller may still hold one); the wasm side is released
+  // when the object is collected.
+  re = { test: (text) => compiled.isMatch(text) };
   if (regexCache.size > 256) regexCache.clear();
   regexCache.set(pattern, re);
   return re;
+}
+
+/**
+ * True when the parsed pattern holds a byte class: ASCII-only classes asked for with `(?-u:...)`,
+ * and the empty class of a pattern that can never match (`[\p{L}&&]`). Chroma refuses those ("Byte
+ * pattern is not allowed"), so chromalite does too.
+ */
+function hasByteClass(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasByteClass);
+  if (typeof node !== "object" || node === null) return false;
+  const n = node as Record<string, unknown>;
+  if (n["@name"] === "regex_syntax::hir::Class" && n["@variant"] === "Bytes") return true;
+  return Object.values(n).some(hasByteClass);
 }
 
 /** Combines optional trees with AND. */

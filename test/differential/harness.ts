@@ -55,9 +55,6 @@
  * - The official client converts strings in embeddings to numbers (`[1, "2"]`); chromalite refuses.
  * - `hnsw` `ef_search: 0` / `ef_construction: 0` are accepted by Chroma, refused by chromalite; so is
  *   `max_neighbors: 1`, with which Chroma's index then answers wrongly (0 drops the connection).
- * - Regular expressions: chromalite uses RE2, Chroma Rust's `regex` crate. They differ at the edges:
- *   `\Q...\E` only RE2 accepts; `\u00e9`, repeats over 1000 (`x{1001}`) and stacked repetition
- *   (`a++`, `a+*`) only Rust accepts.
  */
 import fs from "node:fs";
 import os from "node:os";

@@ -145,20 +145,6 @@ describe.skipIf(!oracle.ok)(`known differences from Chroma${oracle.ok ? "" : ` (
     expect(failedAs(await capture("oracle", () => p.oracle.createCollection(args)))).toBe("ok");
   });
 
-  // Regular expressions: RE2 (chromalite) and Rust's regex crate (Chroma) differ at the edges.
-  it.each([
-    ["\\Qa.b\\E", "ok", "invalid"],
-    ["\\u00e9", "invalid", "ok"],
-    ["x{1001}", "invalid", "ok"],
-    ["a++", "invalid", "ok"],
-    ["a+*", "invalid", "ok"],
-  ])("$regex %j: chromalite %s, Chroma %s", async (pattern, mine, theirs) => {
-    const { lite, chroma } = await both();
-    const args = { whereDocument: { $regex: pattern } };
-    expect(failedAs(await capture("lite", () => lite.get(args)))).toBe(mine);
-    expect(failedAs(await capture("oracle", () => chroma.get(args)))).toBe(theirs);
-  });
-
   // ------------------------------------------------------------------ Chroma bugs
 
   it("an integer compared with a fraction: compared as numbers; Chroma truncates the fraction", async () => {
