@@ -7,6 +7,7 @@ import type * as rregex from "rregex";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
 import { describe, isObject } from "./json.js";
+import { assertWellFormed } from "./text.js";
 
 /**
  * Type tag of a stored metadata value: string, number or boolean. The store indexes metadata by these
@@ -56,6 +57,7 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     );
   }
   const key = keys[0]!;
+  assertWellFormed(key, `${path}.${key}`);
   const operand = where[key];
   if (key === "$and" || key === "$or") {
     if (!Array.isArray(operand) || operand.length === 0) {
@@ -72,6 +74,7 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     throw new InvalidArgumentError(`Invalid where clause: unknown logical operator '${key}' in '${path}'`);
   }
   const fieldPath = `${path}.${key}`;
+  if (typeof operand === "string") assertWellFormed(operand, fieldPath);
   if (!isObject(operand)) {
     const tagged = tagValue(operand);
     if (!tagged) {
@@ -89,6 +92,9 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
   }
   const op = ops[0]!;
   const arg = operand[op];
+  for (const [i, v] of (Array.isArray(arg) ? arg : [arg]).entries()) {
+    if (typeof v === "string") assertWellFormed(v, Array.isArray(arg) ? `${fieldPath}.${op}[${i}]` : `${fieldPath}.${op}`);
+  }
   if (!META_OPERATORS.includes(op)) {
     throw new InvalidArgumentError(
       `Invalid where clause: expected operator in '${fieldPath}' to be one of ${META_OPERATORS.join(", ")}, but got ${op}`,
@@ -160,6 +166,7 @@ export function parseWhereDocument(whereDocument: unknown, path = "whereDocument
       `Invalid where document clause: '${path}.${op}' must be a string, got ${describe(arg)}`,
     );
   }
+  assertWellFormed(arg, `${path}.${op}`);
   if (op === "$regex" || op === "$not_regex") compileRegex(arg, `${path}.${op}`);
   return { kind: "doc", op: op.slice(1) as DocOp, text: arg };
 }

@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { Metadata, MetadataValue } from "../types.js";
+import { assertWellFormed } from "./text.js";
 
 /**
  * How strict to be. `client` adds the checks the official JS client makes before sending (unique ids,
@@ -59,6 +60,7 @@ export function validateIds(ids: unknown, mode: ValidationMode, field = "ids"): 
     if (id.length === 0) {
       throw new InvalidArgumentError(`Empty ID at '${field}[${i}]': an ID must have at least one character`);
     }
+    assertWellFormed(id, `${field}[${i}]`);
   }
   if (mode === "client") {
     const seen = new Set<string>();
@@ -162,6 +164,7 @@ export function validateMetadata(
   }
   const out: Metadata = {};
   for (const [key, value] of entries) {
+    assertWellFormed(key, `${where}.${key}`);
     if (!isMetadataKeyValid(key)) {
       throw new InvalidArgumentError(
         `Invalid metadata key '${key}' in '${where}': keys must be non-empty and must not start with '$' or '#'`,
@@ -172,6 +175,7 @@ export function validateMetadata(
       continue;
     }
     if (typeof value === "string" || typeof value === "boolean") {
+      if (typeof value === "string") assertWellFormed(value, `${where}.${key}`);
       out[key] = value;
       continue;
     }
@@ -199,6 +203,7 @@ export function validateMetadata(
             `Expected metadata list value for key '${key}' in '${where}' to contain only the same type, got mixed types`,
           );
         }
+        if (typeof item === "string") assertWellFormed(item, `${where}.${key}[${i}]`);
         if (typeof item === "number" && !Number.isFinite(item)) {
           throw new InvalidArgumentError(`Expected '${where}.${key}[${i}]' to be a finite number, but got ${item}`);
         }
@@ -239,7 +244,11 @@ function validateOptionalStrings(values: unknown, field: string): (string | null
   }
   // null / undefined entries mean "no document" ("no uri"), which Chroma's data model allows.
   return values.map((v: unknown, i) => {
-    if (typeof v === "string" || v === null || v === undefined) return v;
+    if (typeof v === "string") {
+      assertWellFormed(v, `${field}[${i}]`);
+      return v;
+    }
+    if (v === null || v === undefined) return v;
     throw new InvalidArgumentError(`Expected '${field}[${i}]' to be a string, but got ${typeName(v)}`);
   });
 }

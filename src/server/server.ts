@@ -10,6 +10,7 @@ import { AbortError, InvalidArgumentError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { JsonObject } from "../model/json.js";
+import { findLoneSurrogate } from "../model/text.js";
 import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
 import { HttpError, toErrorReply } from "./errors.js";
@@ -193,13 +194,20 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** A `\u` escape of a surrogate, paired or not: only then is the parsed body searched for lone ones. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
 function parseJsonBody(buffer: Buffer): JsonObject {
   let value: unknown;
+  const text = buffer.toString("utf8");
   try {
-    value = JSON.parse(buffer.toString("utf8"));
+    value = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `Failed to parse the request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // A lone surrogate can only arrive as a \u escape; Chroma's JSON parser refuses it, whatever the field.
+  const bad = SURROGATE_ESCAPE.test(text) ? findLoneSurrogate(value) : undefined;
+  if (bad) throw new HttpError(400, `Failed to parse the request body as JSON: ${bad.path}: lone surrogate in hex escape`);
   return expectObject(value);
 }
 
