@@ -7,6 +7,7 @@ import type * as rregex from "rregex";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
 import { describe, isObject } from "./json.js";
+import { WholeFloat } from "./numbers.js";
 import { assertWellFormed } from "./text.js";
 
 /**
@@ -16,8 +17,8 @@ import { assertWellFormed } from "./text.js";
 export type ValueTag = "s" | "n" | "b";
 export interface TaggedValue {
   tag: ValueTag;
-  /** Strings as-is, numbers as-is, booleans as 1/0. */
-  value: string | number;
+  /** Strings as-is, numbers as numbers (bigint beyond 2^53, bound as SQLite INTEGER), booleans as 1/0. */
+  value: string | number | bigint;
 }
 
 export type MetaOp = "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "nin" | "contains" | "not_contains";
@@ -37,6 +38,8 @@ export function tagValue(v: unknown): TaggedValue | undefined {
   if (typeof v === "string") return { tag: "s", value: v };
   if (typeof v === "boolean") return { tag: "b", value: v ? 1 : 0 };
   if (typeof v === "number" && Number.isFinite(v)) return { tag: "n", value: v };
+  if (typeof v === "bigint") return { tag: "n", value: v };
+  if (v instanceof WholeFloat && Number.isFinite(v.value)) return { tag: "n", value: v.value };
   return undefined;
 }
 
@@ -75,6 +78,7 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
   }
   const fieldPath = `${path}.${key}`;
   if (typeof operand === "string") assertWellFormed(operand, fieldPath);
+  refuseOutOfRange(operand, fieldPath);
   if (!isObject(operand)) {
     const tagged = tagValue(operand);
     if (!tagged) {
@@ -93,7 +97,9 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
   const op = ops[0]!;
   const arg = operand[op];
   for (const [i, v] of (Array.isArray(arg) ? arg : [arg]).entries()) {
-    if (typeof v === "string") assertWellFormed(v, Array.isArray(arg) ? `${fieldPath}.${op}[${i}]` : `${fieldPath}.${op}`);
+    const at = Array.isArray(arg) ? `${fieldPath}.${op}[${i}]` : `${fieldPath}.${op}`;
+    if (typeof v === "string") assertWellFormed(v, at);
+    refuseOutOfRange(v, at);
   }
   if (!META_OPERATORS.includes(op)) {
     throw new InvalidArgumentError(
@@ -128,6 +134,16 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     );
   }
   return { kind: "meta", key, op: name, values: [tagged] };
+}
+
+/**
+ * An integer literal beyond int64 in a filter (only a JSON body can hold one): Chroma answers "Invalid
+ * where clause", though it stores the same literal in metadata, as a float.
+ */
+function refuseOutOfRange(v: unknown, path: string): void {
+  if (v instanceof WholeFloat && v.intLiteral) {
+    throw new InvalidArgumentError(`Invalid where clause: '${path}' is an integer outside the int64 range`);
+  }
 }
 
 /** Validates a `whereDocument` object and returns its normalised tree. Throws {@link InvalidArgumentError}. */

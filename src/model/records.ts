@@ -6,6 +6,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Metadata, MetadataValue } from "../types.js";
 import { assertWellFormed } from "./text.js";
+import { isFloatValue, isNumberValue, parseExactJson, WholeFloat } from "./numbers.js";
 
 /**
  * How strict to be. `client` adds the checks the official JS client makes before sending (unique ids,
@@ -141,6 +142,21 @@ export function validateEmbeddings(
   return out;
 }
 
+/** The scalar type of a metadata value (numbers of every internal form are one), or undefined. */
+function scalarKind(v: unknown): "string" | "number" | "boolean" | undefined {
+  if (typeof v === "string" || typeof v === "boolean") return typeof v as "string" | "boolean";
+  return isNumberValue(v) ? "number" : undefined;
+}
+
+const I64_LIMIT = 2n ** 63n;
+
+/** A metadata number: finite; a bigint (from an exact JSON body) within int64. */
+function checkNumber(v: number | bigint | WholeFloat, field: string): void {
+  if (typeof v === "bigint" ? v < -I64_LIMIT || v >= I64_LIMIT : !Number.isFinite(typeof v === "number" ? v : v.value)) {
+    throw new InvalidArgumentError(`Expected '${field}' to be a finite number, but got ${String(typeof v === "object" ? v.value : v)}`);
+  }
+}
+
 function isMetadataKeyValid(key: string): boolean {
   return key.length > 0 && !key.startsWith("$") && !key.startsWith("#");
 }
@@ -179,36 +195,36 @@ export function validateMetadata(
       out[key] = value;
       continue;
     }
-    if (typeof value === "number") {
-      if (!Number.isFinite(value)) {
-        throw new InvalidArgumentError(`Expected '${where}.${key}' to be a finite number, but got ${value}`);
-      }
-      out[key] = value;
+    if (isNumberValue(value)) {
+      checkNumber(value, `${where}.${key}`);
+      out[key] = value as MetadataValue;
       continue;
     }
     if (Array.isArray(value)) {
       if (value.length === 0) {
         throw new InvalidArgumentError(`Expected metadata list value for key '${key}' in '${where}' to be non-empty`);
       }
-      const first = typeof value[0];
+      const first = scalarKind(value[0]);
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        if (typeof item !== "string" && typeof item !== "number" && typeof item !== "boolean") {
+        const kind = scalarKind(item);
+        if (kind === undefined) {
           throw new InvalidArgumentError(
             `Expected metadata list value for key '${key}' in '${where}' to contain only strings, numbers, or booleans, got ${typeName(item)} at index ${i}`,
           );
         }
-        if (typeof item !== first) {
+        if (kind !== first) {
           throw new InvalidArgumentError(
             `Expected metadata list value for key '${key}' in '${where}' to contain only the same type, got mixed types`,
           );
         }
         if (typeof item === "string") assertWellFormed(item, `${where}.${key}[${i}]`);
-        if (typeof item === "number" && !Number.isFinite(item)) {
-          throw new InvalidArgumentError(`Expected '${where}.${key}[${i}]' to be a finite number, but got ${item}`);
-        }
+        if (kind === "number") checkNumber(item as number | bigint | WholeFloat, `${where}.${key}[${i}]`);
       }
-      out[key] = value.slice() as MetadataValue;
+      // A list of numbers is one type, as in Chroma: with one float in it, the integers are floats too.
+      out[key] = (first === "number" && value.some(isFloatValue)
+        ? value.map((x: unknown) => (typeof x === "number" && !isFloatValue(x) ? new WholeFloat(x) : x))
+        : value.slice()) as MetadataValue;
       continue;
     }
     throw new InvalidArgumentError(
@@ -223,7 +239,7 @@ export function validateMetadata(
  * deletes its key. Null when nothing is left.
  */
 export function mergeMetadata(oldJson: string | null, update: Metadata): Metadata | null {
-  const merged: Metadata = oldJson ? (JSON.parse(oldJson) as Metadata) : {};
+  const merged: Metadata = oldJson ? (parseExactJson(oldJson) as Metadata) : {};
   for (const [key, value] of Object.entries(update)) {
     if (value === null) delete merged[key];
     else merged[key] = value;

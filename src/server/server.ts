@@ -10,6 +10,7 @@ import { AbortError, InvalidArgumentError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { JsonObject } from "../model/json.js";
+import { parseExactJson, plainNumbers, stringifyExact } from "../model/numbers.js";
 import { findLoneSurrogate } from "../model/text.js";
 import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
@@ -197,18 +198,26 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 /** A `\u` escape of a surrogate, paired or not: only then is the parsed body searched for lone ones. */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
+/**
+ * The fields whose numbers are kept exactly (int64, whole floats: model/numbers.ts): metadata and
+ * filters on it. Every other field (embeddings, limits, settings) gets plain numbers.
+ */
+const EXACT_FIELDS = new Set(["metadatas", "metadata", "new_metadata", "where"]);
+
 function parseJsonBody(buffer: Buffer): JsonObject {
   let value: unknown;
   const text = buffer.toString("utf8");
   try {
-    value = JSON.parse(text);
+    value = parseExactJson(text);
   } catch (err) {
     throw new HttpError(400, `Failed to parse the request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   // A lone surrogate can only arrive as a \u escape; Chroma's JSON parser refuses it, whatever the field.
   const bad = SURROGATE_ESCAPE.test(text) ? findLoneSurrogate(value) : undefined;
   if (bad) throw new HttpError(400, `Failed to parse the request body as JSON: ${bad.path}: lone surrogate in hex escape`);
-  return expectObject(value);
+  const body = expectObject(value);
+  for (const key of Object.keys(body)) if (!EXACT_FIELDS.has(key)) body[key] = plainNumbers(body[key]);
+  return body;
 }
 
 let openApiText: string | undefined;
@@ -347,7 +356,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const reply = await dispatch(req, controller.signal);
       const type = reply.contentType === undefined ? undefined : { "content-type": reply.contentType };
-      bytes = send(res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json ?? null), type);
+      bytes = send(res, reply.status ?? 200, reply.text ?? stringifyExact(reply.json ?? null), type);
     } catch (err) {
       const reply = toErrorReply(err);
       if (reply.unexpected) {
