@@ -42,15 +42,31 @@ export function numberFromLiteral(text: string): number | bigint | WholeFloat {
 }
 
 /**
- * Literals that JSON.parse would not carry exactly: 16 or more digits in a row, a fraction of zeros
- * (`1.0`), a positive exponent (`1e3`). Only text holding one of them takes the slower exact parser.
- * (A false alarm, such as "2.0" inside a string, only costs time.)
+ * Literals that JSON.parse would not carry exactly: an integer of 16 or more digits (not the digits
+ * of a fraction), a fraction of zeros (`1.0`), a positive exponent (`1e3`). Only text holding one of
+ * them takes the slower exact parser. (A false alarm, such as "2.0" inside a string, only costs time.)
  */
-const INEXACT_LITERAL = /\d{16}|\.0+(?![0-9])|[eE]\+?[0-9]/;
+const INEXACT_LITERAL = /[[,:]\s*-?\d{16}|\.0+(?![0-9])|[eE]\+?[0-9]/g;
 
-/** JSON.parse, keeping int64 integers and whole floats ({@link numberFromLiteral}). */
-export function parseExactJson(text: string): unknown {
-  return INEXACT_LITERAL.test(text) ? parseLossless(text, null, numberFromLiteral) : JSON.parse(text);
+/**
+ * JSON.parse, keeping int64 integers and whole floats ({@link numberFromLiteral}). Only the text from
+ * `exactFrom` on is looked at for such literals (a caller that knows where the fields it keeps
+ * exactly start saves scanning the rest); -1: none, plain JSON.parse.
+ */
+export function parseExactJson(text: string, exactFrom = 0): unknown {
+  return hasInexactLiteral(text, exactFrom) ? parseLosslessJson(text) : JSON.parse(text);
+}
+
+/** True when the text from `from` on (-1: none of it) may hold a literal JSON.parse would change. */
+export function hasInexactLiteral(text: string, from = 0): boolean {
+  if (from < 0) return false;
+  INEXACT_LITERAL.lastIndex = from;
+  return INEXACT_LITERAL.test(text);
+}
+
+/** The exact parse: every number as {@link numberFromLiteral} makes it. */
+export function parseLosslessJson(text: string): unknown {
+  return parseLossless(text, null, numberFromLiteral);
 }
 
 /** The JSON text of a float: always with a point or an exponent, so that it reads back as a float. */

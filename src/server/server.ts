@@ -10,7 +10,7 @@ import { AbortError, InvalidArgumentError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { JsonObject } from "../model/json.js";
-import { parseExactJson, plainNumbers, stringifyExact } from "../model/numbers.js";
+import { hasInexactLiteral, parseLosslessJson, plainNumbers, stringifyExact } from "../model/numbers.js";
 import { findLoneSurrogate } from "../model/text.js";
 import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
@@ -204,11 +204,19 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
  */
 const EXACT_FIELDS = new Set(["metadatas", "metadata", "new_metadata", "where"]);
 
+/** Where the first of the exact fields' keys appears in the text (their numbers follow it), or -1. */
+function exactFrom(text: string): number {
+  const at = ['"metadata', '"new_metadata"', '"where"'].map((k) => text.indexOf(k)).filter((i) => i >= 0);
+  return at.length === 0 ? -1 : Math.min(...at);
+}
+
 function parseJsonBody(buffer: Buffer): JsonObject {
   let value: unknown;
+  let exact = false;
   const text = buffer.toString("utf8");
   try {
-    value = parseExactJson(text);
+    exact = hasInexactLiteral(text, exactFrom(text));
+    value = exact ? parseLosslessJson(text) : JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `Failed to parse the request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -216,7 +224,7 @@ function parseJsonBody(buffer: Buffer): JsonObject {
   const bad = SURROGATE_ESCAPE.test(text) ? findLoneSurrogate(value) : undefined;
   if (bad) throw new HttpError(400, `Failed to parse the request body as JSON: ${bad.path}: lone surrogate in hex escape`);
   const body = expectObject(value);
-  for (const key of Object.keys(body)) if (!EXACT_FIELDS.has(key)) body[key] = plainNumbers(body[key]);
+  if (exact) for (const key of Object.keys(body)) if (!EXACT_FIELDS.has(key)) body[key] = plainNumbers(body[key]);
   return body;
 }
 
