@@ -37,7 +37,12 @@ const DOC_OPERATORS = ["$contains", "$not_contains", "$regex", "$not_regex", "$a
 export function tagValue(v: unknown): TaggedValue | undefined {
   if (typeof v === "string") return { tag: "s", value: v };
   if (typeof v === "boolean") return { tag: "b", value: v ? 1 : 0 };
-  if (typeof v === "number" && Number.isFinite(v)) return { tag: "n", value: v };
+  if (typeof v === "number" && Number.isFinite(v)) {
+    // A whole number beyond 2^53 goes to SQLite as the integer it is exactly: JSON text of the double
+    // (for `$in`) would be its shortest form, another integer (2^60 + 256 writes as ...847200).
+    const exact = Number.isInteger(v) && !Number.isSafeInteger(v) && Math.abs(v) < 2 ** 63;
+    return { tag: "n", value: exact ? BigInt(v) : v };
+  }
   if (typeof v === "bigint") return { tag: "n", value: v };
   if (v instanceof WholeFloat && Number.isFinite(v.value)) return { tag: "n", value: v.value };
   return undefined;

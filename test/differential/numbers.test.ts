@@ -14,7 +14,7 @@ import { PersistentClient } from "../../src/index.js";
 import { parseExactJson, WholeFloat } from "../../src/model/numbers.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { oracleAvailable } from "../helpers/oracle.js";
-import { uniqueName, usePair } from "./harness.js";
+import { compareGet, onBoth, same, uniqueName, usePair } from "./harness.js";
 
 const oracle = await oracleAvailable();
 const SCOPE = "/api/v2/tenants/default_tenant/databases/default_database/collections";
@@ -171,6 +171,37 @@ describe.skipIf(!oracle.ok)(`exact numbers through the server vs Chroma${oracle.
       await client.close();
       server = await startServer({ path: dir, host: "127.0.0.1", port: 0 });
       mine = server.url;
+    }
+  });
+});
+
+describe.skipIf(!oracle.ok)(`large and whole numbers in process vs Chroma${oracle.ok ? "" : ` (skipped: ${oracle.reason})`}`, () => {
+  const pair = usePair();
+  const SEED = {
+    ids: ["a", "b", "c"],
+    embeddings: [[1, 0], [0, 1], [1, 1]],
+    metadatas: [
+      { big: 2 ** 60, neg: -(2 ** 63), f: 1.5, w: 3, arr: [1.5, 2], huge: 1e19, tiny: 5e-324 },
+      { big: 2 ** 60 + 256, neg: -(2 ** 62), f: 2, w: 3.25, arr: [2, 3], huge: 1e300 },
+      { big: 2 ** 53, neg: 0, f: -1.5, arr: [7], huge: -1e19 },
+    ],
+  };
+
+  it("what the official client writes reads back the same from both", async () => {
+    const name = uniqueName("numl");
+    const [a, b] = [await pair().lite.createCollection({ name }), await pair().oracle.createCollection({ name })];
+    await a.add(SEED);
+    await b.add(SEED);
+    compareGet(await a.get({ include: ["metadatas"] }), await b.get({ include: ["metadatas"] }), "get");
+    const wheres = [
+      { big: 2 ** 60 }, { big: { $gt: 2 ** 60 } }, { big: { $in: [2 ** 53, 2 ** 60 + 256] } }, { neg: { $lt: -(2 ** 62) } },
+      { neg: { $lte: -(2 ** 62) } }, { f: { $gt: 1 } }, { w: 3 }, { arr: { $contains: 1.5 } }, { arr: { $contains: 7 } },
+      { huge: { $gt: 1e18 } }, { huge: { $lt: -1e18 } }, { tiny: { $gt: 0 } },
+    ];
+    for (const where of wheres) {
+      const [x, y] = await onBoth(a, b, (c) => c.get({ where, include: [] }));
+      if (!x.ok || !y.ok) throw new Error(`where ${JSON.stringify(where)}: ${JSON.stringify([x, y])}`);
+      same((x.value).ids, (y.value).ids, `where ${JSON.stringify(where)}`);
     }
   });
 });
