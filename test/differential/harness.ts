@@ -14,6 +14,12 @@
  * - An array value in collection metadata makes the Chroma server panic and drop the connection;
  *   chromalite accepts it like any metadata value. Never sent to the oracle.
  *
+ * - `$contains` with a number compares numbers; Chroma stores a list holding a fraction as floats and
+ *   matches only an operand of the same type (`{l: {$contains: 2}}` misses `[1.5, 2]` there).
+ * - `where` on a whole number beyond int64 (`{v: 1e19}`) compares it; Chroma refuses the integer
+ *   literal the official client writes for it ("Invalid where clause").
+ * - A cosine vector holding the largest float32 reads back as given; Chroma returns nulls.
+ *
  * HOW RESULTS ARE COMPARED: ids and their order, documents, metadatas (key order aside) and uris
  * exactly; embeddings and distances to float32 tolerance (Chroma re-scales the vectors of cosine
  * collections); runs of tied distances as described at `compareQuery` (a run cut off by nResults may
