@@ -6,7 +6,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Metadata, MetadataValue } from "../types.js";
 import { assertWellFormed } from "./text.js";
-import { isFloatValue, isNumberValue, parseExactJson, WholeFloat } from "./numbers.js";
+import { isFloatValue, isNumberValue, numericValue, parseExactJson, WholeFloat } from "./numbers.js";
 
 /**
  * How strict to be. `client` adds the checks the official JS client makes before sending (unique ids,
@@ -223,7 +223,7 @@ export function validateMetadata(
       }
       // A list of numbers is one type, as in Chroma: with one float in it, the integers are floats too.
       out[key] = (first === "number" && value.some(isFloatValue)
-        ? value.map((x: unknown) => (typeof x === "number" && !isFloatValue(x) ? new WholeFloat(x) : x))
+        ? value.map((x: unknown) => (isNumberValue(x) && !isFloatValue(x) ? new WholeFloat(numericValue(x)!) : x))
         : value.slice()) as MetadataValue;
       continue;
     }
