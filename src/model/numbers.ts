@@ -66,7 +66,8 @@ export function hasInexactLiteral(text: string, from = 0): boolean {
 
 /** The exact parse: every number as {@link numberFromLiteral} makes it. */
 export function parseLosslessJson(text: string): unknown {
-  return parseLossless(text, null, numberFromLiteral);
+  // A repeated key keeps its last value, as JSON.parse does (lossless-json would throw).
+  return parseLossless(text, null, { parseNumber: numberFromLiteral, onDuplicateKey: ({ newValue }) => newValue });
 }
 
 /** The JSON text of a float: always with a point or an exponent, so that it reads back as a float. */

@@ -67,6 +67,10 @@ describe("exact JSON", () => {
     expect(hasInexactLiteral('{"a":1.0,"metadata":{}}', 8)).toBe(false);
   });
 
+  it("keeps the last of repeated keys, as JSON.parse does", () => {
+    expect(parseLosslessJson('{"a":1.0,"a":2}')).toEqual(JSON.parse('{"a":1.0,"a":2}'));
+  });
+
   it("gives the public API plain numbers", () => {
     const m = parseExactJson('{"big":9007199254740993,"f":1.0,"l":[1.5,2.0],"s":"x"}') as Record<string, unknown>;
     expect(plainMetadata(m)).toEqual({ big: 9007199254740992, f: 1, l: [1.5, 2], s: "x" });
