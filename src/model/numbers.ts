@@ -114,7 +114,10 @@ export function isFloatValue(v: unknown): boolean {
 export function plainValue<T>(v: T): T {
   if (Array.isArray(v)) {
     const items = v as unknown[];
-    return (items.some((x) => typeof x === "bigint" || x instanceof WholeFloat) ? items.map((x) => numericValue(x) ?? x) : v) as T;
+    for (const x of items) {
+      if (typeof x === "bigint" || x instanceof WholeFloat) return items.map((y) => numericValue(y) ?? y) as T;
+    }
+    return v;
   }
   return (typeof v === "bigint" || v instanceof WholeFloat ? numericValue(v) : v) as T;
 }
@@ -123,7 +126,10 @@ export function plainValue<T>(v: T): T {
 export function plainMetadata<M extends Record<string, unknown> | null | undefined>(m: M): M {
   if (!m) return m;
   let out: Record<string, unknown> | undefined;
-  for (const [k, v] of Object.entries(m)) {
+  for (const k in m) {
+    const v = m[k];
+    // Strings, booleans and plain numbers (nearly every value) are returned as they are, unchecked.
+    if (typeof v !== "object" && typeof v !== "bigint") continue;
     const p = plainValue(v);
     if (p !== v) (out ??= { ...m })[k] = p;
   }
