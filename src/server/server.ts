@@ -298,6 +298,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (closing) throw new HttpError(503, "The server is shutting down", "ChromaError", { connection: "close" });
     const found = router.match(method, url.pathname);
     if (found.kind === "not-found") throw new HttpError(404, `No route for ${method} ${url.pathname}`);
+    // As Chroma answers for a path segment that does not decode to UTF-8 (an encoded lone surrogate).
+    if (found.kind === "bad-parameter") throw new HttpError(400, `Invalid URL: Invalid UTF-8 in \`${found.name}\``);
     if (found.kind === "method-not-allowed") {
       throw new HttpError(405, `Method ${method} is not allowed on ${url.pathname}`, "ChromaError", {
         allow: found.allow.join(", "),

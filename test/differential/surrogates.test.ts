@@ -136,6 +136,17 @@ describe.skipIf(!oracle.ok)(`lone surrogates vs Chroma${oracle.ok ? "" : ` (skip
       }
     });
 
+    it.each([
+      "/api/v2/tenants/%ED%A0%80",
+      "/api/v2/tenants/default_tenant/databases/%ED%A0%80/collections",
+      "/api/v2/tenants/default_tenant/databases/default_database/collections/abc%ED%B0%80",
+    ])("a path segment that is an encoded surrogate (%s): 400 on both", async (pathname) => {
+      const mine = await request(target!.url, "GET", pathname);
+      const theirs = await request(pair().oracleUrl, "GET", pathname);
+      expect([mine.status, theirs.status]).toEqual([400, 400]);
+      expect((mine.body as { message: string }).message).toMatch(/^Invalid URL: Invalid UTF-8 in `/);
+    });
+
     it("an escaped emoji (a pair) is accepted", async () => {
       const [ms, , ts] = await both("", `{"name":"${uniqueName("sure")}","metadata":{"k":"\\ud83d\\ude00"}}`);
       expect([ms, ts]).toEqual([200, 200]);
