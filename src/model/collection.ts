@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import { InvalidArgumentError } from "../errors.js";
 import type { CollectionMetadata, EmbeddingFunctionConfiguration, HnswConfiguration, Space } from "../types.js";
 import { validateMetadata } from "./records.js";
+import { assertWellFormed } from "./text.js";
 
 /** The HNSW settings a collection keeps, with Chroma's defaults. */
 export interface HnswSettings {
@@ -63,6 +64,7 @@ export function validateScopeName(name: unknown, field: "tenant" | "database"): 
   if (typeof name !== "string" || name.length === 0 || name.length > 512) {
     throw new InvalidArgumentError(`Validation error: ${field}: Expected a non-empty name of at most 512 characters`);
   }
+  assertWellFormed(name, field);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[\u0000-\u001f/\\]/.test(name)) {
     throw new InvalidArgumentError(

@@ -5,7 +5,7 @@
  * (the same 400), and write nothing. Paired surrogates (an emoji) are ordinary text on all sides.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../src/index.js";
+import { InvalidArgumentError, PersistentClient } from "../../src/index.js";
 import { oracleAvailable } from "../helpers/oracle.js";
 import { request, startChromalite, type ChromaliteTarget } from "../server/helpers.js";
 import { compareContents, expectOutcome, onBoth, uniqueName, usePair, type LooseClient, type LooseCollection } from "./harness.js";
@@ -84,6 +84,16 @@ describe.skipIf(!oracle.ok)(`lone surrogates vs Chroma${oracle.ok ? "" : ` (skip
     const err = await a.add({ ids: ["x", "y"], embeddings: [[1, 1], [2, 2]], documents: ["fine", "a\ud83db"] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as Error).message).toContain("documents[1]");
+  });
+
+  it("a tenant or database name in process: refused before anything is created", async () => {
+    const dir = pair().liteDir;
+    for (const opts of [{ tenant: "t\ud800" }, { database: "d\udc00b" }]) {
+      expect(() => new PersistentClient({ path: dir, ...opts })).toThrow(InvalidArgumentError);
+    }
+    const lite = pair().liteClient;
+    await expect(lite.createTenant({ name: "t\ud800" })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(lite.createDatabase({ name: "d\ud800" })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it("paired surrogates are text like any other, on both", async () => {
