@@ -29,6 +29,7 @@ import { describeEmbeddingFunction, embedWith } from "./embedding.js";
 import { shortestF32, vectorToNumbers } from "../util/float32.js";
 import { GetResult, QueryResult } from "./results.js";
 import { SearchResult, toSearchPayload, type SearchLike } from "./search.js";
+import { plainMetadata } from "../model/numbers.js";
 
 /** @internal What a collection needs from its client. */
 export interface ClientContext {
@@ -79,7 +80,7 @@ export class Collection {
     this.tenant = info.tenant;
     this.database = info.database;
     this.#name = info.name;
-    this.#metadata = info.metadata ?? undefined;
+    this.#metadata = plainMetadata(info.metadata) ?? undefined;
     this.#configuration = info.configuration;
     this.#schema = handle ? undefined : collectionSchema(info.configuration);
     this.#embeddingFunction = embeddingFunction;
@@ -182,7 +183,7 @@ export class Collection {
       ids: rows.map((r) => r.id),
       documents: include.includes("documents") ? rows.map((r) => r.document) : [],
       embeddings,
-      metadatas: include.includes("metadatas") ? rows.map((r) => r.metadata as TMeta | null) : [],
+      metadatas: include.includes("metadatas") ? rows.map((r) => plainMetadata(r.metadata) as TMeta | null) : [],
       uris: include.includes("uris") ? rows.map((r) => r.uri) : [],
       include,
     });
@@ -224,7 +225,7 @@ export class Collection {
       distances: has("distances") ? hits.map((list) => list.map((h) => shortestF32(h.distance))) : [],
       documents: has("documents") ? hits.map((list) => list.map((h) => h.row.document)) : [],
       embeddings: has("embeddings") ? hits.map((list) => list.map((h) => toArray(h.row.embedding))) : [],
-      metadatas: has("metadatas") ? hits.map((list) => list.map((h) => h.row.metadata as TMeta | null)) : [],
+      metadatas: has("metadatas") ? hits.map((list) => list.map((h) => plainMetadata(h.row.metadata) as TMeta | null)) : [],
       uris: has("uris") ? hits.map((list) => list.map((h) => h.row.uri)) : [],
       include,
     });
@@ -264,7 +265,7 @@ export class Collection {
         scope,
       );
       this.#name = info.name;
-      this.#metadata = info.metadata ?? undefined;
+      this.#metadata = plainMetadata(info.metadata) ?? undefined;
       this.#configuration = info.configuration;
       if (this.#schema) this.#schema = collectionSchema(info.configuration);
       if (ef !== undefined) {

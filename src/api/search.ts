@@ -8,6 +8,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { SearchResponse } from "../model/search-result.js";
 import type { Metadata } from "../types.js";
+import { plainMetadata } from "../model/numbers.js";
 
 /** A sparse vector, as the official client writes it. */
 export interface SparseVector {
@@ -142,7 +143,7 @@ export class SearchResult {
     this.ids = response.ids;
     this.documents = response.documents;
     this.embeddings = response.embeddings;
-    this.metadatas = response.metadatas;
+    this.metadatas = response.metadatas.map((list) => list && list.map((m) => plainMetadata(m)));
     this.scores = response.scores;
     this.select = response.select;
   }

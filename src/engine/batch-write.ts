@@ -8,6 +8,7 @@ import { dropNulls, mergeMetadata, type RecordBatch, type WriteKind } from "../m
 import type { SqliteStore } from "../store/sqlite-store.js";
 import { forEachChunked, type OperationScope } from "../util/abort.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
+import { stringifyExact } from "../model/numbers.js";
 
 /** What a batch did, record by record (a batch may name an id twice: each occurrence counts). */
 export interface WriteCounts {
@@ -78,10 +79,10 @@ export async function writeBatch(
           embedding,
           document: document ?? undefined,
           uri: uri ?? undefined,
-          metadataJson: merged === undefined ? undefined : merged ? JSON.stringify(merged) : null,
+          metadataJson: merged === undefined ? undefined : merged ? stringifyExact(merged) : null,
           metadata: merged ?? undefined,
         });
-        if (merged !== undefined) found.metadata = merged ? JSON.stringify(merged) : null;
+        if (merged !== undefined) found.metadata = merged ? stringifyExact(merged) : null;
         if (embedding) changes.push({ rid: found.rid, seq, vector: embedding });
         return;
       }
@@ -91,7 +92,7 @@ export async function writeBatch(
       }
       counts.added++;
       const clean = metadata ? dropNulls(metadata) : null;
-      const metadataJson = clean ? JSON.stringify(clean) : null;
+      const metadataJson = clean ? stringifyExact(clean) : null;
       const rid = store.insertRecord(cid, recordId, seq, {
         embedding: embedding!,
         document: document ?? null,

@@ -15,6 +15,7 @@ import { type OperationScope, yieldToEventLoop } from "../util/abort.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Scored } from "./top-k.js";
 import { RidSet } from "./rid-set.js";
+import { stringifyExact } from "../model/numbers.js";
 
 
 /** @internal Below this many vectors a query scans exactly: about as fast as HNSW there, and exact. */
@@ -76,7 +77,7 @@ export class CollectionReader {
     const filter = doc && doc.op !== "regex" && doc.op !== "not_regex" ? doc : undefined;
     const estimate = filter && state.row.dimension !== null ? this.#store.estimateDocumentCondition(state.cid, filter) : undefined;
     if (filter && estimate) {
-      const cached = state.reads.filter(JSON.stringify(filter)) !== undefined;
+      const cached = state.reads.filter(stringifyExact(filter)) !== undefined;
       if (!cached) queries.forEach((q, i) => (scored[i] = this.#searchThenFilter(state, q, args.nResults, filter, estimate)));
       const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
       // Not when the candidates are far too many: reading them would be wasted.
@@ -144,7 +145,7 @@ export class CollectionReader {
   allowedFor(state: CollectionState, ids: string[] | undefined, filter: FilterNode | undefined): RidSet | undefined {
     if (ids === undefined && filter === undefined) return undefined;
     if (ids !== undefined) return new RidSet(this.resolveRids(state.cid, ids, filter));
-    const key = JSON.stringify(filter);
+    const key = stringifyExact(filter);
     let set = state.reads.filter(key);
     if (!set) {
       set = new RidSet(this.#store.selectRids(state.cid, filter));

@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import { InvalidArgumentError } from "../errors.js";
 import type { CollectionMetadata, EmbeddingFunctionConfiguration, HnswConfiguration, Space } from "../types.js";
 import { validateMetadata } from "./records.js";
+import { assertWellFormed } from "./text.js";
 
 /** The HNSW settings a collection keeps, with Chroma's defaults. */
 export interface HnswSettings {
@@ -85,6 +86,7 @@ export function checkDatabaseRef(name: unknown): string {
   if (typeof name !== "string" || [...name].length < 3) {
     throw new InvalidArgumentError("database name must be at least 3 characters");
   }
+  assertWellFormed(name, "database");
   return name;
 }
 
@@ -98,12 +100,15 @@ export function validateTenantName(name: unknown): string {
       `Validation error: name: tenant name must be at least 3 characters. Got: ${typeof name === "string" ? JSON.stringify(name) : String(name)}`,
     );
   }
+  assertWellFormed(name, "name");
   return name;
 }
 
 /** A tenant or database a client is pointed at: any string (it is checked when a call uses it, as in Chroma). */
 export function validateScopeRef(name: unknown, field: "tenant" | "database"): string {
   if (typeof name !== "string") throw new InvalidArgumentError(`Expected '${field}' to be a string, got ${typeof name}`);
+  // No name holds a lone surrogate (it could not be stored as given): refused at once.
+  assertWellFormed(name, field);
   return name;
 }
 

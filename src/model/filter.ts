@@ -2,11 +2,14 @@
  * Filters: validation of Chroma's `where` / `whereDocument` objects and their normalised form, the
  * tree the store compiles to SQL. Pure data, no I/O.
  */
-import { RE2JS } from "re2js";
+import { createRequire } from "node:module";
+import type * as rregex from "rregex";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
 import { checkFilterLimits } from "./filter-limits.js";
 import { describe, isObject } from "./json.js";
+import { WholeFloat } from "./numbers.js";
+import { assertWellFormed } from "./text.js";
 
 /**
  * Type tag of a stored metadata value: string, number or boolean. The store indexes metadata by these
@@ -15,8 +18,8 @@ import { describe, isObject } from "./json.js";
 export type ValueTag = "s" | "n" | "b";
 export interface TaggedValue {
   tag: ValueTag;
-  /** Strings as-is, numbers as-is, booleans as 1/0. */
-  value: string | number;
+  /** Strings as-is, numbers as numbers (bigint beyond 2^53, bound as SQLite INTEGER), booleans as 1/0. */
+  value: string | number | bigint;
 }
 
 export type MetaOp = "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "nin" | "contains" | "not_contains";
@@ -35,7 +38,14 @@ const DOC_OPERATORS = ["$contains", "$not_contains", "$regex", "$not_regex", "$a
 export function tagValue(v: unknown): TaggedValue | undefined {
   if (typeof v === "string") return { tag: "s", value: v };
   if (typeof v === "boolean") return { tag: "b", value: v ? 1 : 0 };
-  if (typeof v === "number" && Number.isFinite(v)) return { tag: "n", value: v };
+  if (typeof v === "number" && Number.isFinite(v)) {
+    // A whole number beyond 2^53 goes to SQLite as the integer it is exactly: JSON text of the double
+    // (for `$in`) would be its shortest form, another integer (2^60 + 256 writes as ...847200).
+    const exact = Number.isInteger(v) && !Number.isSafeInteger(v) && Math.abs(v) < 2 ** 63;
+    return { tag: "n", value: exact ? BigInt(v) : v };
+  }
+  if (typeof v === "bigint") return { tag: "n", value: v };
+  if (v instanceof WholeFloat && Number.isFinite(v.value)) return { tag: "n", value: v.value };
   return undefined;
 }
 
@@ -56,6 +66,7 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     );
   }
   const key = keys[0]!;
+  assertWellFormed(key, `${path}.${key}`);
   const operand = where[key];
   if (key === "$and" || key === "$or") {
     if (!Array.isArray(operand) || operand.length === 0) {
@@ -72,6 +83,8 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     throw new InvalidArgumentError(`Invalid where clause: unknown logical operator '${key}' in '${path}'`);
   }
   const fieldPath = `${path}.${key}`;
+  if (typeof operand === "string") assertWellFormed(operand, fieldPath);
+  refuseOutOfRange(operand, fieldPath);
   if (!isObject(operand)) {
     const tagged = tagValue(operand);
     if (!tagged) {
@@ -89,6 +102,11 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
   }
   const op = ops[0]!;
   const arg = operand[op];
+  for (const [i, v] of (Array.isArray(arg) ? arg : [arg]).entries()) {
+    const at = Array.isArray(arg) ? `${fieldPath}.${op}[${i}]` : `${fieldPath}.${op}`;
+    if (typeof v === "string") assertWellFormed(v, at);
+    refuseOutOfRange(v, at);
+  }
   if (!META_OPERATORS.includes(op)) {
     throw new InvalidArgumentError(
       `Invalid where clause: expected operator in '${fieldPath}' to be one of ${META_OPERATORS.join(", ")}, but got ${op}`,
@@ -122,6 +140,16 @@ export function parseWhere(where: unknown, path = "where"): FilterNode {
     );
   }
   return { kind: "meta", key, op: name, values: [tagged] };
+}
+
+/**
+ * An integer literal beyond int64 in a filter (only a JSON body can hold one): Chroma answers "Invalid
+ * where clause", though it stores the same literal in metadata, as a float.
+ */
+function refuseOutOfRange(v: unknown, path: string): void {
+  if (v instanceof WholeFloat && v.intLiteral) {
+    throw new InvalidArgumentError(`Invalid where clause: '${path}' is an integer outside the int64 range`);
+  }
 }
 
 /** Validates a `whereDocument` object and returns its normalised tree. Throws {@link InvalidArgumentError}. */
@@ -160,30 +188,63 @@ export function parseWhereDocument(whereDocument: unknown, path = "whereDocument
       `Invalid where document clause: '${path}.${op}' must be a string, got ${describe(arg)}`,
     );
   }
+  assertWellFormed(arg, `${path}.${op}`);
   if (op === "$regex" || op === "$not_regex") compileRegex(arg, `${path}.${op}`);
   return { kind: "doc", op: op.slice(1) as DocOp, text: arg };
 }
 
-const regexCache = new Map<string, RE2JS>();
-
 /**
- * Compiles a document regex with RE2JS: linear-time matching, so no pattern can hang the process
- * (the Rust `regex` crate Chroma uses makes the same guarantee and shares RE2's syntax).
+ * Chroma matches `$regex` with Rust's `regex` crate; rregex is that crate compiled to WebAssembly, so
+ * the syntax and the Unicode-aware classes (`\w \d \s \b`, `[\p{L}&&\p{Ll}]`, `[\d--3]`) are the same
+ * engine's, and matching is linear time: no pattern can hang the process. Loaded through its CommonJS
+ * build, which instantiates the module synchronously (the ESM build awaits at top level, which would
+ * keep `require("chromalite")` from working).
  */
-export function compileRegex(pattern: string, path = "whereDocument.$regex"): RE2JS {
+const { RRegex: RRegexClass } = createRequire(import.meta.url)("rregex") as typeof rregex;
+
+/** A compiled document regex. */
+export interface DocumentRegex {
+  /** True when the pattern matches somewhere in `text`. */
+  test(text: string): boolean;
+}
+
+const regexCache = new Map<string, DocumentRegex>();
+
+/** Compiles a document regex (cached); a syntax error is an {@link InvalidArgumentError}. */
+export function compileRegex(pattern: string, path = "whereDocument.$regex"): DocumentRegex {
   let re = regexCache.get(pattern);
   if (re) return re;
+  let compiled: rregex.RRegex;
   try {
-    re = RE2JS.compile(pattern);
+    compiled = new RRegexClass(pattern);
   } catch (err) {
     throw new InvalidArgumentError(
       `Regex syntax error in '${path}': ${err instanceof Error ? err.message : String(err)}`,
       { cause: err },
     );
   }
+  if (hasByteClass(compiled.syntax())) {
+    throw new InvalidArgumentError(`Regex syntax error in '${path}': Byte pattern is not allowed`);
+  }
+  // Evicted entries are not freed by hand (a caller may still hold one); the wasm side is released
+  // when the object is collected.
+  re = { test: (text) => compiled.isMatch(text) };
   if (regexCache.size > 256) regexCache.clear();
   regexCache.set(pattern, re);
   return re;
+}
+
+/**
+ * True when the parsed pattern holds a byte class: ASCII-only classes asked for with `(?-u:...)`,
+ * and the empty class of a pattern that can never match (`[\p{L}&&]`). Chroma refuses those ("Byte
+ * pattern is not allowed"), so chromalite does too.
+ */
+function hasByteClass(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasByteClass);
+  if (typeof node !== "object" || node === null) return false;
+  const n = node as Record<string, unknown>;
+  if (n["@name"] === "regex_syntax::hir::Class" && n["@variant"] === "Bytes") return true;
+  return Object.values(n).some(hasByteClass);
 }
 
 /** Combines optional trees with AND. */

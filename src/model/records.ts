@@ -5,6 +5,8 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { Metadata, MetadataValue } from "../types.js";
+import { assertWellFormed } from "./text.js";
+import { isFloatValue, isNumberValue, numericValue, parseExactJson, WholeFloat } from "./numbers.js";
 
 /**
  * How strict to be. `client` adds the checks the official JS client makes before sending (unique ids,
@@ -59,6 +61,7 @@ export function validateIds(ids: unknown, mode: ValidationMode, field = "ids"): 
     if (id.length === 0) {
       throw new InvalidArgumentError(`Empty ID at '${field}[${i}]': an ID must have at least one character`);
     }
+    assertWellFormed(id, `${field}[${i}]`);
   }
   if (mode === "client") {
     const seen = new Set<string>();
@@ -139,6 +142,21 @@ export function validateEmbeddings(
   return out;
 }
 
+/** The scalar type of a metadata value (numbers of every internal form are one), or undefined. */
+function scalarKind(v: unknown): "string" | "number" | "boolean" | undefined {
+  if (typeof v === "string" || typeof v === "boolean") return typeof v as "string" | "boolean";
+  return isNumberValue(v) ? "number" : undefined;
+}
+
+const I64_LIMIT = 2n ** 63n;
+
+/** A metadata number: finite; a bigint (from an exact JSON body) within int64. */
+function checkNumber(v: number | bigint | WholeFloat, field: string): void {
+  if (typeof v === "bigint" ? v < -I64_LIMIT || v >= I64_LIMIT : !Number.isFinite(typeof v === "number" ? v : v.value)) {
+    throw new InvalidArgumentError(`Expected '${field}' to be a finite number, but got ${String(typeof v === "object" ? v.value : v)}`);
+  }
+}
+
 function isMetadataKeyValid(key: string): boolean {
   return key.length > 0 && !key.startsWith("$") && !key.startsWith("#");
 }
@@ -162,6 +180,7 @@ export function validateMetadata(
   }
   const out: Metadata = {};
   for (const [key, value] of entries) {
+    assertWellFormed(key, `${where}.${key}`);
     if (!isMetadataKeyValid(key)) {
       throw new InvalidArgumentError(
         `Invalid metadata key '${key}' in '${where}': keys must be non-empty and must not start with '$' or '#'`,
@@ -174,38 +193,40 @@ export function validateMetadata(
       continue;
     }
     if (typeof value === "string" || typeof value === "boolean") {
+      if (typeof value === "string") assertWellFormed(value, `${where}.${key}`);
       out[key] = value;
       continue;
     }
-    if (typeof value === "number") {
-      if (!Number.isFinite(value)) {
-        throw new InvalidArgumentError(`Expected '${where}.${key}' to be a finite number, but got ${value}`);
-      }
-      out[key] = value;
+    if (isNumberValue(value)) {
+      checkNumber(value, `${where}.${key}`);
+      out[key] = value as MetadataValue;
       continue;
     }
     if (Array.isArray(value)) {
       if (value.length === 0) {
         throw new InvalidArgumentError(`Expected metadata list value for key '${key}' in '${where}' to be non-empty`);
       }
-      const first = typeof value[0];
+      const first = scalarKind(value[0]);
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
-        if (typeof item !== "string" && typeof item !== "number" && typeof item !== "boolean") {
+        const kind = scalarKind(item);
+        if (kind === undefined) {
           throw new InvalidArgumentError(
             `Expected metadata list value for key '${key}' in '${where}' to contain only strings, numbers, or booleans, got ${typeName(item)} at index ${i}`,
           );
         }
-        if (typeof item !== first) {
+        if (kind !== first) {
           throw new InvalidArgumentError(
             `Expected metadata list value for key '${key}' in '${where}' to contain only the same type, got mixed types`,
           );
         }
-        if (typeof item === "number" && !Number.isFinite(item)) {
-          throw new InvalidArgumentError(`Expected '${where}.${key}[${i}]' to be a finite number, but got ${item}`);
-        }
+        if (typeof item === "string") assertWellFormed(item, `${where}.${key}[${i}]`);
+        if (kind === "number") checkNumber(item as number | bigint | WholeFloat, `${where}.${key}[${i}]`);
       }
-      out[key] = value.slice() as MetadataValue;
+      // A list of numbers is one type, as in Chroma: with one float in it, the integers are floats too.
+      out[key] = (first === "number" && value.some(isFloatValue)
+        ? value.map((x: unknown) => (isNumberValue(x) && !isFloatValue(x) ? new WholeFloat(numericValue(x)!) : x))
+        : value.slice()) as MetadataValue;
       continue;
     }
     throw new InvalidArgumentError(
@@ -220,7 +241,7 @@ export function validateMetadata(
  * deletes its key. Null when nothing is left.
  */
 export function mergeMetadata(oldJson: string | null, update: Metadata): Metadata | null {
-  const merged: Metadata = oldJson ? (JSON.parse(oldJson) as Metadata) : {};
+  const merged: Metadata = oldJson ? (parseExactJson(oldJson) as Metadata) : {};
   for (const [key, value] of Object.entries(update)) {
     if (value === null) delete merged[key];
     else merged[key] = value;
@@ -262,7 +283,11 @@ function validateOptionalStrings(values: unknown, field: string): (string | null
   }
   // null / undefined entries mean "no document" ("no uri"), which Chroma's data model allows.
   return values.map((v: unknown, i) => {
-    if (typeof v === "string" || v === null || v === undefined) return v;
+    if (typeof v === "string") {
+      assertWellFormed(v, `${field}[${i}]`);
+      return v;
+    }
+    if (v === null || v === undefined) return v;
     throw new InvalidArgumentError(`Expected '${field}[${i}]' to be a string, but got ${typeName(v)}`);
   });
 }

@@ -9,6 +9,7 @@ import { collectionSchema } from "../model/schema.js";
 import type { RecordRow } from "../model/records.js";
 import type { Include } from "../types.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
+import { stringifyExact } from "../model/numbers.js";
 import { formatF32 } from "../util/float32.js";
 
 /** Serialises values with a time budget per slice; yields between slices and honours cancellation. */
@@ -33,14 +34,22 @@ class SlicedWriter {
   }
 }
 
+/** A float32 as Chroma writes it: shortest form, always a float (`1.0`, not `1`). */
+const f32Json = (x: number): string => {
+  if (Object.is(x, -0)) return "-0.0";
+  const s = formatF32(x);
+  return /[.eEn]/.test(s) ? s : `${s}.0`;
+};
+
 function vectorJson(v: Float32Array | null): string {
   if (!v) return "null";
   let s = "[";
-  for (let i = 0; i < v.length; i++) s += (i > 0 ? "," : "") + formatF32(v[i]!);
+  for (let i = 0; i < v.length; i++) s += (i > 0 ? "," : "") + f32Json(v[i]!);
   return s + "]";
 }
 
-const json = (v: unknown): string => JSON.stringify(v) ?? "null";
+/** Metadata may hold int64 values and whole floats (model/numbers.ts); written exactly. */
+const json = (v: unknown): string => stringifyExact(v);
 
 // ------------------------------------------------------------------ collections
 
@@ -120,7 +129,7 @@ export async function queryResponseJson(hits: QueryHit[][], include: Include[], 
   w.push(`,"metadatas":${has("metadatas") ? nested((h) => h.row.metadata) : "null"}`);
   w.push(`,"distances":`);
   if (has("distances")) {
-    w.push("[" + hits.map((list) => "[" + list.map((h) => formatF32(h.distance)).join(",") + "]").join(",") + "]");
+    w.push("[" + hits.map((list) => "[" + list.map((h) => f32Json(h.distance)).join(",") + "]").join(",") + "]");
   } else w.push("null");
   w.push(`,"include":${json(include)}}`);
   return w.text();

@@ -14,7 +14,17 @@ interface Route<H> {
 export type RouteResult<H> =
   | { kind: "found"; match: RouteMatch<H> }
   | { kind: "method-not-allowed"; allow: string[] }
-  | { kind: "not-found" };
+  | { kind: "not-found" }
+  /** The route matched, but a parameter's percent-encoding is not UTF-8 (e.g. an encoded surrogate). */
+  | { kind: "bad-parameter"; name: string };
+
+const decode = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
 
 export class Router<H> {
   readonly #routes: Route<H>[] = [];
@@ -29,23 +39,23 @@ export class Router<H> {
    * not `collections/:name/...`), then routes are tried in the order they were added.
    */
   match(method: string, pathname: string): RouteResult<H> {
-    let segments: string[];
-    try {
-      segments = pathname.split("/").filter(Boolean).map(decodeURIComponent);
-    } catch {
-      return { kind: "not-found" }; // malformed percent-encoding
-    }
+    // undefined: malformed percent-encoding, which matches no literal segment
+    const segments = pathname.split("/").filter(Boolean).map(decode);
     const allow = new Set<string>();
-    let best: { route: Route<H>; params: Record<string, string>; literals: number } | undefined;
+    let best: { route: Route<H>; params: Record<string, string>; literals: number; bad?: string } | undefined;
     for (const route of this.#routes) {
       if (route.segments.length !== segments.length) continue;
       const params: Record<string, string> = {};
       let literals = 0;
       let ok = true;
+      let bad: string | undefined;
       for (let i = 0; i < segments.length; i++) {
         const pattern = route.segments[i]!;
-        if (pattern.startsWith(":")) params[pattern.slice(1)] = segments[i]!;
-        else if (pattern === segments[i]) literals++;
+        const segment = segments[i];
+        if (pattern.startsWith(":")) {
+          if (segment === undefined) bad ??= pattern.slice(1);
+          else params[pattern.slice(1)] = segment;
+        } else if (pattern === segment) literals++;
         else {
           ok = false;
           break;
@@ -56,8 +66,9 @@ export class Router<H> {
         allow.add(route.method);
         continue;
       }
-      if (!best || literals > best.literals) best = { route, params, literals };
+      if (!best || literals > best.literals) best = { route, params, literals, ...(bad === undefined ? {} : { bad }) };
     }
+    if (best?.bad !== undefined) return { kind: "bad-parameter", name: best.bad };
     if (best) return { kind: "found", match: { handler: best.route.handler, params: best.params } };
     if (allow.size > 0) return { kind: "method-not-allowed", allow: [...allow] };
     return { kind: "not-found" };

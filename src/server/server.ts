@@ -11,6 +11,8 @@ import { AbortError, InvalidArgumentError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { JsonObject } from "../model/json.js";
+import { hasInexactLiteral, parseLosslessJson, plainNumbers, stringifyExact } from "../model/numbers.js";
+import { findLoneSurrogate } from "../model/text.js";
 import type { Durability } from "../types.js";
 import { formatBytes } from "../util/format.js";
 import { HttpError, toErrorReply } from "./errors.js";
@@ -221,14 +223,37 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** A `\u` escape of a surrogate, paired or not: only then is the parsed body searched for lone ones. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * The fields whose numbers are kept exactly (int64, whole floats: model/numbers.ts): metadata and
+ * filters on it. Every other field (embeddings, limits, settings) gets plain numbers.
+ */
+const EXACT_FIELDS = new Set(["metadatas", "metadata", "new_metadata", "where"]);
+
+/** Where the first of the exact fields' keys appears in the text (their numbers follow it), or -1. */
+function exactFrom(text: string): number {
+  const at = ['"metadata', '"new_metadata"', '"where"'].map((k) => text.indexOf(k)).filter((i) => i >= 0);
+  return at.length === 0 ? -1 : Math.min(...at);
+}
+
 function parseJsonBody(buffer: Buffer): JsonObject {
   let value: unknown;
+  let exact = false;
+  const text = buffer.toString("utf8");
   try {
-    value = JSON.parse(buffer.toString("utf8"));
+    exact = hasInexactLiteral(text, exactFrom(text));
+    value = exact ? parseLosslessJson(text) : JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `Failed to parse the request body as JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return expectObject(value);
+  // A lone surrogate can only arrive as a \u escape; Chroma's JSON parser refuses it, whatever the field.
+  const bad = SURROGATE_ESCAPE.test(text) ? findLoneSurrogate(value) : undefined;
+  if (bad) throw new HttpError(400, `Failed to parse the request body as JSON: ${bad.path}: lone surrogate in hex escape`);
+  const body = expectObject(value);
+  if (exact) for (const key of Object.keys(body)) if (!EXACT_FIELDS.has(key)) body[key] = plainNumbers(body[key]);
+  return body;
 }
 
 let openApiText: string | undefined;
@@ -307,6 +332,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       throw new HttpError(410, "The v1 API is deprecated. Please use /v2 apis", "Unimplemented");
     }
     if (found.kind === "not-found") throw new HttpError(404, `No route for ${method} ${url.pathname}`);
+    // As Chroma answers for a path segment that does not decode to UTF-8 (an encoded lone surrogate).
+    if (found.kind === "bad-parameter") throw new HttpError(400, `Invalid URL: Invalid UTF-8 in \`${found.name}\``);
     if (found.kind === "method-not-allowed") {
       throw new HttpError(405, `Method ${method} is not allowed on ${url.pathname}`, "ChromaError", {
         allow: found.allow.join(", "),
@@ -373,7 +400,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const reply = await dispatch(req, controller.signal);
       const type = reply.contentType === undefined ? undefined : { "content-type": reply.contentType };
-      bytes = send(res, reply.status ?? 200, reply.text ?? JSON.stringify(reply.json ?? null), type);
+      bytes = send(res, reply.status ?? 200, reply.text ?? stringifyExact(reply.json ?? null), type);
     } catch (err) {
       const reply = toErrorReply(err);
       if (reply.unexpected) {

@@ -17,12 +17,15 @@ import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metada
 import { checkOneVectorIndex, hnswFromSpann, SPANN_KEYS } from "../model/collection.js";
 import { INCLUDE_VALUES } from "../model/include.js";
 import { isObject, type JsonObject } from "../model/json.js";
+import { floatText, isNumberValue, WholeFloat } from "../model/numbers.js";
 import { decodeEmbedding } from "../util/float32.js";
 import { payloadError, type HttpError } from "./errors.js";
 
 /** serde's wording for the JSON type of a value: `integer \`1\``, `string "x"`, `sequence`, ... */
 function describe(v: unknown): string {
   if (v === null) return "null";
+  if (typeof v === "bigint") return `integer \`${v}\``;
+  if (v instanceof WholeFloat) return `floating point \`${floatText(v.value)}\``;
   if (Array.isArray(v)) return "sequence";
   switch (typeof v) {
     case "string":
@@ -193,8 +196,11 @@ export function decodeEmbeddings(
 // ------------------------------------------------------------------ metadata
 
 function isScalar(v: unknown): v is string | number | boolean {
-  return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+  return typeof v === "string" || typeof v === "boolean" || isNumberValue(v);
 }
+
+/** The scalar type, numbers of every exact form (model/numbers.ts) being one. */
+const scalarType = (v: unknown): string => (isNumberValue(v) ? "number" : typeof v);
 
 /**
  * One metadata map as Chroma's server reads it: scalar values, arrays of one scalar type, and (where
@@ -218,8 +224,8 @@ export function decodeMetadata(
       out[key] = value;
     } else if (Array.isArray(value)) {
       if (value.length === 0) continue;
-      const first = typeof value[0];
-      if (!value.every((x) => isScalar(x) && typeof x === first)) throw mismatch();
+      const first = scalarType(value[0]);
+      if (!value.every((x) => isScalar(x) && scalarType(x) === first)) throw mismatch();
       out[key] = value as MetadataValue;
     } else {
       throw mismatch();

@@ -8,6 +8,7 @@ import type { StoredConfiguration } from "../model/collection.js";
 import type { CollectionMetadata } from "../types.js";
 import type { Prepare } from "./fulltext/tables.js";
 import { insertDefaults } from "./schema.js";
+import { parseExactJson, stringifyExact } from "../model/numbers.js";
 
 export interface CollectionRow {
   cid: number;
@@ -44,7 +45,7 @@ const COLLECTION_COLUMNS =
 
 /** A JSON column: its value, or null for SQL NULL. */
 export function parseJson<T>(text: unknown): T | null {
-  return typeof text === "string" ? (JSON.parse(text) as T) : null;
+  return typeof text === "string" ? (parseExactJson(text) as T) : null;
 }
 
 function collectionFromRow(row: Row): CollectionRow {
@@ -121,7 +122,7 @@ export class CatalogTables {
     return this.#db.transaction(() => {
       const info = this.#stmt(
         "INSERT INTO collections (id, database_id, name, metadata, configuration) VALUES (?, ?, ?, ?, ?)",
-      ).run(row.id, row.databaseId, row.name, row.metadata ? JSON.stringify(row.metadata) : null, JSON.stringify(row.configuration));
+      ).run(row.id, row.databaseId, row.name, row.metadata ? stringifyExact(row.metadata) : null, JSON.stringify(row.configuration));
       const cid = Number(info.lastInsertRowid);
       this.#text.create(cid);
       return cid;
@@ -166,7 +167,7 @@ export class CatalogTables {
     if (change.name !== undefined) this.#stmt("UPDATE collections SET name = ? WHERE cid = ?").run(change.name, cid);
     if (change.metadata !== undefined) {
       this.#stmt("UPDATE collections SET metadata = ? WHERE cid = ?").run(
-        change.metadata ? JSON.stringify(change.metadata) : null,
+        change.metadata ? stringifyExact(change.metadata) : null,
         cid,
       );
     }

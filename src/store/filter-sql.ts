@@ -5,6 +5,7 @@
  * `$ne` / `$nin` / `$not_contains`, as in Chroma.
  */
 import { arrayTag, type FilterNode, type TaggedValue } from "../model/filter.js";
+import { stringifyExact } from "../model/numbers.js";
 
 export interface CompiledFilter {
   sql: string;
@@ -56,7 +57,7 @@ function metaMatch(cid: number, key: string, tag: string, values: TaggedValue[])
   }
   return {
     sql: "SELECT rid FROM record_meta WHERE cid = ? AND key = ? AND t = ? AND v IN (SELECT value FROM json_each(?))",
-    params: [cid, key, tag, JSON.stringify(values.map((v) => v.value))],
+    params: [cid, key, tag, stringifyExact(values.map((v) => v.value))],
   };
 }
 

@@ -56,7 +56,7 @@ const INLINE_FILTER_WORK = 5_000;
 /** The custom SQL functions every connection of ours needs (filters call them). */
 function addFunctions(db: Database.Database): void {
   db.function("chromalite_regexp", { deterministic: true }, (pattern: unknown, text: unknown) =>
-    typeof text === "string" && compileRegex(String(pattern)).matcher(text).find() ? 1 : 0,
+    typeof text === "string" && compileRegex(String(pattern)).test(text) ? 1 : 0,
   );
 }
 

@@ -18,6 +18,12 @@
  *   compared: it filters documents and uris on both. Random metadata keys never start with `chroma:`.
  * - A database in a tenant that does not exist is refused (404); Chroma creates it.
  *
+ * - `$contains` with a number compares numbers; Chroma stores a list holding a fraction as floats and
+ *   matches only an operand of the same type (`{l: {$contains: 2}}` misses `[1.5, 2]` there).
+ * - `where` on a whole number beyond int64 (`{v: 1e19}`) compares it; Chroma refuses the integer
+ *   literal the official client writes for it ("Invalid where clause").
+ * - A cosine vector holding the largest float32 reads back as given; Chroma returns nulls.
+ *
  * HOW RESULTS ARE COMPARED: ids and their order, documents, metadatas (key order aside) and uris
  * exactly; embeddings and distances to float32 tolerance (Chroma re-scales the vectors of cosine
  * collections); runs of tied distances as described at `compareQuery` (a run cut off by nResults may
@@ -55,9 +61,6 @@
  * - The official client converts strings in embeddings to numbers (`[1, "2"]`); chromalite refuses.
  * - `hnsw` `ef_search: 0` / `ef_construction: 0` are accepted by Chroma, refused by chromalite; so is
  *   `max_neighbors: 1`, with which Chroma's index then answers wrongly (0 drops the connection).
- * - Regular expressions: chromalite uses RE2, Chroma Rust's `regex` crate. They differ at the edges:
- *   `\Q...\E` only RE2 accepts; `\u00e9`, repeats over 1000 (`x{1001}`) and stacked repetition
- *   (`a++`, `a+*`) only Rust accepts.
  */
 import fs from "node:fs";
 import os from "node:os";

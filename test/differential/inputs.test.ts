@@ -249,7 +249,7 @@ const EMPTY_CASES: [string, Action][] = [
 ];
 
 /**
- * Regular expressions for `$regex`: Chroma uses Rust's `regex` crate, chromalite RE2 (RE2JS). Both
+ * Regular expressions for `$regex`: both use Rust's `regex` crate (chromalite through rregex, its WebAssembly build). Both
  * must accept and reject the same patterns and match the same documents.
  */
 const PATTERNS = [

@@ -276,7 +276,7 @@ describe("records", () => {
   it("returns get and query bodies with nulls for fields not included", async () => {
     const { path } = await seeded();
     const get = await call("POST", `${path}/get`, { ids: ["a"], include: ["embeddings"] });
-    expect(get.text).toBe('{"ids":["a"],"embeddings":[[1,0,0]],"documents":null,"uris":null,"metadatas":null,"include":["embeddings"]}');
+    expect(get.text).toBe('{"ids":["a"],"embeddings":[[1.0,0.0,0.0]],"documents":null,"uris":null,"metadatas":null,"include":["embeddings"]}');
     expect((await call("POST", `${path}/get`, {})).body).toEqual({
       ids: ["c", "a", "b"],
       embeddings: null,

@@ -173,7 +173,7 @@ export class ContainsPlanner {
     if (node.op === "regex") {
       const regex = compileRegex(node.text);
       // Filtering first checks a regex on every record.
-      return { matches: this.#estimateMatches(cid, (d) => regex.matcher(d).find()), verified: this.#sample(cid).total };
+      return { matches: this.#estimateMatches(cid, (d) => regex.test(d)), verified: this.#sample(cid).total };
     }
     return undefined;
   }
