@@ -3,6 +3,7 @@
  * tree the store compiles to SQL. Pure data, no I/O.
  */
 import { createRequire } from "node:module";
+import { LRUCache } from "lru-cache";
 import type * as rregex from "rregex";
 import { InvalidArgumentError } from "../errors.js";
 import type { Where, WhereDocument } from "../types.js";
@@ -208,7 +209,8 @@ export interface DocumentRegex {
   test(text: string): boolean;
 }
 
-const regexCache = new Map<string, DocumentRegex>();
+/** Compiled patterns: apps repeat the same few; a compile costs far more than a lookup. */
+const regexCache = new LRUCache<string, DocumentRegex>({ max: 256 });
 
 /** Compiles a document regex (cached); a syntax error is an {@link InvalidArgumentError}. */
 export function compileRegex(pattern: string, path = "whereDocument.$regex"): DocumentRegex {
@@ -229,7 +231,6 @@ export function compileRegex(pattern: string, path = "whereDocument.$regex"): Do
   // Evicted entries are not freed by hand (a caller may still hold one); the wasm side is released
   // when the object is collected.
   re = { test: (text) => compiled.isMatch(text) };
-  if (regexCache.size > 256) regexCache.clear();
   regexCache.set(pattern, re);
   return re;
 }

@@ -15,11 +15,12 @@ import { compileRegex } from "../model/filter.js";
 import { onAbort } from "../util/abort.js";
 
 // Plain CommonJS so it runs the same from src/ (tests) and dist/ (package). Each regex is compiled
-// from the source and flags of the main thread's compiled RE2JS, so both threads match the same.
+// with the same engine as on the main thread (rregex, Rust's regex crate), which has already checked
+// the pattern (compileRegex), so both threads match the same.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const { RE2JS } = require(workerData.re2js);
+const { RRegex } = require(workerData.rregex);
 // On Linux a thread has its own nice value: at 5 this one gets about a third of the CPU weight of the
 // main thread, which keeps answering while the query runs, without starving the query on a busy
 // machine (19 made a 1 ms query take 8 here). Elsewhere setpriority would renice the whole process.
@@ -32,8 +33,8 @@ db.function("chromalite_regexp", { deterministic: true }, (pattern, text) => {
   if (typeof text !== "string") return 0;
   let re = regexes.get(pattern);
   if (re === undefined) throw new Error("regex not sent with the query: " + pattern);
-  if (!(re instanceof RE2JS)) regexes.set(pattern, (re = RE2JS.compile(re.source, re.flags)));
-  return re.matcher(text).find() ? 1 : 0;
+  if (re === true) regexes.set(pattern, (re = new RRegex(pattern)));
+  return re.isMatch(text) ? 1 : 0;
 });
 const statements = new Map();
 parentPort.on("message", (msg) => {
@@ -43,7 +44,7 @@ parentPort.on("message", (msg) => {
     return;
   }
   try {
-    regexes = new Map(msg.regexes);
+    regexes = new Map(msg.patterns.map((p) => [p, true]));
     let stmt = statements.get(msg.sql);
     if (!stmt) {
       if (statements.size > 64) statements.clear();
@@ -61,7 +62,7 @@ parentPort.on("message", (msg) => {
 const MAX_THREADS = Math.max(1, os.availableParallelism());
 
 interface Job {
-  message: { sql: string; params: unknown[]; regexes: (readonly [string, { source: string; flags: number }])[] };
+  message: { sql: string; params: unknown[]; patterns: readonly string[] };
   resolve: (rids: number[]) => void;
   reject: (err: Error) => void;
   /** Stops listening on the caller's signal. */
@@ -85,12 +86,9 @@ export class FilterWorker {
    */
   run(sql: string, params: unknown[], patterns: readonly string[], signal?: AbortSignal): Promise<number[]> {
     if (signal?.aborted) return Promise.reject(toError(signal.reason));
-    const regexes = patterns.map((p) => {
-      const re = compileRegex(p);
-      return [p, { source: re.pattern(), flags: re.flags() }] as const;
-    });
+    for (const p of patterns) compileRegex(p); // refuses what Chroma refuses, before a thread starts
     return new Promise<number[]>((resolve, reject) => {
-      const job: Job = { message: { sql, params, regexes }, resolve, reject, stop: () => {} };
+      const job: Job = { message: { sql, params, patterns }, resolve, reject, stop: () => {} };
       if (signal) job.stop = onAbort(signal, () => this.#cancel(job, toError(signal.reason)));
       this.#queue.push(job);
       this.#dispatch();
@@ -144,7 +142,7 @@ export class FilterWorker {
     const require = createRequire(import.meta.url);
     const thread = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file: this.#file, driver: require.resolve("better-sqlite3"), re2js: require.resolve("re2js") },
+      workerData: { file: this.#file, driver: require.resolve("better-sqlite3"), rregex: require.resolve("rregex") },
     });
     thread.unref();
     this.#threads.set(thread, undefined);
