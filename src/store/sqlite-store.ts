@@ -8,16 +8,17 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { LRUCache } from "lru-cache";
-import { CorruptionError, FolderGoneError, InternalError } from "../errors.js";
-import { arrayTag, compileRegex, tagValue, type FilterNode } from "../model/filter.js";
+import { FolderGoneError } from "../errors.js";
+import { arrayTag, tagValue, type FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
 import type { RecordRow } from "../model/records.js";
 import type { Durability, Metadata } from "../types.js";
 import { decodeEmbedding, encodeEmbedding } from "../util/float32.js";
 import { CatalogTables, parseJson } from "./catalog-tables.js";
 import { Checkpointer } from "./checkpointer.js";
+import { openReader, openWriter } from "./connections.js";
 import { compileFilter, type CompiledFilter } from "./filter-sql.js";
 import { FilterWorker } from "./filter-worker.js";
 import { Bm25Ranker, type Bm25Hit } from "./fulltext/bm25-ranker.js";
@@ -44,21 +45,11 @@ export interface RecordFields {
   uri?: string | null | undefined;
 }
 
-/** SQLite's page cache per connection: reads go through the memory map, so it serves writes mostly. */
-const CACHE_PRAGMA = "cache_size = -16384";
-
 /**
  * A filter whose conditions times the collection's records exceed this runs off the main thread
  * (prepareFilter); below it, on the main thread costs less than the round trip (about 0.3 ms).
  */
 const INLINE_FILTER_WORK = 5_000;
-
-/** The custom SQL functions every connection of ours needs (filters call them). */
-function addFunctions(db: Database.Database): void {
-  db.function("chromalite_regexp", { deterministic: true }, (pattern: unknown, text: unknown) =>
-    typeof text === "string" && compileRegex(String(pattern)).test(text) ? 1 : 0,
-  );
-}
 
 /** Prepared statements kept per connection. */
 const STATEMENT_CACHE_MAX = 500;
@@ -129,29 +120,7 @@ export class SqliteStore {
   static open(dir: string, opts: { durability?: Durability } = {}): SqliteStore {
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, SQLITE_FILE);
-    let db: Database.Database;
-    try {
-      db = new Database(file);
-    } catch (err) {
-      throw new InternalError(`Cannot open ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${opts.durability === "full" ? "FULL" : "NORMAL"}`);
-      db.pragma("foreign_keys = ON");
-      // Checkpoints are run by the engine between operations, not inside a commit.
-      db.pragma("wal_autocheckpoint = 0");
-      db.pragma(CACHE_PRAGMA);
-      db.pragma("temp_store = MEMORY");
-      addFunctions(db);
-      return new SqliteStore(db, file);
-    } catch (err) {
-      db.close();
-      if ((err as { code?: string }).code === "SQLITE_NOTADB" || (err as { code?: string }).code === "SQLITE_CORRUPT") {
-        throw new CorruptionError(`${file} is not a valid chromalite database: ${(err as Error).message}`, { cause: err });
-      }
-      throw err;
-    }
+    return new SqliteStore(openWriter(file, opts.durability ?? "normal"), file);
   }
 
   #read(sql: string): Database.Statement {
@@ -517,23 +486,5 @@ export class SqliteStore {
   /** Bounded segment merging in the collections drained since the last call. In a write transaction. */
   mergeText(): void {
     this.#queue.mergeTouched();
-  }
-}
-
-/**
- * The read-only connection. Reads through a memory map skip a pread() per page: record lookups (query
- * results, get by id) take about half the time. SQLite caps it at 2 GiB; beyond that it reads as usual.
- */
-function openReader(file: string): Database.Database {
-  const db = new Database(file, { readonly: true });
-  try {
-    db.pragma(CACHE_PRAGMA);
-    db.pragma("mmap_size = 2147418112");
-    db.pragma("temp_store = MEMORY");
-    addFunctions(db);
-    return db;
-  } catch (err) {
-    db.close();
-    throw err;
   }
 }
