@@ -30,6 +30,7 @@ import type { CollectionState, VectorChange } from "./collection-state.js";
 import { indexDirOf, indexRoot } from "../vector/hnsw-index.js";
 import { FullTextScheduler } from "./fulltext-scheduler.js";
 import { CollectionReader } from "./reader.js";
+import type { QueryPlan } from "./explain.js";
 import { WriteLadder } from "./write-ladder.js";
 
 export type { CollectionInfo } from "./catalog.js";
@@ -268,7 +269,7 @@ export class Engine {
 
   async query(
     id: string,
-    args: { queries: Float32Array[]; nResults: number; ids?: string[]; filter?: FilterNode; columns: Columns },
+    args: { queries: Float32Array[]; nResults: number; ids?: string[]; filter?: FilterNode; columns: Columns; explain?: QueryPlan[] },
     scope: OperationScope,
   ): Promise<QueryHit[][]> {
     const state = this.#state(id);
@@ -286,7 +287,7 @@ export class Engine {
         }
       }
       if (args.queries.length === 0) return [];
-      const scored = await this.#reader.nearest(state, args.queries, args, scope);
+      const scored = await this.#reader.nearest(state, args.queries, args, scope, args.explain);
       const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
       const rows = new Map((await this.#reader.fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
       return scored.map((list) =>
@@ -336,6 +337,31 @@ export class Engine {
       total_ops: total,
       op_indexing_progress: total === 0 ? 1 : indexed / total,
     };
+  }
+
+  /**
+   * Search quality (as Qdrant's): for each query, the `k` nearest by an exact scan of every vector
+   * and by HNSW alone (no exact fallback), so a caller can compute recall. Read-only.
+   */
+  async compareExactAndAnn(id: string, queries: Float32Array[], k: number, scope: OperationScope): Promise<{ exact: number[][]; ann: number[][] }> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      const all = this.#store.selectRids(state.cid, undefined);
+      const exact: number[][] = [];
+      const ann: number[][] = [];
+      for (const q of queries) {
+        scope.check();
+        exact.push(state.exactSearch([q], k, all)[0]!.map((s) => s.rid));
+        ann.push(state.annSearch(q, k, undefined).map((s) => s.rid));
+        await yieldToEventLoop();
+      }
+      return { exact, ann };
+    } finally {
+      release();
+    }
   }
 
   /** Resolves when every committed record of the collection is in its vector and text indexes. */

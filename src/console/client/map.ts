@@ -1,0 +1,137 @@
+/**
+ * The map: a 2D projection (PCA, computed by the server on a sample of up to 20,000 records) drawn
+ * on a canvas, coloured by a metadata key; hovering shows a record's document, clicking opens it.
+ */
+import { call, consolePath, errorText, type CollectionJson } from "./api.js";
+import { fill, h, short } from "./dom.js";
+
+interface MapData {
+  total: number;
+  sampled: number;
+  explained: [number, number];
+  keys: string[];
+  ids: string[];
+  x: number[];
+  y: number[];
+  documents: (string | null)[];
+  metadatas: (Record<string, unknown> | null)[];
+}
+
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+const OTHER = "#c8c8c8";
+const W = 900;
+const H = 560;
+const PAD = 20;
+
+function colours(data: MapData, key: string): { of: (i: number) => string; legend: [string, string][] } {
+  if (key === "") return { of: () => PALETTE[0]!, legend: [] };
+  const values = data.metadatas.map((m) => m?.[key]);
+  const numbers = values.filter((v): v is number => typeof v === "number");
+  if (numbers.length > 0 && numbers.length === values.filter((v) => v !== undefined && v !== null).length && new Set(numbers).size > PALETTE.length) {
+    const lo = Math.min(...numbers);
+    const hi = Math.max(...numbers);
+    const of = (i: number) => {
+      const v = values[i];
+      if (typeof v !== "number") return OTHER;
+      const t = hi === lo ? 0.5 : (v - lo) / (hi - lo);
+      return `hsl(${Math.round(240 - 240 * t)}, 70%, 45%)`;
+    };
+    return { of, legend: [[`${lo}`, "hsl(240, 70%, 45%)"], [`${hi}`, "hsl(0, 70%, 45%)"]] };
+  }
+  const counts = new Map<string, number>();
+  for (const v of values) if (v !== undefined && v !== null) counts.set(JSON.stringify(v), (counts.get(JSON.stringify(v)) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, PALETTE.length).map(([v]) => v);
+  const index = new Map(top.map((v, i) => [v, i]));
+  return {
+    of: (i: number) => {
+      const v = values[i];
+      const at = v === undefined || v === null ? undefined : index.get(JSON.stringify(v));
+      return at === undefined ? OTHER : PALETTE[at]!;
+    },
+    legend: [...top.map((v, i): [string, string] => [v, PALETTE[i]!]), ["other / missing", OTHER]],
+  };
+}
+
+export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id: string) => void): void {
+  const status = h("p", { class: "muted", "data-testid": "map-status" }, "Computing the projection…");
+  fill(root, status);
+  const started = performance.now();
+  call<MapData>("GET", consolePath(c, "map")).then(
+    (data) => draw(data, performance.now() - started),
+    (err: unknown) => fill(root, h("p", { class: "error" }, errorText(err))),
+  );
+
+  function draw(data: MapData, ms: number): void {
+    const canvas = h("canvas", { width: W, height: H, "data-testid": "map-canvas", style: "background:#fff;border:1px solid #dde" });
+    const tooltip = h("div", { class: "tooltip", "data-testid": "map-tooltip", style: "display:none" });
+    const key = h("select", { "data-testid": "map-color", "aria-label": "Colour by" }, h("option", { value: "" }, "(none)"), data.keys.map((k) => h("option", { value: k }, k)));
+    const legend = h("div", { class: "legend", "data-testid": "map-legend" });
+    const lo = [Math.min(...data.x), Math.min(...data.y)];
+    const hi = [Math.max(...data.x), Math.max(...data.y)];
+    const sx = (v: number) => PAD + ((v - lo[0]!) / (hi[0]! - lo[0]! || 1)) * (W - 2 * PAD);
+    const sy = (v: number) => H - PAD - ((v - lo[1]!) / (hi[1]! - lo[1]! || 1)) * (H - 2 * PAD);
+    const px = data.x.map(sx);
+    const py = data.y.map(sy);
+    const paint = () => {
+      const ctx = canvas.getContext("2d");
+      if (!ctx) return;
+      const col = colours(data, key.value);
+      ctx.clearRect(0, 0, W, H);
+      const r = data.ids.length > 5000 ? 1.5 : 3;
+      for (let i = 0; i < data.ids.length; i++) {
+        ctx.fillStyle = col.of(i);
+        ctx.beginPath();
+        ctx.arc(px[i]!, py[i]!, r, 0, Math.PI * 2);
+        ctx.fill();
+      }
+      fill(legend, col.legend.map(([label, colour]) => h("span", {}, h("span", { class: "swatch", style: `background:${colour}` }), short(label, 40))));
+    };
+    const nearest = (e: MouseEvent): number | undefined => {
+      const rect = canvas.getBoundingClientRect();
+      const mx = ((e.clientX - rect.left) * W) / rect.width;
+      const my = ((e.clientY - rect.top) * H) / rect.height;
+      let best: number | undefined;
+      let bestD = 36; // within 6 px
+      for (let i = 0; i < px.length; i++) {
+        const d = (px[i]! - mx) ** 2 + (py[i]! - my) ** 2;
+        if (d < bestD) {
+          bestD = d;
+          best = i;
+        }
+      }
+      return best;
+    };
+    canvas.addEventListener("mousemove", (e) => {
+      const i = nearest(e);
+      if (i === undefined) {
+        tooltip.style.display = "none";
+        return;
+      }
+      tooltip.textContent = `${data.ids[i]!}\n${data.documents[i] ?? "(no document)"}${key.value ? `\n${key.value}: ${JSON.stringify(data.metadatas[i]?.[key.value] ?? null)}` : ""}`;
+      tooltip.style.display = "block";
+      tooltip.style.left = `${e.pageX + 12}px`;
+      tooltip.style.top = `${e.pageY + 12}px`;
+    });
+    canvas.addEventListener("mouseleave", () => (tooltip.style.display = "none"));
+    canvas.addEventListener("click", (e) => {
+      const i = nearest(e);
+      if (i !== undefined) openRecord(data.ids[i]!);
+    });
+    key.addEventListener("change", paint);
+    fill(
+      root,
+      h(
+        "p",
+        { class: "muted", "data-testid": "map-status", "data-points": data.ids.length },
+        `PCA of ${data.sampled.toLocaleString("en")} of ${data.total.toLocaleString("en")} records` +
+          `${data.sampled < data.total ? " (evenly spaced runs in insertion order)" : ""}; ` +
+          `the two axes explain ${(data.explained[0] * 100).toFixed(1)}% and ${(data.explained[1] * 100).toFixed(1)}% of the variance; ${Math.round(ms)} ms.`,
+      ),
+      h("p", {}, "Colour by ", key),
+      legend,
+      canvas,
+      tooltip,
+    );
+    paint();
+  }
+}
