@@ -206,6 +206,42 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     await page.close();
   });
 
+  it("the snippets run as printed with the official chromadb client and give the console's results", async () => {
+    const { ChromaClient, Knn, Search } = await import("chromadb");
+    const page = await openConsole(f, `#/c/${fruits}/query`);
+    await page.waitForSelector("[data-testid=query-vector]");
+    const runSnippet = async (): Promise<unknown> => {
+      const code = ((await page.textContent("[data-testid=snippet]")) ?? "").replace(/^import .*$/gm, "");
+      const env = { env: { CHROMA_TOKEN: TOKEN } };
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the snippet is the code under test
+      const fn = new Function("ChromaClient", "Knn", "Search", "process", `return (async () => {${code}\nreturn result;})();`) as (...a: unknown[]) => Promise<unknown>;
+      return fn(ChromaClient, Knn, Search, env);
+    };
+    await page.fill("[data-testid=query-vector]", "[3, 1, 4]");
+    await page.fill("[data-testid=query-where-document]", '{"$contains": "green"}');
+    await page.click("[data-testid=run-query]");
+    await page.waitForSelector("[data-testid=hit]");
+    const shown = await hitIds(page);
+    expect(((await runSnippet()) as { ids: string[][] }).ids[0]).toEqual(shown);
+
+    await page.selectOption("[data-testid=query-mode]", "record");
+    await page.fill("[data-testid=query-record]", "r11");
+    await page.click("[data-testid=run-query]");
+    await expect.poll(async () => (await hitIds(page))[0]).toBe("r11");
+    expect(((await runSnippet()) as { ids: string[][] }).ids[0]).toEqual(await hitIds(page));
+
+    await page.selectOption("[data-testid=query-mode]", "text");
+    await page.fill("[data-testid=query-text]", "red grain");
+    await page.fill("[data-testid=query-where-document]", "");
+    await page.fill("[data-testid=query-where]", '{"n": {"$gte": 10}}');
+    await page.click("[data-testid=run-query]");
+    await expect.poll(() => page.textContent("[data-testid=plan]")).toBe("bm25");
+    const text = await hitIds(page);
+    expect(text.length).toBeGreaterThan(0);
+    expect(((await runSnippet()) as { ids: string[][] }).ids[0]).toEqual(text);
+    await page.close();
+  });
+
   it("explain over HTTP: the plan the engine chose and the candidates it considered", async () => {
     const base = `/console/api/tenants/default_tenant/databases/default_database/collections/${big}/explain`;
     type Out = { plans: { plan: string; candidates: number; allowed: number | null; searchable: number }[]; result: { ids: string[][] }; clauses: { clause: string; matched: string[] }[] };
