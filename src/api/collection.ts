@@ -1,4 +1,5 @@
 /** A collection handle with the official client's methods, arguments and result shapes. */
+import type { QueryPlan } from "../engine/explain.js";
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
@@ -183,7 +184,27 @@ export class Collection {
 
   /** The `nResults` nearest records to each query embedding (or text), nearest first. */
   query<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<QueryResult<TMeta>> {
-    return this.#client.run("query", args, async (engine, scope) => {
+    return this.#query<TMeta>("query", args, undefined);
+  }
+
+  /**
+   * Runs `query` and also says how: for each query, the plan the engine chose (exact scan, HNSW,
+   * search first, ...) and how many records it considered. The result is exactly `query`'s.
+   *
+   * @example
+   * ```ts
+   * const { result, plans } = await collection.explain({ queryEmbeddings: [[1, 0]], where: { kind: "a" } });
+   * console.log(plans[0].plan, plans[0].candidates); // "exact-scan" 12
+   * ```
+   */
+  async explain<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<{ result: QueryResult<TMeta>; plans: QueryPlan[] }> {
+    const plans: QueryPlan[] = [];
+    const result = await this.#query<TMeta>("explain", args, plans);
+    return { result, plans };
+  }
+
+  #query<TMeta extends Metadata>(name: string, args: QueryArgs, plans: QueryPlan[] | undefined): Promise<QueryResult<TMeta>> {
+    return this.#client.run(name, args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError("query expects an arguments object");
       const include = parseInclude(args.include, QUERY_DEFAULT_INCLUDE, true);
       const nResults = nonNegativeInt(args.nResults, "nResults") ?? 10;
@@ -205,7 +226,7 @@ export class Collection {
       } else {
         throw new InvalidArgumentError("Provide 'queryEmbeddings' or 'queryTexts' to query");
       }
-      const hits = await engine.query(this.id, { queries, nResults, ids, filter, columns: columnsOf(include) }, scope);
+      const hits = await engine.query(this.id, { queries, nResults, ids, filter, columns: columnsOf(include), explain: plans }, scope);
       return this.#queryResult<TMeta>(hits, include);
     });
   }

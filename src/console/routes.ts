@@ -16,7 +16,7 @@ import type { JsonObject } from "../model/json.js";
 import { validateEmbeddings } from "../model/records.js";
 import { bm25SparseVector, bm25Tokens } from "../text/bm25.js";
 import type { Where, WhereDocument } from "../types.js";
-import type { OperationScope } from "../util/abort.js";
+import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { VERSION } from "../version.js";
 import type { Engine } from "../engine/engine.js";
 import { HttpError } from "../server/errors.js";
@@ -193,7 +193,13 @@ function api(): Route[] {
             const rows = (await sample(ctx.engine, id, total, limit, { embeddings: true, documents: true, metadatas: true, uris: false }, scope)).filter(
               (r) => r.embedding !== null,
             );
-            const { xs, ys, explained } = pca2(rows.map((r) => r.embedding!));
+            const { xs, ys, explained } = await pca2(
+              rows.map((r) => r.embedding!),
+              async () => {
+                scope.check();
+                await yieldToEventLoop();
+              },
+            );
             const keys = new Set<string>();
             for (const r of rows) for (const k of Object.keys(r.metadata ?? {})) keys.add(k);
             return {
