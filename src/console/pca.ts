@@ -15,9 +15,9 @@ export interface Pca2 {
 }
 
 const FIT_ROWS = 5000;
-const MAX_ITERATIONS = 30;
+const MAX_ITERATIONS = 20;
 /** Stop when the components move less than this (1 − |cos|). */
-const TOLERANCE = 1e-7;
+const TOLERANCE = 1e-6;
 
 /** Gram–Schmidt on two vectors; returns their norms before normalising (the second after removing the first). */
 function orthonormalise(a: Float64Array, b: Float64Array): [number, number] {

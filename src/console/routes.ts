@@ -70,11 +70,11 @@ async function sample(
 ) {
   if (total <= want) return engine.page(id, want, 0, columns, scope);
   const runs = Math.min(40, want);
-  const size = Math.floor(want / runs);
+  const size = Math.ceil(want / runs);
   const step = Math.floor(total / runs);
   const out = [];
   for (let r = 0; r < runs; r++) out.push(...(await engine.page(id, size, r * step, columns, scope)));
-  return out;
+  return out.slice(0, want);
 }
 
 /** The clauses a hit is checked against: the members of a top-level `$and`, else the whole filter. */
@@ -190,9 +190,11 @@ function api(): Route[] {
             const id = collectionRoute(ctx);
             const limit = Math.min(queryU32(ctx.query, "limit") ?? MAP_MAX_POINTS, MAP_MAX_POINTS);
             const total = await ctx.engine.count(id, scope);
+            const started = performance.now();
             const rows = (await sample(ctx.engine, id, total, limit, { embeddings: true, documents: true, metadatas: true, uris: false }, scope)).filter(
               (r) => r.embedding !== null,
             );
+            const read = performance.now() - started;
             const { xs, ys, explained } = await pca2(
               rows.map((r) => r.embedding!),
               async () => {
@@ -206,6 +208,7 @@ function api(): Route[] {
               json: {
                 total,
                 sampled: rows.length,
+                ms: { read: Math.round(read), pca: Math.round(performance.now() - started - read) },
                 explained,
                 keys: [...keys].slice(0, 200),
                 ids: rows.map((r) => r.id),

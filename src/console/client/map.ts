@@ -8,6 +8,7 @@ import { fill, h, short } from "./dom.js";
 interface MapData {
   total: number;
   sampled: number;
+  ms: { read: number; pca: number };
   explained: [number, number];
   keys: string[];
   ids: string[];
@@ -125,7 +126,7 @@ export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id:
         { class: "muted", "data-testid": "map-status", "data-points": data.ids.length },
         `PCA of ${data.sampled.toLocaleString("en")} of ${data.total.toLocaleString("en")} records` +
           `${data.sampled < data.total ? " (evenly spaced runs in insertion order)" : ""}; ` +
-          `the two axes explain ${(data.explained[0] * 100).toFixed(1)}% and ${(data.explained[1] * 100).toFixed(1)}% of the variance; ${Math.round(ms)} ms.`,
+          `the two axes explain ${(data.explained[0] * 100).toFixed(1)}% and ${(data.explained[1] * 100).toFixed(1)}% of the variance; ${Math.round(ms)} ms (reading ${data.ms.read} ms, PCA ${data.ms.pca} ms).`,
       ),
       h("p", {}, "Colour by ", key),
       legend,
