@@ -90,7 +90,12 @@ async function measure(): Promise<void> {
     await time("map of 20,000 points (PCA on the server, drawn)", async () => {
       await page.click("[data-testid=collection-link]");
       await page.click("[data-testid=tab-map]");
-      await page.waitForSelector("[data-testid=map-canvas]");
+      await page.waitForSelector("[data-testid=map-status][data-method=pca]");
+    });
+    console.log(`  ${await page.textContent("[data-testid=map-status]")}`);
+    await time("UMAP of 5,000 points in a Web Worker", async () => {
+      await page.selectOption("[data-testid=map-method]", "umap");
+      await page.waitForSelector("[data-testid=map-status][data-method=umap]", { timeout: 600_000 });
     });
     console.log(`  ${await page.textContent("[data-testid=map-status]")}`);
     await time("health (recall on 50 queries, exact vs HNSW)", async () => {

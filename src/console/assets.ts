@@ -5,6 +5,7 @@
  * repository's dist/ instead.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const CANDIDATES = [new URL("./client/", import.meta.url), new URL("../../dist/console/client/", import.meta.url)];
@@ -28,16 +29,22 @@ export function assetDir(): string | null {
 
 const cache = new Map<string, string>();
 
-/** One compiled module by file name (`main.js`), or undefined. Names are checked: no paths. */
+/** Files of dependencies the page loads, served from their installed package (umap-js: its browser build). */
+const VENDOR: Record<string, string> = { "umap-js.min.js": "umap-js/lib/umap-js.min.js" };
+const require = createRequire(import.meta.url);
+
+/** One compiled module by file name (`main.js`), or a vendored file; undefined if none. Names are checked: no paths. */
 export function readAsset(name: string): string | undefined {
-  if (!/^[a-z][a-z0-9-]*\.js$/.test(name)) return undefined;
+  const vendor = Object.hasOwn(VENDOR, name) ? VENDOR[name] : undefined;
+  if (vendor === undefined && !/^[a-z][a-z0-9-]*\.js$/.test(name)) return undefined;
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
   const root = assetDir();
-  if (root === null) return undefined;
   let text: string;
   try {
-    text = fs.readFileSync(`${root}${name}`, "utf8");
+    if (vendor !== undefined) text = fs.readFileSync(require.resolve(vendor), "utf8");
+    else if (root === null) return undefined;
+    else text = fs.readFileSync(`${root}${name}`, "utf8");
   } catch {
     return undefined;
   }

@@ -29,6 +29,8 @@ import { pca2 } from "./pca.js";
 
 /** Largest map sample (points drawn); more would not be readable anyway. */
 export const MAP_MAX_POINTS = 20_000;
+/** Largest sample whose vectors are sent for UMAP (which the browser computes in a Web Worker). */
+export const UMAP_MAX_POINTS = 5000;
 /** A hovered point shows this much of its document. */
 const MAP_DOCUMENT_CHARS = 160;
 /** Search quality: queries (records of the collection) and k. */
@@ -75,6 +77,13 @@ async function sample(
   const out = [];
   for (let r = 0; r < runs; r++) out.push(...(await engine.page(id, size, r * step, columns, scope)));
   return out.slice(0, want);
+}
+
+function vectorsBase64(vectors: Float32Array[]): string {
+  const d = vectors[0]?.length ?? 0;
+  const all = new Float32Array(vectors.length * d);
+  vectors.forEach((v, i) => all.set(v, i * d));
+  return Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString("base64");
 }
 
 /** The clauses a hit is checked against: the members of a top-level `$and`, else the whole filter. */
@@ -188,7 +197,10 @@ function api(): Route[] {
         handler: (ctx) =>
           run(ctx, "console.map", async (scope) => {
             const id = collectionRoute(ctx);
-            const limit = Math.min(queryU32(ctx.query, "limit") ?? MAP_MAX_POINTS, MAP_MAX_POINTS);
+            // `vectors=1`: the sampled embeddings too (float32, base64, row after row), for UMAP.
+            const withVectors = ctx.query.get("vectors") === "1";
+            const max = withVectors ? UMAP_MAX_POINTS : MAP_MAX_POINTS;
+            const limit = Math.min(queryU32(ctx.query, "limit") ?? max, max);
             const total = await ctx.engine.count(id, scope);
             const started = performance.now();
             const rows = (await sample(ctx.engine, id, total, limit, { embeddings: true, documents: true, metadatas: true, uris: false }, scope)).filter(
@@ -209,6 +221,7 @@ function api(): Route[] {
                 total,
                 sampled: rows.length,
                 ms: { read: Math.round(read), pca: Math.round(performance.now() - started - read) },
+                ...(withVectors ? { dimension: rows[0]?.embedding?.length ?? 0, vectors: vectorsBase64(rows.map((r) => r.embedding!)) } : {}),
                 explained,
                 keys: [...keys].slice(0, 200),
                 ids: rows.map((r) => r.id),

@@ -261,9 +261,9 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     expect(bad.body.message).toContain("dimension of 16, got 2");
   });
 
-  it("map: a PCA plot coloured by a metadata key; hover shows the document", async () => {
+  it("map: a PCA plot coloured by a metadata key, hover shows the document; UMAP in a Web Worker", async () => {
     const page = await openConsole(f, `#/c/${big}/map`);
-    await page.waitForSelector("[data-testid=map-canvas]");
+    await page.waitForSelector("[data-testid=map-status][data-method=pca]");
     expect(await page.getAttribute("[data-testid=map-status]", "data-points")).toBe("1200");
     await page.selectOption("[data-testid=map-color]", "parity");
     expect(await page.textContent("[data-testid=map-legend]")).toContain('"even"');
@@ -279,6 +279,15 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     await page.mouse.move(box.x + spot!.x + 0.5, box.y + spot!.y + 0.5);
     await expect.poll(() => page.textContent("[data-testid=map-tooltip]")).toMatch(/^b\d+\npoint \d+ (even|odd)/);
     await shot(f, page, "map");
+
+    // UMAP, computed in a Web Worker from the sample's vectors (umap-js served from the package).
+    await page.selectOption("[data-testid=map-method]", "umap");
+    await page.waitForSelector("[data-testid=map-status][data-method=umap]", { timeout: 90_000 });
+    expect(await page.getAttribute("[data-testid=map-status]", "data-points")).toBe("1200");
+    expect(await page.textContent("[data-testid=map-status]")).toMatch(/^UMAP of 1,200 of 1,200 records \(15 neighbours, min_dist 0.1, cosine\)/);
+    expect(await page.locator("[data-testid=map-canvas]").count()).toBe(1);
+    await page.selectOption("[data-testid=map-color]", "parity");
+    await shot(f, page, "map-umap");
     await page.close();
   });
 

@@ -1,11 +1,14 @@
 /**
- * The map: a 2D projection (PCA, computed by the server on a sample of up to 20,000 records) drawn
- * on a canvas, coloured by a metadata key; hovering shows a record's document, clicking opens it.
+ * The map: a 2D projection of a sample of the collection's embeddings drawn on a canvas, coloured by
+ * a metadata key; hovering shows a record's document, clicking opens it. PCA (computed by the server
+ * on up to 20,000 records) is drawn at once; UMAP (up to 5,000 records) runs in a Web Worker.
  */
 import { call, consolePath, errorText, type CollectionJson } from "./api.js";
 import { fill, h, short } from "./dom.js";
 
 interface MapData {
+  dimension?: number;
+  vectors?: string;
   total: number;
   sampled: number;
   ms: { read: number; pca: number };
@@ -53,26 +56,83 @@ function colours(data: MapData, key: string): { of: (i: number) => string; legen
   };
 }
 
-export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id: string) => void): void {
-  const status = h("p", { class: "muted", "data-testid": "map-status" }, "Computing the projection…");
-  fill(root, status);
-  const started = performance.now();
-  call<MapData>("GET", consolePath(c, "map")).then(
-    (data) => draw(data, performance.now() - started),
-    (err: unknown) => fill(root, h("p", { class: "error" }, errorText(err))),
-  );
+function decodeVectors(b64: string): Float32Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
 
-  function draw(data: MapData, ms: number): void {
+export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id: string) => void): void {
+  const method = h(
+    "select",
+    { "data-testid": "map-method", "aria-label": "Projection" },
+    h("option", { value: "pca" }, "PCA (up to 20,000 records)"),
+    h("option", { value: "umap" }, "UMAP in a Web Worker (up to 5,000 records)"),
+  );
+  const status = h("p", { class: "muted", "data-testid": "map-status" });
+  const plot = h("div", {});
+  let worker: Worker | undefined;
+  fill(root, h("p", {}, "Projection ", method), status, plot);
+  method.addEventListener("change", () => load(method.value));
+  load("pca");
+
+  function load(kind: string): void {
+    worker?.terminate();
+    worker = undefined;
+    fill(plot);
+    status.removeAttribute("data-points");
+    status.dataset.method = "";
+    status.textContent = kind === "pca" ? "Computing the projection…" : "Reading the sample…";
+    const started = performance.now();
+    call<MapData>("GET", consolePath(c, kind === "umap" ? "map?vectors=1" : "map")).then(
+      (data) => {
+        const sample = `${data.sampled.toLocaleString("en")} of ${data.total.toLocaleString("en")} records${data.sampled < data.total ? " (evenly spaced runs in insertion order)" : ""}`;
+        if (kind === "pca") {
+          const ms = performance.now() - started;
+          draw(
+            data,
+            data.x,
+            data.y,
+            "pca",
+            `PCA of ${sample}; the two axes explain ${(data.explained[0] * 100).toFixed(1)}% and ${(data.explained[1] * 100).toFixed(1)}% of the variance; ${Math.round(ms)} ms (reading ${data.ms.read} ms, PCA ${data.ms.pca} ms).`,
+          );
+          return;
+        }
+        const w = new Worker("/console/assets/umap-worker.js");
+        worker = w;
+        status.textContent = `UMAP of ${sample}: running in a Web Worker…`;
+        w.onmessage = (e: MessageEvent) => {
+          const m = e.data as { progress?: number; x?: number[]; y?: number[]; error?: string };
+          if (m.error !== undefined) status.textContent = `UMAP failed: ${m.error}`;
+          else if (m.progress !== undefined) status.textContent = `UMAP of ${sample}: ${Math.round(m.progress * 100)}%…`;
+          else if (m.x && m.y) {
+            w.terminate();
+            draw(data, m.x, m.y, "umap", `UMAP of ${sample} (15 neighbours, min_dist 0.1, ${c.configuration_json.hnsw.space === "l2" ? "euclidean" : "cosine"}); ${Math.round(performance.now() - started)} ms in the browser.`);
+          }
+        };
+        w.onerror = (e) => (status.textContent = `UMAP failed: ${e.message}`);
+        const vectors = decodeVectors(data.vectors ?? "");
+        w.postMessage({ vectors, dimension: data.dimension ?? 0, space: c.configuration_json.hnsw.space }, [vectors.buffer]);
+      },
+      (err: unknown) => {
+        status.textContent = "";
+        fill(plot, h("p", { class: "error" }, errorText(err)));
+      },
+    );
+  }
+
+  function draw(data: MapData, xs: number[], ys: number[], kind: string, text: string): void {
     const canvas = h("canvas", { width: W, height: H, "data-testid": "map-canvas", style: "background:#fff;border:1px solid #dde" });
     const tooltip = h("div", { class: "tooltip", "data-testid": "map-tooltip", style: "display:none" });
     const key = h("select", { "data-testid": "map-color", "aria-label": "Colour by" }, h("option", { value: "" }, "(none)"), data.keys.map((k) => h("option", { value: k }, k)));
     const legend = h("div", { class: "legend", "data-testid": "map-legend" });
-    const lo = [Math.min(...data.x), Math.min(...data.y)];
-    const hi = [Math.max(...data.x), Math.max(...data.y)];
+    const lo = [Math.min(...xs), Math.min(...ys)];
+    const hi = [Math.max(...xs), Math.max(...ys)];
     const sx = (v: number) => PAD + ((v - lo[0]!) / (hi[0]! - lo[0]! || 1)) * (W - 2 * PAD);
     const sy = (v: number) => H - PAD - ((v - lo[1]!) / (hi[1]! - lo[1]! || 1)) * (H - 2 * PAD);
-    const px = data.x.map(sx);
-    const py = data.y.map(sy);
+    const px = xs.map(sx);
+    const py = ys.map(sy);
     const paint = () => {
       const ctx = canvas.getContext("2d");
       if (!ctx) return;
@@ -119,20 +179,10 @@ export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id:
       if (i !== undefined) openRecord(data.ids[i]!);
     });
     key.addEventListener("change", paint);
-    fill(
-      root,
-      h(
-        "p",
-        { class: "muted", "data-testid": "map-status", "data-points": data.ids.length },
-        `PCA of ${data.sampled.toLocaleString("en")} of ${data.total.toLocaleString("en")} records` +
-          `${data.sampled < data.total ? " (evenly spaced runs in insertion order)" : ""}; ` +
-          `the two axes explain ${(data.explained[0] * 100).toFixed(1)}% and ${(data.explained[1] * 100).toFixed(1)}% of the variance; ${Math.round(ms)} ms (reading ${data.ms.read} ms, PCA ${data.ms.pca} ms).`,
-      ),
-      h("p", {}, "Colour by ", key),
-      legend,
-      canvas,
-      tooltip,
-    );
+    status.textContent = text;
+    status.dataset.points = String(xs.length);
+    status.dataset.method = kind;
+    fill(plot, h("p", {}, "Colour by ", key), legend, canvas, tooltip);
     paint();
   }
 }
