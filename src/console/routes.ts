@@ -6,6 +6,7 @@
  * Records are read and changed by the page through the API itself (`/api/v2/...`), so the console
  * goes through the same engine calls as any client.
  */
+import { embedWith, resolveEmbeddingFunction } from "../api/embedding.js";
 import { indexDirOf } from "../vector/hnsw-index.js";
 import { diskSize } from "../engine/inspect.js";
 import type { QueryPlan } from "../engine/explain.js";
@@ -144,6 +145,25 @@ function api(): Route[] {
           if (ctx.body.texts !== undefined) return { json: { tokens: stringArray(ctx.body.texts, "texts").map((t) => bm25Tokens(t)) } };
           const text = stringField(ctx.body, "text");
           return { json: { ...bm25SparseVector(text), tokens: bm25Tokens(text) } };
+        },
+      },
+    ],
+    [
+      "POST",
+      `${API}${COLLECTION}/embed`,
+      {
+        body: true,
+        // Query texts embedded by the collection's own embedding function, rebuilt from its
+        // configuration as the official client does (Chroma's server never embeds; the console does
+        // it here so that "query by text" means what queryTexts means in a client).
+        handler: (ctx) => {
+          const texts = stringArray(requireField(ctx.body, "texts"), "texts");
+          return run(ctx, "console.embed", async (scope) => {
+            const id = collectionRoute(ctx);
+            const info = ctx.engine.catalog.getCollectionById(id);
+            const { ef, missing } = await resolveEmbeddingFunction(info.configuration.embedding_function);
+            return { json: { embeddings: await embedWith(ef, info.name, texts, "queries", scope, missing) } };
+          });
         },
       },
     ],

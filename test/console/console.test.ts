@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
+import { registerEmbeddingFunction } from "../../src/index.js";
 import { rng } from "../helpers/rng.js";
 import { addRecords, api, go, createCollection, DB, hasChromium, openConsole, shot, startFixture, TOKEN, type Fixture, CHROMIUM } from "./helpers.js";
 
@@ -203,6 +204,45 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     for (const id of ids) expect(Number(id!.slice(1)) % 3).toBe(1); // the vegetable records
     expect(await page.locator("[data-testid=terms]").first().textContent()).toBe("veget");
     expect(await page.textContent("[data-testid=snippet]")).toContain('Knn({ query: "vegetables", key: "#document" })');
+    await page.close();
+  });
+
+  it("query by text through the collection's embedding function (rebuilt from its configuration)", async () => {
+    const embed = (t: string, alphabet: string) => [...alphabet].map((ch) => t.split(ch).length - 1 + 0.5);
+    class ConsoleLetters {
+      readonly name = "console-letters";
+      constructor(readonly alphabet: string) {}
+      static buildFromConfig(config: Record<string, unknown>) {
+        return new ConsoleLetters(config.alphabet as string);
+      }
+      getConfig() {
+        return { alphabet: this.alphabet };
+      }
+      generate(texts: string[]) {
+        return Promise.resolve(texts.map((t) => embed(t, this.alphabet)));
+      }
+    }
+    registerEmbeddingFunction("console-letters", ConsoleLetters);
+    const created = await api<{ id: string }>(f.server, "POST", `${DB}/collections`, {
+      name: "letters",
+      configuration: { embedding_function: { type: "known", name: "console-letters", config: { alphabet: "xyz" } } },
+    });
+    expect(created.status).toBe(200);
+    const docs = ["xxxx", "yyyy", "zzzz", "xyz"];
+    await addRecords(f.server, created.body.id, { ids: ["1", "2", "3", "4"], embeddings: docs.map((d) => embed(d, "xyz")), documents: docs });
+    const page = await openConsole(f, `#/c/${created.body.id}/query`);
+    await page.waitForSelector("[data-testid=query-mode]");
+    await page.selectOption("[data-testid=query-mode]", "embed");
+    await page.fill("[data-testid=query-text]", "zzz");
+    await page.fill("[data-testid=n-results]", "2");
+    await page.click("[data-testid=run-query]");
+    await page.waitForSelector("[data-testid=hit]");
+    expect(await hitIds(page)).toEqual(["3", "4"]);
+    expect(await page.textContent("[data-testid=snippet]")).toContain('queryTexts: ["zzz"]');
+    // Without an embedding function the mode is not offered, and the endpoint says what is missing.
+    const none = await api<{ message: string }>(f.server, "POST", `/console/api/tenants/default_tenant/databases/default_database/collections/${fruits}/embed`, { texts: ["a"] });
+    expect(none.status).toBe(400);
+    expect(none.body.message).toContain("No embedding function found for collection 'fruits'");
     await page.close();
   });
 

@@ -42,7 +42,7 @@ interface SearchResponse {
 const INCLUDES = ["documents", "metadatas", "distances", "embeddings", "uris"];
 
 export function renderQuery(root: HTMLElement, c: CollectionJson, initial: { recordId?: string }, openRecord: (id: string) => void): void {
-  const mode = h("select", { "data-testid": "query-mode", "aria-label": "Query by" }, h("option", { value: "vector" }, "a pasted vector"), h("option", { value: "record" }, "a record (find similar)"), h("option", { value: "text" }, "text (BM25)"));
+  const mode = h("select", { "data-testid": "query-mode", "aria-label": "Query by" }, h("option", { value: "vector" }, "a pasted vector"), h("option", { value: "record" }, "a record (find similar)"), h("option", { value: "text" }, "text (BM25)"), h("option", { value: "embed" }, "text (the collection's embedding function)"));
   const vector = h("textarea", { "data-testid": "query-vector", placeholder: "[0.1, 0.2, …]", "aria-label": "Query vector", spellcheck: "false" });
   const recordId = h("input", { type: "text", "data-testid": "query-record", placeholder: "record id", "aria-label": "Record id" });
   const text = h("input", { type: "text", "data-testid": "query-text", placeholder: "words to rank by BM25", "aria-label": "Query text", size: 50 });
@@ -55,6 +55,7 @@ export function renderQuery(root: HTMLElement, c: CollectionJson, initial: { rec
   const copy = h("button", { onclick: () => void navigator.clipboard?.writeText(snippet.textContent ?? "") }, "Copy");
   const inputs = h("div", {});
   const showInputs = () => fill(inputs, mode.value === "vector" ? vector : mode.value === "record" ? recordId : text);
+  if (!c.configuration_json.embedding_function) mode.querySelector("option[value=embed]")?.setAttribute("disabled", "");
   mode.addEventListener("change", showInputs);
   if (initial.recordId !== undefined) {
     mode.value = "record";
@@ -92,6 +93,10 @@ export function renderQuery(root: HTMLElement, c: CollectionJson, initial: { rec
 
   async function vectorQuery(spec: QuerySpec): Promise<void> {
     let embedding = spec.vector;
+    if (spec.mode === "embed") {
+      const out = await call<{ embeddings: number[][] }>("POST", consolePath(c, "embed"), { texts: [spec.text ?? ""] });
+      embedding = out.embeddings[0];
+    }
     if (spec.mode === "record") {
       const got = await call<GetResult>("POST", recordPath(c, "get"), { ids: [spec.recordId], include: ["embeddings"] });
       const e = got.embeddings?.[0];

@@ -21,7 +21,7 @@ function header(c: CollectionJson): string[] {
 }
 
 export interface QuerySpec {
-  mode: "vector" | "record" | "text";
+  mode: "vector" | "record" | "text" | "embed";
   vector?: number[];
   recordId?: string;
   text?: string;
@@ -56,7 +56,8 @@ export function querySnippet(c: CollectionJson, q: QuerySpec): string {
   const queryEmbeddings = q.mode === "record" ? "embeddings" : js([q.vector ?? []]);
   lines.push(
     `const result = await collection.query({`,
-    `  queryEmbeddings: ${queryEmbeddings},`,
+    // The official client rebuilds the collection's embedding function from its configuration.
+    q.mode === "embed" ? `  queryTexts: ${js([q.text ?? ""])},` : `  queryEmbeddings: ${queryEmbeddings},`,
     `  nResults: ${q.nResults},`,
     ...filters,
     `  include: ${js(q.include)},`,
