@@ -123,6 +123,7 @@ function api(): Route[] {
                   collections.push({
                     ...collectionJson(info),
                     count: await engine.count(info.id, scope),
+                    indexing: engine.loadedIndexingStatus(info.id),
                     index_bytes: diskSize(indexDirOf(engine.path, info.id)),
                   });
                 }

@@ -327,6 +327,19 @@ export class Engine {
   async indexingStatus(id: string, scope: OperationScope): Promise<IndexingStatus> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
+    return this.#indexingStatus(state);
+  }
+
+  /**
+   * The indexing status if the collection's index is in memory, else null: lets the console list
+   * many collections without loading every index (each can take memory in proportion to its size).
+   */
+  loadedIndexingStatus(id: string): IndexingStatus | null {
+    const state = this.#state(id);
+    return state.loaded ? this.#indexingStatus(state) : null;
+  }
+
+  #indexingStatus(state: CollectionState): IndexingStatus {
     // Records waiting for the vector index or for text indexing (whichever is further behind).
     const unindexed = Math.max(state.pendingCount, this.#text.queuedCount(state.cid));
     const total = this.#store.countRecords(state.cid);

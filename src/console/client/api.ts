@@ -63,6 +63,15 @@ export interface CollectionJson {
   dimension: number | null;
   count: number;
   index_bytes: number;
+  /** null: the index is not in memory yet (the catalog does not load it). */
+  indexing: IndexingStatus | null;
+}
+
+export interface IndexingStatus {
+  num_indexed_ops: number;
+  num_unindexed_ops: number;
+  total_ops: number;
+  op_indexing_progress: number;
 }
 
 export interface Catalog {

@@ -1,5 +1,5 @@
 /** The catalog: tenants, databases and collections, with create, rename and delete. */
-import { call, collectionPath, errorText, type Catalog, type CollectionJson } from "./api.js";
+import { call, collectionPath, errorText, type Catalog, type CollectionJson, type IndexingStatus } from "./api.js";
 import { confirmDialog, fill, formatBytes, h, promptDialog, short } from "./dom.js";
 
 export interface CatalogHost {
@@ -8,12 +8,22 @@ export interface CatalogHost {
   open(c: CollectionJson, tab: string): void;
 }
 
+function statusText(s: IndexingStatus): Node | string {
+  return s.num_unindexed_ops === 0 ? h("span", { class: "ok" }, "indexed") : `${Math.round(s.op_indexing_progress * 100)}% (${s.num_unindexed_ops} pending)`;
+}
+
+/** The status if the index is in memory; else a button that asks (which loads the index). */
 function indexingCell(c: CollectionJson): HTMLElement {
-  const cell = h("td", { "data-testid": "indexing" }, "…");
-  call<{ num_unindexed_ops: number; op_indexing_progress: number }>("GET", `${collectionPath(c)}/${c.id}/indexing_status`).then(
-    (s) => fill(cell, s.num_unindexed_ops === 0 ? h("span", { class: "ok" }, "indexed") : `${Math.round(s.op_indexing_progress * 100)}% (${s.num_unindexed_ops} pending)`),
-    (err: unknown) => fill(cell, h("span", { class: "error" }, errorText(err))),
-  );
+  const cell = h("td", { "data-testid": "indexing" });
+  const ask = () => {
+    fill(cell, "…");
+    call<IndexingStatus>("GET", `${collectionPath(c)}/${c.id}/indexing_status`).then(
+      (s) => fill(cell, statusText(s)),
+      (err: unknown) => fill(cell, h("span", { class: "error" }, errorText(err))),
+    );
+  };
+  if (c.indexing) fill(cell, statusText(c.indexing));
+  else fill(cell, h("span", { class: "muted" }, "not loaded "), h("button", { "data-testid": "load-index", title: "Loads the collection's index into memory", onclick: ask }, "load"));
   return cell;
 }
 
