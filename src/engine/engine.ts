@@ -239,10 +239,11 @@ export class Engine {
       this.#assertLive(state);
       const offset = args.offset ?? 0;
       const end = args.limit === undefined ? undefined : offset + args.limit;
-      // A filter alone with a limit lets SQLite stop at the page's end: a broad $contains then reads a
-      // few documents instead of every match.
+      // Without ids, a limit lets SQLite stop at the page's end: a broad $contains then reads a few
+      // documents instead of every match, and a page near the start of a large collection lists a
+      // few rowids instead of all of them.
       const rids =
-        args.ids === undefined && args.filter !== undefined && end !== undefined
+        args.ids === undefined && end !== undefined
           ? this.#store.selectRids(state.cid, args.filter, end)
           : this.#reader.resolveRids(state.cid, args.ids, args.filter);
       const page = rids.slice(offset, end);
