@@ -1,5 +1,4 @@
 /** A collection handle with the official client's methods, arguments and result shapes. */
-import type { QueryPlan } from "../engine/explain.js";
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
@@ -8,6 +7,7 @@ import { parseSearchPayload } from "../model/search.js";
 import { searchResponse } from "../model/search-result.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
 import type {
+  QueryPlan,
   CallOptions,
   CollectionConfiguration,
   CollectionMetadata,
