@@ -90,16 +90,34 @@ export interface CollectionConfiguration {
   embedding_function?: EmbeddingFunctionConfiguration | null;
 }
 
-/** Configuration accepted when creating a collection. */
+/**
+ * Chroma's other vector index. A single-node Chroma (and chromalite) builds HNSW and keeps only its
+ * `space`; the other fields are checked and not used.
+ */
+export interface SpannConfiguration {
+  space?: Space;
+  search_nprobe?: number;
+  write_nprobe?: number;
+  ef_construction?: number;
+  ef_search?: number;
+  max_neighbors?: number;
+  reassign_neighbor_count?: number;
+  split_threshold?: number;
+  merge_threshold?: number;
+}
+
+/** Configuration accepted when creating a collection (`hnsw` or `spann`, not both). */
 export interface CreateCollectionConfiguration {
   hnsw?: HnswConfiguration | null;
-  spann?: null;
+  spann?: SpannConfiguration | null;
   embeddingFunction?: EmbeddingFunction | null;
 }
 
 /** Configuration changes accepted by `modify` (the space and build parameters are fixed at creation). */
 export interface UpdateCollectionConfiguration {
-  hnsw?: Pick<HnswConfiguration, "ef_search" | "num_threads" | "batch_size" | "sync_threshold" | "resize_factor">;
+  hnsw?: Pick<HnswConfiguration, "ef_search" | "max_neighbors" | "num_threads" | "batch_size" | "sync_threshold" | "resize_factor">;
+  /** Chroma's other vector index: refused together with `hnsw`, as Chroma does (chromalite builds HNSW). */
+  spann?: null;
   embeddingFunction?: EmbeddingFunction;
 }
 

@@ -7,7 +7,8 @@ import path from "node:path";
 import { Engine, type CollectionInfo } from "../engine/engine.js";
 import { ClosedError, InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { validateScopeName } from "../model/collection.js";
+import { checkOneVectorIndex, clientCollectionMetadata, hnswFromSpann, validateScopeRef } from "../model/collection.js";
+import { optionalU32 } from "../model/u32.js";
 import { DEFAULT_DATABASE, DEFAULT_PATH, DEFAULT_TENANT, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type {
   CallOptions,
@@ -21,7 +22,7 @@ import type {
 import type { OperationScope } from "../util/abort.js";
 import { ensureFolder } from "../util/fs.js";
 import { VERSION } from "../version.js";
-import { Collection, type ClientContext } from "./collection.js";
+import { Collection, CollectionHandle, type ClientContext } from "./collection.js";
 import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
 
 export interface PersistentClientOptions {
@@ -106,8 +107,8 @@ export class PersistentClient implements AsyncDisposable {
     }
     this.#options = { ...options };
     this.path = path.resolve(options.path ?? DEFAULT_PATH);
-    this.#tenant = validateScopeName(options.tenant ?? DEFAULT_TENANT, "tenant");
-    this.#database = validateScopeName(options.database ?? DEFAULT_DATABASE, "database");
+    this.#tenant = validateScopeRef(options.tenant ?? DEFAULT_TENANT, "tenant");
+    this.#database = validateScopeRef(options.database ?? DEFAULT_DATABASE, "database");
     this.#context = { run: (name, call, fn) => this.#run(name, call, fn) };
   }
 
@@ -196,6 +197,21 @@ export class PersistentClient implements AsyncDisposable {
     }));
   }
 
+  /** Whether embeddings may travel as base64 (the official client asks the server; in process: yes). */
+  supportsBase64Encoding(options?: CallOptions): Promise<boolean> {
+    return this.#run("supportsBase64Encoding", options, () => true);
+  }
+
+  /**
+   * A lightweight handle on the collection with this id, without looking it up (as the official
+   * client's `collection(id)`): calls with embeddings work, calls that need the embedding function or
+   * `modify` are refused, and a missing collection fails on first use with `NotFoundError`.
+   */
+  collection(id: string): Collection {
+    if (typeof id !== "string") throw new InvalidArgumentError(`Expected 'id' to be a string, got ${typeof id}`);
+    return new CollectionHandle(this.#context, id, this.#tenant, this.#database);
+  }
+
   getUserIdentity(options?: CallOptions): Promise<{ user_id: string; tenant: string; databases: string[] }> {
     return this.#run("getUserIdentity", options, () => ({
       user_id: "",
@@ -218,14 +234,15 @@ export class PersistentClient implements AsyncDisposable {
     return this.#run(op, args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError(`${op} expects an arguments object`);
       const configuration = args.configuration ?? {};
+      checkOneVectorIndex(configuration, "Cannot specify both HNSW and SPANN configurations");
       const ef = args.embeddingFunction ?? configuration.embeddingFunction ?? undefined;
       const { info } = await engine.catalog.createCollection(
         {
           tenant: this.#tenant,
           database: this.#database,
           name: args.name,
-          metadata: args.metadata,
-          hnsw: configuration.hnsw,
+          metadata: clientCollectionMetadata(args.metadata),
+          hnsw: configuration.hnsw ?? hnswFromSpann(configuration.spann),
           embeddingFunction: describeEmbeddingFunction(ef),
           defaultSpace: ef?.defaultSpace?.(),
           getOrCreate,
@@ -260,10 +277,8 @@ export class PersistentClient implements AsyncDisposable {
   /** Collections of this client's database in creation order; `limit` defaults to 100. */
   listCollections(args: { limit?: number; offset?: number } & CallOptions = {}): Promise<Collection[]> {
     return this.#run("listCollections", args, (engine, scope) => {
-      const limit = args.limit ?? 100;
-      const offset = args.offset ?? 0;
-      if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`Expected 'limit' to be an integer >= 0`);
-      if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError(`Expected 'offset' to be an integer >= 0`);
+      const limit = optionalU32(args.limit, "limit") ?? 100;
+      const offset = optionalU32(args.offset, "offset") ?? 0;
       const infos = engine.catalog.listCollections(this.#tenant, this.#database, limit, offset);
       return raceScope(Promise.all(infos.map((info) => this.#collection(info, undefined))), scope);
     });

@@ -1,8 +1,11 @@
 /** A collection handle with the official client's methods, arguments and result shapes. */
 import type { CollectionInfo, Engine, QueryHit } from "../engine/engine.js";
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
-import { columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
+import { CLIENT_QUERY_DEFAULT_INCLUDE, columnsOf, GET_DEFAULT_INCLUDE, INCLUDE_VALUES } from "../model/include.js";
+import { checkOneVectorIndex, clientCollectionMetadata } from "../model/collection.js";
+import { collectionSchema } from "../model/schema.js";
 import { parseFilters } from "../model/filter.js";
+import { optionalU32 } from "../model/u32.js";
 import { parseSearchPayload } from "../model/search.js";
 import { searchResponse } from "../model/search-result.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
@@ -49,14 +52,6 @@ function parseInclude(include: unknown, defaults: readonly Include[], allowDista
   return [...(include as Include[])];
 }
 
-function nonNegativeInt(v: unknown, field: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-    throw new InvalidArgumentError(`Expected '${field}' to be a non-negative integer, but got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 const toArray = (v: Float32Array | null): number[] => (v ? vectorToNumbers(v) : []);
 
 export class Collection {
@@ -66,6 +61,7 @@ export class Collection {
   #name: string;
   #metadata: CollectionMetadata | undefined;
   #configuration: CollectionConfiguration;
+  #schema: Record<string, unknown> | undefined;
   #embeddingFunction: EmbeddingFunction | undefined;
   /** Why the configuration's embedding function could not be rebuilt, for the error of a text call. */
   #missingFunction: string | undefined;
@@ -77,6 +73,7 @@ export class Collection {
     info: CollectionInfo,
     embeddingFunction: EmbeddingFunction | undefined,
     missingFunction?: string,
+    handle = false,
   ) {
     this.#client = client;
     this.id = info.id;
@@ -85,6 +82,7 @@ export class Collection {
     this.#name = info.name;
     this.#metadata = info.metadata ?? undefined;
     this.#configuration = info.configuration;
+    this.#schema = handle ? undefined : collectionSchema(info.configuration);
     this.#embeddingFunction = embeddingFunction;
     this.#missingFunction = missingFunction;
   }
@@ -103,6 +101,15 @@ export class Collection {
 
   get embeddingFunction(): EmbeddingFunction | undefined {
     return this.#embeddingFunction;
+  }
+
+  /**
+   * What the collection indexes, in the JSON form of Chroma's `schema` (which the official client
+   * holds as a `Schema` object): metadata of every type, documents (full text), the dense vector
+   * index with its HNSW settings. Undefined on a handle from `client.collection(id)`, as there.
+   */
+  get schema(): Record<string, unknown> | undefined {
+    return this.#schema;
   }
 
   /** Number of records. */
@@ -153,8 +160,8 @@ export class Collection {
       const include = parseInclude(args.include, GET_DEFAULT_INCLUDE, false);
       const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
       const filter = parseFilters(args.where, args.whereDocument);
-      const limit = nonNegativeInt(args.limit, "limit");
-      const offset = nonNegativeInt(args.offset, "offset");
+      const limit = optionalU32(args.limit, "limit");
+      const offset = optionalU32(args.offset, "offset");
       const rows = await engine.get(this.id, { ids, filter, limit, offset, columns: columnsOf(include) }, scope);
       return this.#getResult<TMeta>(rows, include, scope);
     });
@@ -206,8 +213,8 @@ export class Collection {
   #query<TMeta extends Metadata>(name: string, args: QueryArgs, plans: QueryPlan[] | undefined): Promise<QueryResult<TMeta>> {
     return this.#client.run(name, args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError("query expects an arguments object");
-      const include = parseInclude(args.include, QUERY_DEFAULT_INCLUDE, true);
-      const nResults = nonNegativeInt(args.nResults, "nResults") ?? 10;
+      const include = parseInclude(args.include, CLIENT_QUERY_DEFAULT_INCLUDE, true);
+      const nResults = optionalU32(args.nResults, "nResults") ?? 10;
       const ids = args.ids === undefined ? undefined : validateIds(args.ids, "server");
       const filter = parseFilters(args.where, args.whereDocument);
       const dimension = engine.collectionDimension(this.id);
@@ -252,7 +259,7 @@ export class Collection {
       if (ids !== undefined && ids.length === 0 && filter === undefined) {
         throw new InvalidArgumentError("Either ids or where must be specified to delete");
       }
-      const limit = nonNegativeInt(args.limit, "limit");
+      const limit = optionalU32(args.limit, "limit");
       const deleted = await engine.deleteRecords(this.id, { ids, filter, limit }, scope);
       return { deleted };
     });
@@ -265,12 +272,13 @@ export class Collection {
     configuration?: UpdateCollectionConfiguration;
   } & CallOptions): Promise<void> {
     return this.#client.run("modify", args, async (engine, scope) => {
+      checkOneVectorIndex(args.configuration, "Multiple vector index configurations provided");
       const ef = args.configuration?.embeddingFunction;
       const info = await engine.catalog.modifyCollection(
         this.id,
         {
           name: args.name,
-          metadata: args.metadata,
+          metadata: clientCollectionMetadata(args.metadata),
           hnsw: args.configuration?.hnsw,
           embeddingFunction: ef === undefined ? undefined : describeEmbeddingFunction(ef),
         },
@@ -279,6 +287,7 @@ export class Collection {
       this.#name = info.name;
       this.#metadata = info.metadata ?? undefined;
       this.#configuration = info.configuration;
+      if (this.#schema) this.#schema = collectionSchema(info.configuration);
       if (ef !== undefined) {
         this.#embeddingFunction = ef;
         this.#missingFunction = undefined;
@@ -330,5 +339,39 @@ export class Collection {
 
   forkCount(): Promise<number> {
     return Promise.reject(new NotImplementedError("Collection forking is not implemented in chromalite"));
+  }
+}
+
+/** The official client's words for what a handle from `client.collection(id)` cannot do. */
+const HANDLE_EMBEDDING_ERROR =
+  "This operation requires an embedding function, which is not available on a collection obtained via client.collection(id). Provide pre-computed embeddings directly, or use client.getCollection() to get a full collection with embedding support.";
+const HANDLE_NOT_SUPPORTED = "is not supported on a collection obtained via client.collection(id). Use client.getCollection() to get a full collection instance.";
+
+/**
+ * @internal A lightweight handle by id, as the official client's `collection(id)`: no lookup, no
+ * embedding function (text calls fail with its message), name `""`, no `modify` or `fork`.
+ */
+export class CollectionHandle extends Collection {
+  constructor(client: ClientContext, id: string, tenant: string, database: string) {
+    const info: CollectionInfo = {
+      id,
+      name: "",
+      tenant,
+      database,
+      metadata: null,
+      configuration: {} as CollectionInfo["configuration"],
+      dimension: null,
+      logPosition: 0,
+      version: 0,
+    };
+    super(client, info, undefined, HANDLE_EMBEDDING_ERROR, true);
+  }
+
+  override modify(): Promise<void> {
+    return Promise.reject(new InvalidArgumentError(`modify() ${HANDLE_NOT_SUPPORTED}`));
+  }
+
+  override fork(): Promise<Collection> {
+    return Promise.reject(new InvalidArgumentError(`fork() ${HANDLE_NOT_SUPPORTED}`));
   }
 }

@@ -7,14 +7,16 @@
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { NotFoundError, UniqueConstraintError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError, UniqueConstraintError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import {
   applyHnswUpdate,
+  checkDatabaseRef,
   resolveCreateHnsw,
   validateCollectionMetadata,
   validateCollectionName,
-  validateScopeName,
+  validateDatabaseName,
+  validateTenantName,
   type StoredConfiguration,
 } from "../model/collection.js";
 import type { CatalogTables, DatabaseRow } from "../store/catalog-tables.js";
@@ -124,7 +126,7 @@ export class Catalog {
   // ------------------------------------------------------------------ tenants and databases
 
   async createTenant(name: unknown, scope: OperationScope): Promise<void> {
-    const valid = validateScopeName(name, "tenant");
+    const valid = validateTenantName(name);
     await this.#writes.transaction(scope, () => {
       if (!this.#tables.createTenant(valid)) throw new UniqueConstraintError(`Tenant [${valid}] already exists`);
     });
@@ -140,8 +142,12 @@ export class Catalog {
     return { name };
   }
 
+  /**
+   * A database in a tenant that does not exist is refused (NotFoundError); Chroma creates it and
+   * leaves the tenant missing.
+   */
   async createDatabase(tenant: string, name: unknown, scope: OperationScope): Promise<void> {
-    const valid = validateScopeName(name, "database");
+    const valid = validateDatabaseName(name);
     this.getTenant(tenant);
     await this.#writes.transaction(scope, () => {
       if (!this.#tables.createDatabase(randomUUID(), tenant, valid)) {
@@ -151,37 +157,46 @@ export class Catalog {
   }
 
   getDatabase(tenant: string, name: string): DatabaseRow {
-    const db = this.#tables.getDatabase(tenant, name);
+    const db = this.#tables.getDatabase(tenant, checkDatabaseRef(name));
     if (!db) throw new NotFoundError(`Database [${name}] not found in tenant [${tenant}]`);
     return db;
   }
 
+  /** The databases of a tenant; none when the tenant does not exist (as in Chroma). */
   listDatabases(tenant: string, limit: number, offset: number): DatabaseRow[] {
-    this.getTenant(tenant);
+    if (!this.#tables.tenantExists(tenant)) return [];
     return this.#tables.listDatabases(tenant, limit, offset);
   }
 
   async deleteDatabase(tenant: string, name: string, scope: OperationScope): Promise<void> {
-    const db = this.getDatabase(tenant, name);
+    const db = this.#tables.getDatabase(tenant, name);
+    if (!db) throw new NotFoundError(`Database [${name}] not found in tenant [${tenant}]`);
     const rows = this.#tables.listCollections(db.id, -1, 0);
     for (const row of rows) await this.#deleteCollectionRow(row, scope);
     await this.#writes.transaction(scope, () => this.#tables.deleteDatabase(db.id));
   }
 
+  /** The id of a collection call's database, or undefined when it (or its tenant) does not exist. */
+  #findDatabase(tenant: string, database: string): string | undefined {
+    return this.#tables.getDatabase(tenant, checkDatabaseRef(database))?.id;
+  }
+
   #databaseId(tenant: string, database: string): string {
-    const db = this.#tables.getDatabase(tenant, database);
-    if (!db) {
+    const id = this.#findDatabase(tenant, database);
+    if (id === undefined) {
       if (!this.#tables.tenantExists(tenant)) throw new NotFoundError(`Tenant [${tenant}] not found`);
       throw new NotFoundError(`Database [${database}] not found in tenant [${tenant}]`);
     }
-    return db.id;
+    return id;
   }
 
   // ------------------------------------------------------------------ collections
 
   async createCollection(args: CreateCollectionArgs, scope: OperationScope): Promise<{ info: CollectionInfo; created: boolean }> {
     const name = validateCollectionName(args.name);
-    const databaseId = this.#databaseId(args.tenant, args.database);
+    // Chroma answers 400 here (not 404): creating needs an existing database, and says which.
+    const databaseId = this.#findDatabase(args.tenant, args.database);
+    if (databaseId === undefined) throw new InvalidArgumentError(`Database [${args.database}] does not exist`);
     const metadata = validateCollectionMetadata(args.metadata);
     const hnsw = resolveCreateHnsw(args.hnsw, metadata, args.defaultSpace);
     return this.#writes.transaction(scope, () => {
@@ -209,12 +224,15 @@ export class Catalog {
     return toInfo(row);
   }
 
+  /** The collections of a database; none when it (or its tenant) does not exist, as in Chroma. */
   listCollections(tenant: string, database: string, limit: number, offset: number): CollectionInfo[] {
-    return this.#tables.listCollections(this.#databaseId(tenant, database), limit, offset).map(toInfo);
+    const id = this.#findDatabase(tenant, database);
+    return id === undefined ? [] : this.#tables.listCollections(id, limit, offset).map(toInfo);
   }
 
   countCollections(tenant: string, database: string): number {
-    return this.#tables.countCollections(this.#databaseId(tenant, database));
+    const id = this.#findDatabase(tenant, database);
+    return id === undefined ? 0 : this.#tables.countCollections(id);
   }
 
   async deleteCollection(tenant: string, database: string, name: string, scope: OperationScope): Promise<void> {

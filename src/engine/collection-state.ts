@@ -14,6 +14,7 @@ import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { TopK, type Scored } from "./top-k.js";
+import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
 import type { WriteLadder } from "./write-ladder.js";
 
@@ -30,8 +31,6 @@ const MAX_BATCH = 8192;
  * memory stays bounded, and compacting the buffer stays a few ms.
  */
 const PENDING_HIGH_FLOATS = 2 << 20;
-/** Upper bound of the per-collection cache of filter results (rowid sets). */
-const FILTER_CACHE_BYTES = 32 << 20;
 
 export class CollectionState {
   readonly cid: number;
@@ -70,14 +69,8 @@ export class CollectionState {
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
-  /**
-   * Results of recent filters, valid while the collection's sequence number is unchanged: apps tend
-   * to repeat the same filter (a user, a tenant, a category) across many queries.
-   */
-  readonly #filters = new Map<string, RidSet>();
-  #filtersSeq = -1;
-  #counted: { seq: number; n: number } | undefined;
-  #filterBytes = 0;
+  /** Filter results and the count, reused while the collection does not change. */
+  readonly reads = new ReadCache(() => this.row.seq);
 
   constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger) {
     this.cid = row.cid;
@@ -107,43 +100,6 @@ export class CollectionState {
 
   get indexedOps(): number {
     return this.#indexedOps;
-  }
-
-  /** A cached filter result, if the collection has not changed since it was computed. */
-  cachedFilter(key: string): RidSet | undefined {
-    if (this.#filtersSeq !== this.row.seq) return undefined;
-    const hit = this.#filters.get(key);
-    if (hit) {
-      // Refresh its position: the map is kept in least-recently-used order.
-      this.#filters.delete(key);
-      this.#filters.set(key, hit);
-    }
-    return hit;
-  }
-
-  cacheFilter(key: string, rids: RidSet): void {
-    if (this.#filtersSeq !== this.row.seq) {
-      this.#filters.clear();
-      this.#filterBytes = 0;
-      this.#filtersSeq = this.row.seq;
-    }
-    if (rids.bytes > FILTER_CACHE_BYTES / 4) return;
-    while (this.#filterBytes + rids.bytes > FILTER_CACHE_BYTES && this.#filters.size > 0) {
-      const [oldest, set] = this.#filters.entries().next().value as [string, RidSet];
-      this.#filters.delete(oldest);
-      this.#filterBytes -= set.bytes;
-    }
-    this.#filters.set(key, rids);
-    this.#filterBytes += rids.bytes;
-  }
-
-  /**
-   * The number of records, counted by SQLite once per sequence number: a count scans the collection's
-   * index (~0.5 ms at 30,000 records), and apps ask for it again and again between writes.
-   */
-  count(countNow: () => number): number {
-    if (this.#counted?.seq !== this.row.seq) this.#counted = { seq: this.row.seq, n: countNow() };
-    return this.#counted.n;
   }
 
   #pendingFor(dimension: number): PendingVectors {

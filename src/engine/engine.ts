@@ -222,7 +222,7 @@ export class Engine {
     const release = await state.lock.read(scope);
     try {
       this.#assertLive(state);
-      return state.count(() => this.#store.countRecords(state.cid));
+      return state.reads.count(() => this.#store.countRecords(state.cid));
     } finally {
       release();
     }

@@ -77,7 +77,7 @@ export class CollectionReader {
     const filter = args.ids === undefined && args.filter?.kind === "doc" ? args.filter : undefined;
     const estimate = filter && state.row.dimension !== null ? this.#store.estimateDocumentCondition(state.cid, filter) : undefined;
     if (filter && estimate) {
-      const cached = state.cachedFilter(JSON.stringify(filter)) !== undefined;
+      const cached = state.reads.filter(JSON.stringify(filter)) !== undefined;
       if (!cached) queries.forEach((q, i) => (scored[i] = this.#searchThenFilter(state, q, args.nResults, filter, estimate, plans, i)));
       const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
       // Not when the candidates are far too many: reading them would be wasted.
@@ -163,10 +163,10 @@ export class CollectionReader {
     if (ids === undefined && filter === undefined) return undefined;
     if (ids !== undefined) return new RidSet(this.resolveRids(state.cid, ids, filter));
     const key = JSON.stringify(filter);
-    let set = state.cachedFilter(key);
+    let set = state.reads.filter(key);
     if (!set) {
       set = new RidSet(this.#store.selectRids(state.cid, filter));
-      state.cacheFilter(key, set);
+      state.reads.keepFilter(key, set);
     }
     return set;
   }

@@ -44,31 +44,66 @@ export function validateCollectionName(name: unknown, field = "name"): string {
   if (typeof name !== "string") {
     throw new InvalidArgumentError(`Validation error: ${field}: ${NAME_RULE}. Got: ${String(name)}`);
   }
-  if (!followsNameRule(name)) {
-    throw new InvalidArgumentError(`Validation error: ${field}: ${NAME_RULE}. Got: ${name}`);
+  const problem = nameProblem(name);
+  if (problem) throw new InvalidArgumentError(`Validation error: ${field}: ${problem}`);
+  return name;
+}
+
+/** What is wrong with `name` under Chroma's name rule (collections and new databases), or undefined. */
+function nameProblem(name: string): string | undefined {
+  if (!followsNameRule(name)) return `${NAME_RULE}. Got: ${name}`;
+  if (name.includes("..")) return `Expected a name that does not contains two consecutive periods (..). Got ${name}`;
+  if (isIPv4(name)) return `Expected a name that is not a valid ip address. Got ${name}`;
+  return undefined;
+}
+
+/**
+ * A new database's name, as Chroma's server checks it: the collection-name rule, or two such names
+ * joined by one `+` (Chroma's "topology" prefix, e.g. `us+prod`), at most 512 characters in all.
+ */
+export function validateDatabaseName(name: unknown): string {
+  if (typeof name !== "string") throw new InvalidArgumentError(`${NAME_RULE}. Got: ${String(name)}`);
+  const plus = name.indexOf("+");
+  if (plus >= 0) {
+    if (name.length > 512) throw new InvalidArgumentError(`Expected a name containing 3-512 characters. Got: ${name.length}`);
+    const [topology, rest] = [name.slice(0, plus), name.slice(plus + 1)];
+    if (rest.includes("+")) throw new InvalidArgumentError("Expected a name to contain at most one topology:  Got two `+` characters.");
+    const problem = nameProblem(topology) ?? nameProblem(rest);
+    if (problem) throw new InvalidArgumentError(problem);
+    return name;
   }
-  if (name.includes("..")) {
-    throw new InvalidArgumentError(
-      `Validation error: ${field}: Expected a name that does not contains two consecutive periods (..). Got ${name}`,
-    );
-  }
-  if (isIPv4(name)) {
-    throw new InvalidArgumentError(`Validation error: ${field}: Expected a name that is not a valid ip address. Got ${name}`);
+  const problem = nameProblem(name);
+  if (problem) throw new InvalidArgumentError(problem);
+  return name;
+}
+
+/**
+ * The database a collection call names (an existing one is looked up next). Chroma's server reads
+ * it as at least 3 characters and answers 400 otherwise, whatever the call.
+ */
+export function checkDatabaseRef(name: unknown): string {
+  if (typeof name !== "string" || [...name].length < 3) {
+    throw new InvalidArgumentError("database name must be at least 3 characters");
   }
   return name;
 }
 
-/** Tenant and database names: non-empty, at most 512 characters, no path separators or control characters. */
-export function validateScopeName(name: unknown, field: "tenant" | "database"): string {
-  if (typeof name !== "string" || name.length === 0 || name.length > 512) {
-    throw new InvalidArgumentError(`Validation error: ${field}: Expected a non-empty name of at most 512 characters`);
-  }
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (/[\u0000-\u001f/\\]/.test(name)) {
+/**
+ * A new tenant's name. Chroma asks only for 3 or more characters (so `a/b` and 600-character names
+ * are tenants there, and here: a tenant is a label in SQLite, never a path on disk).
+ */
+export function validateTenantName(name: unknown): string {
+  if (typeof name !== "string" || [...name].length < 3) {
     throw new InvalidArgumentError(
-      `Validation error: ${field}: name must not contain control characters or path separators. Got ${JSON.stringify(name)}`,
+      `Validation error: name: tenant name must be at least 3 characters. Got: ${typeof name === "string" ? JSON.stringify(name) : String(name)}`,
     );
   }
+  return name;
+}
+
+/** A tenant or database a client is pointed at: any string (it is checked when a call uses it, as in Chroma). */
+export function validateScopeRef(name: unknown, field: "tenant" | "database"): string {
+  if (typeof name !== "string") throw new InvalidArgumentError(`Expected '${field}' to be a string, got ${typeof name}`);
   return name;
 }
 
@@ -78,6 +113,51 @@ export function validateCollectionMetadata(metadata: unknown): CollectionMetadat
   const out = validateMetadata(metadata, "metadata", { allowEmpty: false, keepNulls: false });
   return Object.keys(out).length === 0 ? null : out;
 }
+
+/**
+ * Collection metadata as the official client sends it: it drops null (and undefined) values first,
+ * so metadata holding nothing else reaches Chroma as `{}`, which is refused.
+ */
+export function clientCollectionMetadata(metadata: unknown): unknown {
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) return metadata;
+  const values = Object.values(metadata);
+  if (values.length > 0 && values.every((v) => v === null || v === undefined)) {
+    throw new InvalidArgumentError("Validation error: metadata: Metadata cannot be empty");
+  }
+  return metadata;
+}
+
+/** Chroma takes one vector index configuration: `hnsw` or `spann` (chromalite builds HNSW either way). */
+export function checkOneVectorIndex(configuration: { hnsw?: unknown; spann?: unknown } | null | undefined, message: string): void {
+  if (configuration?.hnsw && configuration?.spann) throw new InvalidArgumentError(message);
+}
+
+/**
+ * The HNSW settings a `spann` configuration stands for on a single-node Chroma, which builds HNSW and
+ * keeps only spann's `space` (its other settings are for Chroma's distributed index).
+ */
+export function hnswFromSpann(spann: unknown): HnswConfiguration | undefined {
+  if (spann === undefined || spann === null) return undefined;
+  if (typeof spann !== "object" || Array.isArray(spann)) throw new InvalidArgumentError("Expected 'configuration.spann' to be an object");
+  for (const [key, value] of Object.entries(spann)) {
+    if (!SPANN_KEYS.includes(key)) {
+      throw new InvalidArgumentError(`Unknown field 'configuration.spann.${key}', expected one of ${SPANN_KEYS.join(", ")}`);
+    }
+    if (key !== "space" && value !== undefined && value !== null) positiveInt(value, `configuration.spann.${key}`, 0);
+  }
+  const space = (spann as { space?: unknown }).space;
+  if (space === undefined || space === null) return undefined;
+  if (typeof space !== "string" || !SPACES.includes(space as Space)) {
+    throw new InvalidArgumentError(`Expected 'configuration.spann.space' to be one of l2, cosine, ip, but got ${JSON.stringify(space)}`);
+  }
+  return { space: space as Space };
+}
+
+/** The fields of Chroma's `spann` configuration. */
+export const SPANN_KEYS: readonly string[] = [
+  "search_nprobe", "write_nprobe", "space", "ef_construction", "ef_search", "max_neighbors", "reassign_neighbor_count",
+  "split_threshold", "merge_threshold",
+];
 
 const SPACES: readonly Space[] = ["l2", "cosine", "ip"];
 const CREATE_KEYS = ["space", "ef_construction", "ef_search", "max_neighbors", "num_threads", "batch_size", "sync_threshold", "resize_factor"];
@@ -147,6 +227,13 @@ export function resolveCreateHnsw(
   const settings: HnswSettings = { ...DEFAULT_HNSW };
   if (defaultSpace) settings.space = defaultSpace;
   if (metadata) {
+    // Chroma reads every `hnsw:` key of a new collection's metadata as a setting: unknown ones fail.
+    const unknown = Object.keys(metadata).find((k) => k.startsWith("hnsw:") && !Object.hasOwn(LEGACY_KEYS, k));
+    if (unknown !== undefined) {
+      throw new InvalidArgumentError(
+        `Failed to parse hnsw parameters from segment metadata: unknown key '${unknown}' (expected one of ${Object.keys(LEGACY_KEYS).join(", ")})`,
+      );
+    }
     for (const [legacy, key] of Object.entries(LEGACY_KEYS)) {
       if (legacy in metadata) applyHnswValue(settings, key, metadata[legacy], `metadata.${legacy}`);
     }
@@ -168,7 +255,11 @@ export function resolveCreateHnsw(
   return settings;
 }
 
-/** Applies a `modify({configuration})` change; the space and build parameters cannot change. */
+/**
+ * Applies a `modify({configuration})` change; the space and ef_construction cannot change. A new
+ * max_neighbors is stored and reported, as in Chroma; a graph already built keeps the value it was
+ * built with, and graphs built from then on (a rebuild) use the new one.
+ */
 export function applyHnswUpdate(current: HnswSettings, update: unknown): HnswSettings {
   if (update === undefined || update === null) return current;
   if (typeof update !== "object" || Array.isArray(update)) {
@@ -181,9 +272,6 @@ export function applyHnswUpdate(current: HnswSettings, update: unknown): HnswSet
       throw new InvalidArgumentError(
         `Unknown field 'configuration.hnsw.${key}', expected one of ${UPDATE_KEYS.join(", ")} (the space and ef_construction are fixed when the collection is created)`,
       );
-    }
-    if (key === "max_neighbors" && value !== current.max_neighbors) {
-      throw new InvalidArgumentError(`'configuration.hnsw.max_neighbors' cannot be changed after creation`);
     }
     applyHnswValue(next, key, value, `configuration.hnsw.${key}`);
   }

@@ -167,7 +167,9 @@ export function validateMetadata(
         `Invalid metadata key '${key}' in '${where}': keys must be non-empty and must not start with '$' or '#'`,
       );
     }
-    if (value === null || value === undefined) {
+    // undefined is no value at all: the official client's JSON drops it, so it never deletes a key.
+    if (value === undefined) continue;
+    if (value === null) {
       if (opts.keepNulls) out[key] = null;
       continue;
     }
@@ -226,6 +228,27 @@ export function mergeMetadata(oldJson: string | null, update: Metadata): Metadat
   return Object.keys(merged).length === 0 ? null : merged;
 }
 
+/** Record metadata keys Chroma keeps for itself (`chroma:document`, `chroma:uri`, ...). */
+export const RESERVED_KEY_PREFIX = "chroma:";
+
+/**
+ * Chroma stores a record's document and uri as the metadata keys `chroma:document` and `chroma:uri`,
+ * so a record's own `chroma:*` keys are not data there: `chroma:document` replaces the document,
+ * `chroma:uri` the uri, others vanish (and a number under `chroma:document` is an internal error).
+ * Stored here as plain keys they would change documents when copied to Chroma, so they are refused;
+ * `where` on `chroma:document` / `chroma:uri` filters documents and uris as in Chroma (store/filter-sql.ts).
+ */
+function refuseReservedKeys(metadata: Metadata, index: number): Metadata {
+  for (const key of Object.keys(metadata)) {
+    if (key.startsWith(RESERVED_KEY_PREFIX)) {
+      throw new InvalidArgumentError(
+        `Invalid metadata key '${key}' in 'metadatas[${index}]': keys starting with '${RESERVED_KEY_PREFIX}' are reserved by Chroma (pass documents and uris in 'documents' and 'uris')`,
+      );
+    }
+  }
+  return metadata;
+}
+
 /** A new record's metadata: null values (which only delete keys of existing records) are dropped. */
 export function dropNulls(metadata: Metadata): Metadata | null {
   const out: Metadata = {};
@@ -276,7 +299,7 @@ export function validateRecordBatch(
     batch.metadatas = raw.metadatas.map((m: unknown, i) =>
       m === null || m === undefined
         ? m
-        : validateMetadata(m, `metadatas[${i}]`, { allowEmpty: opts.mode === "server", keepNulls }),
+        : refuseReservedKeys(validateMetadata(m, `metadatas[${i}]`, { allowEmpty: opts.mode === "server", keepNulls }), i),
     );
     lengths.push(["metadatas", batch.metadatas.length]);
   }

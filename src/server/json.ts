@@ -4,12 +4,10 @@
  * back as `0.1`, not `0.10000000149011612`. Large bodies are built in slices that yield to the event
  * loop, so one big `get` cannot stall every other client.
  */
-import os from "node:os";
 import type { CollectionInfo, QueryHit } from "../engine/engine.js";
-import type { HnswSettings } from "../model/collection.js";
+import { collectionSchema } from "../model/schema.js";
 import type { RecordRow } from "../model/records.js";
-import { CHROMA_BM25_CONFIG, CHROMA_BM25_NAME } from "../text/bm25.js";
-import type { EmbeddingFunctionConfiguration, Include } from "../types.js";
+import type { Include } from "../types.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { formatF32 } from "../util/float32.js";
 
@@ -46,67 +44,6 @@ const json = (v: unknown): string => JSON.stringify(v) ?? "null";
 
 // ------------------------------------------------------------------ collections
 
-function hnswSchemaConfig(h: HnswSettings): Record<string, number> {
-  return {
-    ef_construction: h.ef_construction,
-    max_neighbors: h.max_neighbors,
-    ef_search: h.ef_search,
-    num_threads: os.availableParallelism(),
-    batch_size: 100,
-    sync_threshold: h.sync_threshold,
-    resize_factor: h.resize_factor,
-  };
-}
-
-function vectorIndexConfig(
-  h: HnswSettings,
-  ef: EmbeddingFunctionConfiguration | null,
-  sourceKey: boolean,
-): Record<string, unknown> {
-  return {
-    space: h.space,
-    ...(ef ? { embedding_function: ef } : {}),
-    ...(sourceKey ? { source_key: "#document" } : {}),
-    hnsw: hnswSchemaConfig(h),
-  };
-}
-
-/**
- * The `schema` Chroma 1.x reports for a collection: chromalite indexes the same things (metadata of
- * every type, documents for `$contains`/`$regex`, one dense vector index), so it reports the same.
- */
-function schemaOf(info: CollectionInfo): Record<string, unknown> {
-  const h = info.configuration.hnsw;
-  const ef = info.configuration.embedding_function;
-  return {
-    defaults: {
-      string: { fts_index: { enabled: false, config: {} }, string_inverted_index: { enabled: true, config: {} } },
-      float_list: { vector_index: { enabled: false, config: vectorIndexConfig(h, ef, false) } },
-      sparse_vector: {
-        sparse_vector_index: { enabled: false, config: { embedding_function: { type: "unknown" }, bm25: false } },
-      },
-      int: { int_inverted_index: { enabled: true, config: {} } },
-      float: { float_inverted_index: { enabled: true, config: {} } },
-      bool: { bool_inverted_index: { enabled: true, config: {} } },
-    },
-    keys: {
-      "#embedding": { float_list: { vector_index: { enabled: true, config: vectorIndexConfig(h, ef, true) } } },
-      "#document": {
-        string: { fts_index: { enabled: true, config: {} }, string_inverted_index: { enabled: false, config: {} } },
-        // BM25 over the documents: the official client embeds a text `Knn` on `#document` with
-        // chroma_bm25 (if installed) and sends its sparse vector. No source_key: chromalite indexes the
-        // documents itself, so the client must not add sparse vectors to the records' metadata.
-        sparse_vector: {
-          sparse_vector_index: {
-            enabled: true,
-            config: { embedding_function: { type: "known", name: CHROMA_BM25_NAME, config: { ...CHROMA_BM25_CONFIG } }, bm25: true },
-          },
-        },
-      },
-    },
-  };
-}
-
 /** A collection as Chroma's API returns it. */
 export function collectionJson(info: CollectionInfo): Record<string, unknown> {
   const h = info.configuration.hnsw;
@@ -125,7 +62,7 @@ export function collectionJson(info: CollectionInfo): Record<string, unknown> {
       spann: null,
       embedding_function: info.configuration.embedding_function ?? null,
     },
-    schema: schemaOf(info),
+    schema: collectionSchema(info.configuration),
     metadata: info.metadata ?? null,
     dimension: info.dimension,
     tenant: info.tenant,

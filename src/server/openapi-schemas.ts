@@ -77,7 +77,7 @@ export const SCHEMAS: Record<string, Schema> = {
     type: "object",
     properties: {
       hnsw: nullable(ref("HnswConfiguration")),
-      spann: { description: "accepted and ignored, as the single-node Chroma does" },
+      spann: { description: "Chroma's other vector index; a single node builds HNSW in its `space` (its other fields are checked, not used); not together with hnsw" },
       embedding_function: nullable(ref("EmbeddingFunctionConfiguration")),
     },
   },

@@ -4,6 +4,7 @@
  */
 import type { CollectionInfo, Engine } from "../engine/engine.js";
 import { InvalidArgumentError, NotFoundError } from "../errors.js";
+import { checkDatabaseRef } from "../model/collection.js";
 import type { JsonObject } from "../model/json.js";
 import type { CallOptions } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
@@ -57,6 +58,7 @@ export function collectionId(ctx: RequestContext): string {
 }
 
 export function scopedCollection(ctx: RequestContext, id: string, message = `Collection [${id}] does not exist.`): CollectionInfo {
+  checkDatabaseRef(p(ctx, "database")); // 400 for a name Chroma cannot read, before "not found"
   let info: CollectionInfo;
   try {
     info = ctx.engine.catalog.getCollectionById(id);
@@ -67,16 +69,6 @@ export function scopedCollection(ctx: RequestContext, id: string, message = `Col
   // Chroma itself ignores the tenant and database of record routes; chromalite keeps them apart.
   if (info.tenant !== p(ctx, "tenant") || info.database !== p(ctx, "database")) throw new NotFoundError(message);
   return info;
-}
-
-/** Lists in a tenant or database that does not exist are empty, as in Chroma. */
-export function orEmpty<T>(fn: () => T, empty: T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof NotFoundError) return empty;
-    throw err;
-  }
 }
 
 /** A route: method, path under `/api/v2`, handler. */

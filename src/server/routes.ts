@@ -15,7 +15,6 @@ import {
   COLLECTIONS,
   collectionId,
   DATABASE,
-  orEmpty,
   p,
   run,
   scopedCollection,
@@ -33,7 +32,6 @@ import {
   optString,
   queryU32,
   stringField,
-  validateDatabaseName,
 } from "./wire.js";
 
 // ------------------------------------------------------------------ system
@@ -100,8 +98,6 @@ const tenants: Route[] = [
       body: true,
       handler: async (ctx) => {
         const name = stringField(ctx.body, "name");
-        // Chroma's server wants 3+ characters (the embedded client does not); the engine checks the rest.
-        if (name.length < 3) throw new InvalidArgumentError("Validation error: name: tenant name must be at least 3 characters");
         await run(ctx, "createTenant", (scope) => ctx.engine.catalog.createTenant(name, scope));
         return { json: {} };
       },
@@ -136,9 +132,7 @@ const tenants: Route[] = [
       handler: async (ctx) => {
         const limit = queryU32(ctx.query, "limit") ?? -1;
         const offset = queryU32(ctx.query, "offset") ?? 0;
-        const dbs = await run(ctx, "listDatabases", () =>
-          orEmpty(() => ctx.engine.catalog.listDatabases(p(ctx, "tenant"), limit, offset), []),
-        );
+        const dbs = await run(ctx, "listDatabases", () => ctx.engine.catalog.listDatabases(p(ctx, "tenant"), limit, offset));
         return { json: dbs.map((d) => ({ id: d.id, name: d.name, tenant: d.tenant })) };
       },
     },
@@ -149,8 +143,7 @@ const tenants: Route[] = [
     {
       body: true,
       handler: async (ctx) => {
-        // Chroma's server holds database names to the collection-name rule; the engine checks the rest.
-        const name = validateDatabaseName(stringField(ctx.body, "name"));
+        const name = stringField(ctx.body, "name");
         await run(ctx, "createDatabase", (scope) => ctx.engine.catalog.createDatabase(p(ctx, "tenant"), name, scope));
         return { json: {} };
       },
@@ -189,7 +182,7 @@ const collections: Route[] = [
         const limit = queryU32(ctx.query, "limit") ?? -1;
         const offset = queryU32(ctx.query, "offset") ?? 0;
         const list = await run(ctx, "listCollections", () =>
-          orEmpty(() => ctx.engine.catalog.listCollections(p(ctx, "tenant"), p(ctx, "database"), limit, offset), []),
+          ctx.engine.catalog.listCollections(p(ctx, "tenant"), p(ctx, "database"), limit, offset),
         );
         return { json: list.map(collectionJson) };
       },
@@ -200,9 +193,7 @@ const collections: Route[] = [
     `${DATABASE}/collections_count`,
     {
       handler: async (ctx) => ({
-        json: await run(ctx, "countCollections", () =>
-          orEmpty(() => ctx.engine.catalog.countCollections(p(ctx, "tenant"), p(ctx, "database")), 0),
-        ),
+        json: await run(ctx, "countCollections", () => ctx.engine.catalog.countCollections(p(ctx, "tenant"), p(ctx, "database"))),
       }),
     },
   ],

@@ -273,6 +273,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (closing) throw new HttpError(503, "The server is shutting down", "ChromaError", { connection: "close" });
     const found = router.match(method, url.pathname);
+    if (found.kind === "not-found" && url.pathname.startsWith("/api/v1/")) {
+      // Chroma's server answers the old API with 410 (and, having no POST route there, 405 to POST).
+      req.resume();
+      if (method === "POST") throw new HttpError(405, `Method ${method} is not allowed on ${url.pathname}`, "ChromaError");
+      throw new HttpError(410, "The v1 API is deprecated. Please use /v2 apis", "Unimplemented");
+    }
     if (found.kind === "not-found") throw new HttpError(404, `No route for ${method} ${url.pathname}`);
     if (found.kind === "method-not-allowed") {
       throw new HttpError(405, `Method ${method} is not allowed on ${url.pathname}`, "ChromaError", {

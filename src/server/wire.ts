@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunctionConfiguration, HnswConfiguration, Include, Metadata, MetadataValue } from "../types.js";
-import { followsNameRule, NAME_RULE } from "../model/collection.js";
+import { checkOneVectorIndex, hnswFromSpann, SPANN_KEYS } from "../model/collection.js";
 import { INCLUDE_VALUES } from "../model/include.js";
 import { isObject, type JsonObject } from "../model/json.js";
 import { decodeEmbedding } from "../util/float32.js";
@@ -278,8 +278,34 @@ function decodeHnsw(v: unknown, path: string, keys: string[]): HnswConfiguration
     if (key !== "space" && value !== null && typeof value !== "number") {
       throw invalidType(`${path}.${key}`, value, key === "resize_factor" ? "f64" : "usize");
     }
+    // The counts are usize in Chroma: a fraction or a negative number is a shape error (422) there.
+    if (key !== "space" && key !== "resize_factor" && typeof value === "number") {
+      if (!Number.isInteger(value)) throw invalidType(`${path}.${key}`, value, "usize");
+      if (value < 0) throw payloadError(`${path}.${key}`, `invalid value: integer \`${value}\`, expected usize`);
+    }
   }
   return v;
+}
+
+/** `spann`: checked as Chroma's struct; a single node keeps only its space, for HNSW (model/collection.ts). */
+function decodeSpann(v: unknown, path: string): HnswConfiguration | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v)) throw invalidType(path, v, "struct SpannConfiguration");
+  for (const [key, value] of Object.entries(v)) {
+    if (!SPANN_KEYS.includes(key)) {
+      throw payloadError(`${path}.${key}`, `unknown field \`${key}\`, expected one of ${SPANN_KEYS.map((k) => `\`${k}\``).join(", ")}`);
+    }
+    if (key === "space" && value !== null && !SPACES.includes(value as string)) {
+      if (typeof value !== "string") throw invalidType(`${path}.space`, value, "a string");
+      throw payloadError(`${path}.space`, `unknown variant \`${value}\`, expected one of \`l2\`, \`cosine\`, \`ip\``);
+    }
+    if (key !== "space" && value !== null && (typeof value !== "number" || !Number.isInteger(value) || value < 0)) {
+      throw typeof value === "number" && Number.isInteger(value)
+        ? payloadError(`${path}.${key}`, `invalid value: integer \`${value}\`, expected usize`)
+        : invalidType(`${path}.${key}`, value, "usize");
+    }
+  }
+  return hnswFromSpann(v);
 }
 
 function decodeEmbeddingFunction(v: unknown, path: string): EmbeddingFunctionConfiguration | null | undefined {
@@ -305,13 +331,14 @@ export interface CreateConfiguration {
   embeddingFunction: EmbeddingFunctionConfiguration | null | undefined;
 }
 
-/** `configuration` of a create request. `spann` is accepted and ignored, as the single-node Chroma does. */
+/** `configuration` of a create request. `spann` alone stands for HNSW in its space, as on a single-node Chroma. */
 export function decodeCreateConfiguration(body: JsonObject): CreateConfiguration {
   const v = body.configuration;
   if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
   if (!isObject(v)) throw invalidType("configuration", v, "struct CollectionConfiguration");
+  checkOneVectorIndex(v, "Multiple vector index configurations provided");
   return {
-    hnsw: decodeHnsw(v.hnsw, "configuration.hnsw", CREATE_HNSW_KEYS),
+    hnsw: decodeHnsw(v.hnsw, "configuration.hnsw", CREATE_HNSW_KEYS) ?? decodeSpann(v.spann, "configuration.spann"),
     embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "configuration.embedding_function"),
   };
 }
@@ -321,6 +348,7 @@ export function decodeUpdateConfiguration(body: JsonObject): CreateConfiguration
   const v = body.new_configuration;
   if (v === undefined || v === null) return { hnsw: undefined, embeddingFunction: undefined };
   if (!isObject(v)) throw invalidType("new_configuration", v, "struct UpdateCollectionConfiguration");
+  checkOneVectorIndex(v, "Multiple vector index configurations provided");
   return {
     hnsw: decodeHnsw(v.hnsw, "new_configuration.hnsw", UPDATE_HNSW_KEYS),
     embeddingFunction: decodeEmbeddingFunction(v.embedding_function, "new_configuration.embedding_function") ?? undefined,
@@ -345,10 +373,4 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(id: string): boolean {
   return UUID.test(id);
-}
-
-/** Database names follow the collection-name rule in Chroma's server (its message has no field prefix). */
-export function validateDatabaseName(name: string): string {
-  if (!followsNameRule(name)) throw new InvalidArgumentError(`${NAME_RULE}. Got: ${name}`);
-  return name;
 }

@@ -25,7 +25,29 @@ function except(cid: number, positive: CompiledFilter): CompiledFilter {
   };
 }
 
+/**
+ * Keys Chroma keeps a record's document and uri under: `where` on them filters those columns, which
+ * hold strings only (records cannot store `chroma:*` keys of their own, see model/records.ts).
+ */
+const RECORD_COLUMN_KEYS: ReadonlyMap<string, "document" | "uri"> = new Map([
+  ["chroma:document", "document"],
+  ["chroma:uri", "uri"],
+]);
+
+const NOTHING = "SELECT rid FROM records WHERE 0";
+
+function columnMatch(cid: number, column: "document" | "uri", tag: string, values: TaggedValue[]): CompiledFilter {
+  if (tag !== "s") return { sql: NOTHING, params: [] };
+  if (values.length === 1) return { sql: `SELECT rid FROM records WHERE cid = ? AND ${column} = ?`, params: [cid, values[0]!.value] };
+  return {
+    sql: `SELECT rid FROM records WHERE cid = ? AND ${column} IN (SELECT value FROM json_each(?))`,
+    params: [cid, JSON.stringify(values.map((v) => v.value))],
+  };
+}
+
 function metaMatch(cid: number, key: string, tag: string, values: TaggedValue[]): CompiledFilter {
+  const column = RECORD_COLUMN_KEYS.get(key);
+  if (column) return columnMatch(cid, column, tag, values);
   if (values.length === 1) {
     return {
       sql: "SELECT rid FROM record_meta WHERE cid = ? AND key = ? AND t = ? AND v = ?",
@@ -75,6 +97,7 @@ export function compileFilter(
         case "gte":
         case "lt":
         case "lte":
+          if (RECORD_COLUMN_KEYS.has(node.key)) return { sql: NOTHING, params: [] }; // strings only
           return {
             sql: `SELECT rid FROM record_meta WHERE cid = ? AND key = ? AND t = 'n' AND v ${COMPARATORS[node.op]} ?`,
             params: [cid, node.key, node.values[0]!.value],

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { LRUCache } from "lru-cache";
 import { CorruptionError, InternalError } from "../errors.js";
 import { arrayTag, compileRegex, tagValue, type FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
@@ -52,6 +53,9 @@ function addFunctions(db: Database.Database): void {
   );
 }
 
+/** Prepared statements kept per connection. */
+const STATEMENT_CACHE_MAX = 500;
+
 /**
  * Two connections: writes (and reads inside a write) on the writer; every other read on a read-only
  * connection, which in WAL mode sees the last committed state and never waits for the writer. A query
@@ -61,8 +65,12 @@ export class SqliteStore {
   readonly #db: Database.Database;
   readonly #readDb: Database.Database;
   readonly path: string;
-  readonly #stmts = new Map<string, Database.Statement>();
-  readonly #reads = new Map<string, Database.Statement>();
+  /**
+   * Prepared statements by SQL text, per connection. Filters make SQL of many shapes (an `$in` of n
+   * values has n placeholders), so the caches are bounded; an evicted statement is simply prepared again.
+   */
+  readonly #stmts = new LRUCache<string, Database.Statement>({ max: STATEMENT_CACHE_MAX });
+  readonly #reads = new LRUCache<string, Database.Statement>({ max: STATEMENT_CACHE_MAX });
   readonly #checkpointer: Checkpointer;
   /** Tenants, databases and collections. */
   readonly catalog: CatalogTables;
@@ -292,7 +300,8 @@ export class SqliteStore {
       "id",
       columns.embeddings ? "embedding" : "NULL AS embedding",
       columns.documents ? "document" : "NULL AS document",
-      columns.metadatas ? "metadata" : "NULL AS metadata",
+      // Chroma keeps a uri as a metadata key, so a record with a uri and no metadata has metadata {} there.
+      columns.metadatas ? "CASE WHEN metadata IS NULL AND uri IS NOT NULL THEN '{}' ELSE metadata END AS metadata" : "NULL AS metadata",
       columns.uris ? "uri" : "NULL AS uri",
     ].join(", ");
   }

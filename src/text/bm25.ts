@@ -6,6 +6,7 @@
  * query vector that the official client computes with that package names the same terms, and a text
  * query in process gives the same result. Pure: no I/O.
  */
+import { LRUCache } from "lru-cache";
 import snowball from "snowball-stemmers";
 import { CHROMA_BM25_STOPWORDS } from "./bm25-stopwords.js";
 
@@ -22,14 +23,12 @@ const stemmer = snowball.newStemmer("english");
  * Snowball stemming costs ~9 µs a word; word frequencies are Zipfian, so a bounded cache answers almost
  * every lookup and keeps indexing at well under 1 µs a word.
  */
-const stemCache = new Map<string, string>();
-const STEM_CACHE_MAX = 200_000;
+const stemCache = new LRUCache<string, string>({ max: 200_000 });
 
 function stem(token: string): string {
   let s = stemCache.get(token);
   if (s === undefined) {
     s = stemmer.stem(token).trim();
-    if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
     stemCache.set(token, s);
   }
   return s;

@@ -276,11 +276,9 @@ export class HnswIndex {
    * {@link CorruptionError} when anything disagrees, so the caller can rebuild.
    */
   static async load(dir: string, manifest: IndexManifest, params: HnswParams): Promise<HnswIndex> {
-    if (
-      manifest.dimension !== params.dimension ||
-      manifest.space !== params.space ||
-      manifest.maxNeighbors !== params.maxNeighbors
-    ) {
+    // max_neighbors may differ: `modify` can change it (as in Chroma), and a graph keeps the value it
+    // was built with (hnswlib reads it from the file) until it is rebuilt.
+    if (manifest.dimension !== params.dimension || manifest.space !== params.space) {
       throw new CorruptionError(`index in ${dir} was built with other parameters than the collection's`);
     }
     for (const entry of [manifest.graph, manifest.deleted]) {
@@ -303,7 +301,7 @@ export class HnswIndex {
     } catch (err) {
       throw new CorruptionError(`index file ${manifest.graph.name} cannot be read`, { cause: err });
     }
-    const loaded = new HnswIndex(params, index);
+    const loaded = new HnswIndex({ ...params, maxNeighbors: manifest.maxNeighbors }, index);
     loaded.#generation = manifest.generation;
     const deletedBytes = await fsp.readFile(path.join(dir, manifest.deleted.name));
     const deleted = new Float64Array(deletedBytes.buffer, deletedBytes.byteOffset, deletedBytes.byteLength / 8);

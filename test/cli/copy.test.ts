@@ -80,10 +80,10 @@ describe("chromalite copy with a chromalite server and folders", () => {
     expectOneLineError(again, /^chromalite: collection 'docs' already exists at http:.*: pass --on-conflict skip .* or --on-conflict upsert/);
     // The summaries count what was done: nothing added on skip, every record replaced on upsert.
     const skip = captureContext();
-    await copy({ ...base, from: seeded, to: server.url, token: "tok", onConflict: "skip", json: true }, skip.ctx);
+    await copy({ ...base, from: seeded, to: server.url, token: "tok", collection: ["docs"], onConflict: "skip", json: true }, skip.ctx);
     expect(JSON.parse(skip.stdout())).toMatchObject({ command: "copy", collections: 1, records: 400, added: 0, updated: 0, skipped: 400 });
     const upsert = captureContext();
-    await copy({ ...base, from: seeded, to: server.url, token: "tok", onConflict: "upsert", quiet: false }, upsert.ctx);
+    await copy({ ...base, from: seeded, to: server.url, token: "tok", collection: ["docs"], onConflict: "upsert", quiet: false }, upsert.ctx);
     expect(upsert.stderr()).toMatch(/: 400 records read, 0 added, 400 replaced\n$/);
     const check = new ChromaClient({ host: server.host, port: server.port, headers: { "x-chroma-token": "tok" } });
     expect(await (await check.getCollection({ name: "docs" })).count()).toBe(400);

@@ -67,13 +67,31 @@ describe.skipIf(!oracle.ok)(`known differences from Chroma${oracle.ok ? "" : ` (
 
   // ------------------------------------------------------------------ open
 
-  it("a record whose only metadata is its uri: null; Chroma {}", async () => {
+  it.each([
+    ["add", { ids: ["x"], embeddings: [[5, 5]], metadatas: [{ "chroma:document": "from metadata" }] }],
+    ["add, chroma:uri", { ids: ["x"], embeddings: [[5, 5]], metadatas: [{ "chroma:uri": "u", k: 1 }] }],
+    ["update", { ids: ["a"], metadatas: [{ "chroma:document": "replaced" }] }],
+    ["upsert, another chroma: key", { ids: ["a"], embeddings: [[5, 5]], metadatas: [{ "chroma:foo": 1 }] }],
+  ])("%s with a chroma:* metadata key is refused; Chroma takes it as the document / uri (or drops it)", async (label, args) => {
     const { lite, chroma } = await both();
-    const args = { ids: ["u"], embeddings: [[2, 2]], uris: ["file:///u"] };
-    await lite.add(args);
-    await chroma.add(args);
-    expect((await lite.get({ ids: ["u"] })).metadatas).toEqual([null]);
-    expect((await chroma.get({ ids: ["u"] })).metadatas).toEqual([{}]);
+    const write = (c: LooseCollection) => (label.startsWith("update") ? c.update(args) : label.startsWith("upsert") ? c.upsert(args) : c.add(args));
+    expect(failedAs(await capture("lite", () => write(lite)))).toBe("invalid");
+    expect(failedAs(await capture("oracle", () => write(chroma)))).toBe("ok");
+    if (label === "update") expect((await chroma.get({ ids: ["a"] })).documents).toEqual(["replaced"]);
+  });
+
+  it("a database in a tenant that does not exist is refused; Chroma creates it", async () => {
+    const p = pair();
+    const tenant = `missing-${Math.floor(Math.random() * 1e9)}`;
+    const lite = p.liteClient;
+    expect(failedAs(await capture("lite", () => lite.createDatabase({ name: "dbx", tenant })))).toBe("not-found");
+    const res = await fetch(`${p.oracleUrl}/api/v2/tenants/${tenant}/databases`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "dbx" }),
+    });
+    expect(res.status).toBe(200);
+    expect((await fetch(`${p.oracleUrl}/api/v2/tenants/${tenant}`)).status).toBe(404); // the tenant is still missing
   });
 
   it("update with a null metadata value deletes the key; the official client drops the null", async () => {

@@ -67,7 +67,8 @@ describe("system endpoints", () => {
 
   it("answer unknown routes and methods with JSON errors", async () => {
     expectError(await call("GET", "/api/v2/nothing"), 404, "NotFoundError");
-    expectError(await call("GET", "/api/v1/heartbeat"), 404, "NotFoundError");
+    expectError(await call("GET", "/api/v1/heartbeat"), 410, "Unimplemented"); // as Chroma: the old API is gone
+    expectError(await call("GET", "/api/v3/heartbeat"), 404, "NotFoundError");
     const res = await call("PATCH", "/api/v2/heartbeat");
     expectError(res, 405, "ChromaError");
     expect(res.headers.get("allow")).toBe("GET");

@@ -298,10 +298,36 @@ describe("modify", () => {
     expect((await client.getCollection({ name: "efs" })).configuration.hnsw?.ef_search).toBe(77);
   });
 
-  it("rejects changing the space or max_neighbors, and invalid values", async () => {
+  it("max_neighbors can be changed (as in Chroma): reported at once, the built graph keeps serving", async () => {
+    const dir = tempDir();
+    const ids = Array.from({ length: 400 }, (_, i) => `r${i}`);
+    const embeddings = ids.map((_, i) => [Math.cos(i), Math.sin(i), (i % 7) / 7]);
+    let client = new PersistentClient({ path: dir });
+    try {
+      const c = await client.createCollection({ name: "mnb" });
+      await c.add({ ids, embeddings });
+      await c.waitForIndexing();
+      await c.modify({ configuration: { hnsw: { max_neighbors: 32 } } });
+      expect(c.configuration.hnsw?.max_neighbors).toBe(32);
+      expect((await c.query({ queryEmbeddings: [embeddings[5]!], nResults: 1 })).ids).toEqual([["r5"]]);
+    } finally {
+      await client.close();
+    }
+    client = new PersistentClient({ path: dir });
+    try {
+      const c = await client.getCollection({ name: "mnb" });
+      expect(c.configuration.hnsw?.max_neighbors).toBe(32);
+      expect((await c.query({ queryEmbeddings: [embeddings[123]!], nResults: 1 })).ids).toEqual([["r123"]]);
+      expect(await c.count()).toBe(400);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("rejects changing the space or ef_construction, and invalid values", async () => {
     const { client } = tempClient();
     const c = await client.createCollection({ name: "fixed" });
-    const bad: unknown[] = [{ space: "ip" }, { ef_construction: 10 }, { max_neighbors: 32 }, { ef_search: 0 }];
+    const bad: unknown[] = [{ space: "ip" }, { ef_construction: 10 }, { max_neighbors: 1 }, { ef_search: 0 }];
     for (const hnsw of bad) {
       await expect(c.modify({ configuration: { hnsw: hnsw as { ef_search: number } } })).rejects.toBeInstanceOf(
         InvalidArgumentError,
@@ -362,15 +388,35 @@ describe("tenants and databases", () => {
     await client.createDatabase({ name: "prod", tenant: "acme" });
     expect((await client.listDatabases({ tenant: "acme" })).map((d) => d.name)).toEqual(["prod"]);
     await expect(client.getDatabase({ name: "prod" })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.createDatabase({ name: "x", tenant: "nobody" })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.listDatabases({ tenant: "nobody" })).rejects.toBeInstanceOf(NotFoundError);
+    // A database needs its tenant (Chroma creates one in a missing tenant); listing a missing tenant is empty.
+    await expect(client.createDatabase({ name: "xyz", tenant: "nobody" })).rejects.toBeInstanceOf(NotFoundError);
+    expect(await client.listDatabases({ tenant: "nobody" })).toEqual([]);
+    // Tenants are names of 3 or more characters, any characters (as in Chroma).
+    for (const name of ["a/b", "t".repeat(600), "with space", "ünï"]) {
+      await client.createTenant({ name });
+      expect(await client.getTenant({ name })).toBe(name);
+    }
+    await client.createDatabase({ name: "inslash", tenant: "a/b" });
+    expect((await client.listDatabases({ tenant: "a/b" })).map((d) => d.name)).toEqual(["inslash"]);
   });
 
   it("invalid tenant and database names are rejected", async () => {
     const { client } = tempClient();
-    await expect(client.createTenant({ name: "" })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(client.createDatabase({ name: "a/b" })).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(() => new PersistentClient({ path: tempDir(), database: "" })).toThrow(InvalidArgumentError);
+    for (const name of ["", "ab", "é"]) await expect(client.createTenant({ name })).rejects.toBeInstanceOf(InvalidArgumentError);
+    // New databases follow the collection-name rule, with Chroma's optional `topology+` prefix.
+    for (const name of ["a/b", "d", "ab", "db with space", "-ab", "a..b", "192.168.1.1", "d".repeat(513), "a+b+c", "ab+abc"]) {
+      await expect(client.createDatabase({ name })).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    for (const name of ["abc", "d".repeat(512), "abc+def"]) await client.createDatabase({ name });
+    // A client may name any tenant and database; a database of fewer than 3 characters fails on use.
+    expect(() => new PersistentClient({ path: tempDir(), database: 5 as unknown as string })).toThrow(InvalidArgumentError);
+    const short = new PersistentClient({ path: tempDir(), database: "d" });
+    try {
+      await expect(short.listCollections()).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(short.createCollection({ name: "abc" })).rejects.toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await short.close();
+    }
   });
 
   it("collections are isolated between databases and tenants", async () => {
@@ -406,7 +452,8 @@ describe("tenants and databases", () => {
         await expect(inDb2.count()).rejects.toBeInstanceOf(NotFoundError);
         expect(await inDefault.count()).toBe(1);
         expect(await inAcme.count()).toBe(0);
-        await expect(other.listCollections()).rejects.toBeInstanceOf(NotFoundError);
+        expect(await other.listCollections()).toEqual([]);
+        expect(await other.countCollections()).toBe(0);
       } finally {
         await other.close();
         await acme.close();
@@ -420,8 +467,12 @@ describe("tenants and databases", () => {
     const dir = tempDir();
     const client = new PersistentClient({ path: dir, database: "nowhere" });
     try {
-      await expect(client.listCollections()).rejects.toBeInstanceOf(NotFoundError);
-      await expect(client.createCollection({ name: "abc" })).rejects.toBeInstanceOf(NotFoundError);
+      // As in Chroma: a missing database lists nothing, and creating in it is bad input (400).
+      expect(await client.listCollections()).toEqual([]);
+      expect(await client.countCollections()).toBe(0);
+      await expect(client.createCollection({ name: "abc" })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(client.getOrCreateCollection({ name: "abc" })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(client.getCollection({ name: "abc" })).rejects.toBeInstanceOf(NotFoundError);
       await expect(client.setDatabase({ database: "still_nowhere" })).rejects.toBeInstanceOf(NotFoundError);
       expect(client.database).toBe("nowhere");
       await client.setDatabase({ database: "default_database" });

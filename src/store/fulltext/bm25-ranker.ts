@@ -4,6 +4,7 @@
  * first out, within POSTINGS_CACHE_BYTES for all collections together), so that a query on common
  * words merges short lists instead of ranking every record holding them again.
  */
+import { LRUCache } from "lru-cache";
 import { bm25Table, type Prepare } from "./tables.js";
 
 /** Memory for cached BM25 postings, all collections together. */
@@ -26,8 +27,10 @@ export interface Bm25Hit {
 export class Bm25Ranker {
   readonly #stmt: Prepare;
   /** "cid:term" → scored postings, least recently used first. */
-  readonly #cache = new Map<string, Postings>();
-  #cacheBytes = 0;
+  readonly #cache = new LRUCache<string, Postings>({
+    maxSize: POSTINGS_CACHE_BYTES,
+    sizeCalculation: postingsBytes,
+  });
   /** Collections whose BM25 index changed since their postings were cached (forgotten on next use). */
   readonly #changed = new Set<number>();
 
@@ -42,13 +45,9 @@ export class Bm25Ranker {
 
   /** Forgets the cached postings of a collection (dropped), or of all collections. */
   forget(cid?: number): void {
-    if (this.#cache.size === 0) return;
+    if (cid === undefined) return this.#cache.clear();
     const prefix = `${cid}:`;
-    for (const [k, v] of this.#cache) {
-      if (cid !== undefined && !k.startsWith(prefix)) continue;
-      this.#cache.delete(k);
-      this.#cacheBytes -= postingsBytes(v);
-    }
+    for (const k of [...this.#cache.keys()]) if (k.startsWith(prefix)) this.#cache.delete(k);
   }
 
   /**
@@ -96,11 +95,7 @@ export class Bm25Ranker {
   #postings(cid: number, term: number): Postings {
     const key = `${cid}:${term}`;
     const cached = this.#cache.get(key);
-    if (cached) {
-      this.#cache.delete(key);
-      this.#cache.set(key, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const table = bm25Table(cid);
     const rows = this.#stmt(`SELECT rowid, rank FROM ${table} WHERE ${table} MATCH ? ORDER BY rowid`)
       .raw()
@@ -110,16 +105,7 @@ export class Bm25Ranker {
       postings.rids[i] = rows[i]![0];
       postings.scores[i] = rows[i]![1];
     }
-    const bytes = postingsBytes(postings);
-    if (bytes <= POSTINGS_CACHE_BYTES) {
-      this.#cache.set(key, postings);
-      this.#cacheBytes += bytes;
-      for (const [k, v] of this.#cache) {
-        if (this.#cacheBytes <= POSTINGS_CACHE_BYTES) break;
-        this.#cache.delete(k);
-        this.#cacheBytes -= postingsBytes(v);
-      }
-    }
+    this.#cache.set(key, postings);
     return postings;
   }
 }
