@@ -62,4 +62,5 @@ export {
   UniqueConstraintError as ChromaUniqueError,
 } from "./errors.js";
 export type { Logger } from "./logger.js";
+export type { PlanKind, QueryPlan } from "./types.js";
 export * from "./types.js";

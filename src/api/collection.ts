@@ -10,6 +10,7 @@ import { parseSearchPayload } from "../model/search.js";
 import { searchResponse } from "../model/search-result.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
 import type {
+  QueryPlan,
   CallOptions,
   CollectionConfiguration,
   CollectionMetadata,
@@ -191,7 +192,27 @@ export class Collection {
 
   /** The `nResults` nearest records to each query embedding (or text), nearest first. */
   query<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<QueryResult<TMeta>> {
-    return this.#client.run("query", args, async (engine, scope) => {
+    return this.#query<TMeta>("query", args, undefined);
+  }
+
+  /**
+   * Runs `query` and also says how: for each query, the plan the engine chose (exact scan, HNSW,
+   * search first, ...) and how many records it considered. The result is exactly `query`'s.
+   *
+   * @example
+   * ```ts
+   * const { result, plans } = await collection.explain({ queryEmbeddings: [[1, 0]], where: { kind: "a" } });
+   * console.log(plans[0].plan, plans[0].candidates); // "exact-scan" 12
+   * ```
+   */
+  async explain<TMeta extends Metadata = Metadata>(args: QueryArgs): Promise<{ result: QueryResult<TMeta>; plans: QueryPlan[] }> {
+    const plans: QueryPlan[] = [];
+    const result = await this.#query<TMeta>("explain", args, plans);
+    return { result, plans };
+  }
+
+  #query<TMeta extends Metadata>(name: string, args: QueryArgs, plans: QueryPlan[] | undefined): Promise<QueryResult<TMeta>> {
+    return this.#client.run(name, args, async (engine, scope) => {
       if (args === null || typeof args !== "object") throw new InvalidArgumentError("query expects an arguments object");
       const include = parseInclude(args.include, CLIENT_QUERY_DEFAULT_INCLUDE, true);
       const nResults = optionalU32(args.nResults, "nResults") ?? 10;
@@ -213,7 +234,7 @@ export class Collection {
       } else {
         throw new InvalidArgumentError("Provide 'queryEmbeddings' or 'queryTexts' to query");
       }
-      const hits = await engine.query(this.id, { queries, nResults, ids, filter, columns: columnsOf(include) }, scope);
+      const hits = await engine.query(this.id, { queries, nResults, ids, filter, columns: columnsOf(include), explain: plans }, scope);
       return this.#queryResult<TMeta>(hits, include);
     });
   }

@@ -132,6 +132,11 @@ export class Catalog {
     });
   }
 
+  /** Every tenant, the default first, then by name (Chroma's API has no such list; the console shows them). */
+  listTenants(): string[] {
+    return this.#tables.listTenants();
+  }
+
   getTenant(name: string): { name: string } {
     if (!this.#tables.tenantExists(name)) throw new NotFoundError(`Tenant [${name}] not found`);
     return { name };

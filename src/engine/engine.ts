@@ -30,6 +30,7 @@ import type { CollectionState, VectorChange } from "./collection-state.js";
 import { indexDirOf, indexRoot } from "../vector/hnsw-index.js";
 import { FullTextScheduler } from "./fulltext-scheduler.js";
 import { CollectionReader } from "./reader.js";
+import type { QueryPlan } from "./explain.js";
 import { WriteLadder } from "./write-ladder.js";
 
 export type { CollectionInfo } from "./catalog.js";
@@ -247,10 +248,11 @@ export class Engine {
       const end = args.limit === undefined ? undefined : offset + args.limit;
       const limited = args.ids === undefined && end !== undefined;
       await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal, limited ? end : undefined);
-      // A filter alone with a limit lets SQLite stop at the page's end: a broad $contains then reads a
-      // few documents instead of every match.
+      // Without ids, a limit lets SQLite stop at the page's end: a broad $contains then reads a few
+      // documents instead of every match, and a page near the start of a large collection lists a
+      // few rowids instead of all of them.
       const rids =
-        limited && args.filter !== undefined
+        limited
           ? this.#store.selectRids(state.cid, args.filter, end)
           : this.#reader.resolveRids(state.cid, args.ids, args.filter);
       const page = rids.slice(offset, end);
@@ -277,7 +279,7 @@ export class Engine {
 
   async query(
     id: string,
-    args: { queries: Float32Array[]; nResults: number; ids?: string[]; filter?: FilterNode; columns: Columns },
+    args: { queries: Float32Array[]; nResults: number; ids?: string[]; filter?: FilterNode; columns: Columns; explain?: QueryPlan[] },
     scope: OperationScope,
   ): Promise<QueryHit[][]> {
     const state = this.#state(id);
@@ -296,7 +298,7 @@ export class Engine {
       }
       if (args.queries.length === 0) return [];
       await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal);
-      const scored = await this.#reader.nearest(state, args.queries, args, scope);
+      const scored = await this.#reader.nearest(state, args.queries, args, scope, args.explain);
       const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
       const rows = new Map((await this.#reader.fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
       return scored.map((list) =>
@@ -339,6 +341,19 @@ export class Engine {
   async indexingStatus(id: string, scope: OperationScope): Promise<IndexingStatus> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
+    return this.#indexingStatus(state);
+  }
+
+  /**
+   * The indexing status if the collection's index is in memory, else null: lets the console list
+   * many collections without loading every index (each can take memory in proportion to its size).
+   */
+  loadedIndexingStatus(id: string): IndexingStatus | null {
+    const state = this.#state(id);
+    return state.loaded ? this.#indexingStatus(state) : null;
+  }
+
+  #indexingStatus(state: CollectionState): IndexingStatus {
     // Records waiting for the vector index or for text indexing (whichever is further behind).
     const unindexed = Math.max(state.pendingCount, this.#text.queuedCount(state.cid));
     const total = this.#store.countRecords(state.cid);
@@ -349,6 +364,31 @@ export class Engine {
       total_ops: total,
       op_indexing_progress: total === 0 ? 1 : indexed / total,
     };
+  }
+
+  /**
+   * Search quality (as Qdrant's): for each query, the `k` nearest by an exact scan of every vector
+   * and by HNSW alone (no exact fallback), so a caller can compute recall. Read-only.
+   */
+  async compareExactAndAnn(id: string, queries: Float32Array[], k: number, scope: OperationScope): Promise<{ exact: number[][]; ann: number[][] }> {
+    const state = this.#state(id);
+    await state.ensureLoaded(scope);
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      const all = this.#store.selectRids(state.cid, undefined);
+      const exact: number[][] = [];
+      const ann: number[][] = [];
+      for (const q of queries) {
+        scope.check();
+        exact.push(state.exactSearch([q], k, all)[0]!.map((s) => s.rid));
+        ann.push(state.annSearch(q, k, undefined).map((s) => s.rid));
+        await yieldToEventLoop();
+      }
+      return { exact, ann };
+    } finally {
+      release();
+    }
   }
 
   /** Resolves when every committed record of the collection is in its vector and text indexes. */

@@ -13,6 +13,8 @@ import type { RankedRecord } from "../model/search-result.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
 import { type OperationScope, yieldToEventLoop } from "../util/abort.js";
 import type { CollectionState } from "./collection-state.js";
+import { emptyPlan, type QueryPlan } from "./explain.js";
+import { effectiveEf } from "../vector/hnsw-index.js";
 import type { Scored } from "./top-k.js";
 import { RidSet } from "./rid-set.js";
 import { stringifyExact } from "../model/numbers.js";
@@ -63,12 +65,14 @@ export class CollectionReader {
    * The `nResults` nearest records to each query within `ids` and `filter`. A document condition alone
    * may take a plan of its own (search first when it is broad, nearest candidates first for a
    * `$contains`), chosen from one estimate for all the queries; the rest filter first, as usual.
+   * With `plans`, each query's plan is recorded there (explain.ts).
    */
   async nearest(
     state: CollectionState,
     queries: Float32Array[],
     args: { nResults: number; ids?: string[]; filter?: FilterNode },
     scope: OperationScope,
+    plans?: QueryPlan[],
   ): Promise<Scored[][]> {
     const scored: (Scored[] | undefined)[] = queries.map(() => undefined);
     // Not for $regex: checking candidates one by one would run the regex on this thread (see
@@ -78,21 +82,38 @@ export class CollectionReader {
     const estimate = filter && state.row.dimension !== null ? this.#store.estimateDocumentCondition(state.cid, filter) : undefined;
     if (filter && estimate) {
       const cached = state.reads.filter(stringifyExact(filter)) !== undefined;
-      if (!cached) queries.forEach((q, i) => (scored[i] = this.#searchThenFilter(state, q, args.nResults, filter, estimate)));
+      if (!cached) queries.forEach((q, i) => (scored[i] = this.#searchThenFilter(state, q, args.nResults, filter, estimate, plans, i)));
       const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
       // Not when the candidates are far too many: reading them would be wasted.
       if (rest.length > 0 && filter.op === "contains" && estimate.verified <= 2 * NEAREST_FIRST_MAX_CANDIDATES) {
         const candidates = this.#store.containsCandidates(state.cid, filter.text);
         if (candidates !== undefined && candidates.length <= NEAREST_FIRST_MAX_CANDIDATES) {
           const found = await this.#nearestContaining(state, rest.map((i) => queries[i]!), args.nResults, candidates, filter, scope);
-          rest.forEach((qi, j) => (scored[qi] = found[j]));
+          rest.forEach((qi, j) => {
+            scored[qi] = found[j];
+            if (plans && found[j] !== undefined) {
+              plans[qi] = {
+                plan: "nearest-first-contains",
+                searchable: state.searchableCount,
+                allowed: null,
+                candidates: candidates.length,
+                ef: null,
+                estimatedMatches: estimate.matches,
+                reason: `the $contains pattern has ${candidates.length} index candidates (at most ${NEAREST_FIRST_MAX_CANDIDATES}): ranked exactly, documents checked nearest first`,
+              };
+            }
+          });
         }
       }
     }
     const rest = scored.flatMap((list, i) => (list === undefined ? [i] : []));
     if (rest.length > 0) {
-      const found = await this.#filterThenSearch(state, rest.map((i) => queries[i]!), args, scope);
-      rest.forEach((qi, j) => (scored[qi] = found[j]!));
+      const restPlans: QueryPlan[] | undefined = plans ? [] : undefined;
+      const found = await this.#filterThenSearch(state, rest.map((i) => queries[i]!), args, scope, restPlans);
+      rest.forEach((qi, j) => {
+        scored[qi] = found[j]!;
+        if (plans && restPlans?.[j]) plans[qi] = restPlans[j];
+      });
     }
     return scored.map((list) => list!);
   }
@@ -258,15 +279,32 @@ export class CollectionReader {
     queries: Float32Array[],
     args: { nResults: number; ids?: string[]; filter?: FilterNode },
     scope: OperationScope,
+    plans?: QueryPlan[],
   ): Promise<Scored[][]> {
     const dimension = state.row.dimension;
     const allowed = this.allowedFor(state, args.ids, args.filter);
     const total = state.searchableCount;
     const k = Math.min(args.nResults, allowed ? allowed.size : total);
-    if (k <= 0 || dimension === null) return queries.map(() => []);
+    const allowedCount = allowed ? allowed.size : null;
+    const record = (i: number, plan: QueryPlan["plan"], candidates: number, ef: number | null, reason: string) => {
+      if (plans) plans[i] = { plan, searchable: total, allowed: allowedCount, candidates, ef, estimatedMatches: null, reason };
+    };
+    if (k <= 0 || dimension === null) {
+      queries.forEach((_, i) => plans && (plans[i] = { ...emptyPlan(total, "no vectors to search, none allowed, or nResults 0"), allowed: allowedCount }));
+      return queries.map(() => []);
+    }
     if (total <= EXACT_SCAN_MAX_TOTAL || (allowed && allowed.size <= EXACT_SCAN_MAX_CANDIDATES)) {
+      const why =
+        total <= EXACT_SCAN_MAX_TOTAL
+          ? `the collection has ${total} vectors (at most ${EXACT_SCAN_MAX_TOTAL}: exact is as fast)`
+          : `the filter allows ${allowed!.size} records (at most ${EXACT_SCAN_MAX_CANDIDATES})`;
+      queries.forEach((_, i) => record(i, "exact-scan", allowed ? allowed.size : total, null, why));
       return this.#exactScan(state, queries, k, allowed?.rids, scope);
     }
+    const ef = effectiveEf(state.row.configuration.hnsw.ef_search, k);
+    queries.forEach((_, i) =>
+      record(i, "hnsw", allowed ? allowed.size : total, ef, allowed ? `the filter allows ${allowed.size} records: HNSW with them as its allow-list` : "no filter: HNSW"),
+    );
     const scored: Scored[][] = [];
     const fallback: number[] = [];
     for (let i = 0; i < queries.length; i++) {
@@ -276,6 +314,9 @@ export class CollectionReader {
       scored.push(hits);
     }
     if (fallback.length > 0) {
+      for (const i of fallback) {
+        record(i, "hnsw-then-exact", allowed ? allowed.size : total, ef, `HNSW found fewer than ${k} under the filter: the allowed records were scanned exactly`);
+      }
       const exact = await this.#exactScan(state, fallback.map((i) => queries[i]!), k, allowed?.rids, scope);
       fallback.forEach((qi, j) => (scored[qi] = exact[j]!));
     }
@@ -296,6 +337,8 @@ export class CollectionReader {
     nResults: number,
     filter: FilterNode & { kind: "doc" },
     estimate: { matches: number; verified: number },
+    plans?: QueryPlan[],
+    index = 0,
   ): Scored[] | undefined {
     const total = state.searchableCount;
     if (total <= EXACT_SCAN_MAX_TOTAL || nResults <= 0 || query.length !== state.row.dimension) return undefined;
@@ -313,7 +356,20 @@ export class CollectionReader {
       const matched = this.#store.checkDocumentCondition(state.cid, filter, unchecked);
       for (const rid of unchecked) checked.set(rid, matched.has(rid));
       const hits = nearest.filter((s) => checked.get(s.rid)).slice(0, k);
-      if (hits.length === k) return hits;
+      if (hits.length === k) {
+        if (plans) {
+          plans[index] = {
+            plan: "search-first",
+            searchable: total,
+            allowed: null,
+            candidates: checked.size,
+            ef: effectiveEf(state.row.configuration.hnsw.ef_search, size),
+            estimatedMatches: estimate.matches,
+            reason: `the document condition is broad (about ${estimate.matches} records match, estimated from a sample): reading ${size} nearest and checking their documents costs less than finding every match`,
+          };
+        }
+        return hits;
+      }
       if (size >= SEARCH_FIRST_MAX_READ || size >= total) return undefined;
     }
   }

@@ -194,10 +194,14 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
   return report;
 }
 
-/** Verifies the folder at `dir`; it must not be open in another process. Changes nothing. */
-export async function verifyFolder(dir: string, opts: { sample?: number } = {}): Promise<VerifyReport> {
+/**
+ * Verifies the folder at `dir`; it must not be open in another process, unless `inUse` (the console
+ * verifies the folder its own server holds, after saving the indexes: writes made meanwhile can show
+ * as notes). Changes nothing.
+ */
+export async function verifyFolder(dir: string, opts: { sample?: number; inUse?: boolean } = {}): Promise<VerifyReport> {
   const sampleSize = Math.max(1, opts.sample ?? DEFAULT_SAMPLE);
-  const reader = FolderReader.open(dir, { lock: "required" });
+  const reader = FolderReader.open(dir, { lock: opts.inUse ? "if-free" : "required" });
   const report: VerifyReport = {
     path: reader.dir,
     ok: true,

@@ -31,6 +31,8 @@ export interface Reply {
   text?: string;
   /** Default `application/json`. */
   contentType?: string;
+  /** More response headers (the console page's Content-Security-Policy). */
+  headers?: Record<string, string>;
 }
 
 export interface RouteDef {

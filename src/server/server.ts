@@ -18,6 +18,7 @@ import { DOCS_HTML } from "./docs-page.js";
 import { openApiDocument } from "./openapi.js";
 import type { Route } from "./request.js";
 import { buildRouter } from "./routes.js";
+import { consoleRoutes } from "../console/routes.js";
 import { isJsonContentType, parseJsonBody, readBody, requestToken } from "./body.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -192,7 +193,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     timeoutMs: timeout,
     logger: options.logger,
   });
-  const router = buildRouter(DOC_ROUTES);
+  const router = buildRouter([...DOC_ROUTES, ...consoleRoutes()]);
   const inFlight = new Set<AbortController>();
   let idleWaiters: (() => void)[] = [];
   let closing = false;
@@ -295,7 +296,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const reply = await dispatch(req, controller.signal);
       const type = reply.contentType === undefined ? undefined : { "content-type": reply.contentType };
-      bytes = send(res, reply.status ?? 200, reply.text ?? stringifyExact(reply.json ?? null), type);
+      bytes = send(res, reply.status ?? 200, reply.text ?? stringifyExact(reply.json ?? null), { ...type, ...reply.headers });
     } catch (err) {
       const reply = toErrorReply(err);
       if (reply.unexpected) {

@@ -82,6 +82,10 @@ export class CatalogTables {
     return this.#stmt("INSERT OR IGNORE INTO tenants (name) VALUES (?)").run(name).changes > 0;
   }
 
+  listTenants(): string[] {
+    return (this.#stmt("SELECT name FROM tenants ORDER BY name = 'default_tenant' DESC, name").all() as { name: string }[]).map((r) => r.name);
+  }
+
   tenantExists(name: string): boolean {
     return this.#stmt("SELECT 1 FROM tenants WHERE name = ?").get(name) !== undefined;
   }

@@ -30,7 +30,7 @@ describe("one home for each fact", () => {
     const { ctx } = captureContext();
     for (const register of commands) register(program, () => ctx);
     const withPath = program.commands.filter((c) => c.options.some((o) => o.long === "--path"));
-    expect(withPath.map((c) => c.name()).sort()).toEqual(["export", "import", "run", "stats", "verify"]);
+    expect(withPath.map((c) => c.name()).sort()).toEqual(["console", "export", "import", "run", "stats", "verify"]);
     for (const c of withPath) expect(c.options.find((o) => o.long === "--path")!.defaultValue, c.name()).toBe("./chroma-data");
   });
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import type { CliContext } from "../context.js";
+import { register as registerConsole } from "./console.js";
 import { register as registerCopy } from "./copy.js";
 import { register as registerExport } from "./export.js";
 import { register as registerImport } from "./import.js";
@@ -13,4 +14,4 @@ import { register as registerVerify } from "./verify.js";
 
 export type RegisterCommand = (program: Command, context: () => CliContext) => void;
 
-export const commands: RegisterCommand[] = [registerRun, registerStats, registerVerify, registerExport, registerImport, registerCopy];
+export const commands: RegisterCommand[] = [registerRun, registerStats, registerVerify, registerExport, registerImport, registerCopy, registerConsole];

@@ -48,7 +48,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** Only the CLI installs signal handlers and exits the process. */
-function handleSignals(server: RunningServer, log: CliLogger, ctx: CliContext): void {
+export function handleSignals(server: RunningServer, log: CliLogger, ctx: CliContext): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
