@@ -14,6 +14,7 @@ import { ChromaLiteError, ClosedError, InvalidArgumentError, NotFoundError, Rese
 import { silentLogger, type Logger } from "../logger.js";
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { FilterNode } from "../model/filter.js";
+import { stringifyExact } from "../model/numbers.js";
 import type { Columns } from "../model/include.js";
 import type { RecordBatch, RecordRow, WriteKind } from "../model/records.js";
 import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
@@ -209,6 +210,17 @@ export class Engine {
     }, "records");
   }
 
+  /**
+   * Runs a query's filter off the main thread when it may take long (store.prepareFilter), unless
+   * its rowids are already cached for this write seq (reader.allowedFor): a repeated filter then
+   * costs a lookup, not a worker round trip (which made a 1% filter query 5x slower).
+   */
+  async #prepareQueryFilter(state: CollectionState, ids: string[] | undefined, filter: FilterNode | undefined, scope: OperationScope): Promise<void> {
+    if (filter === undefined) return;
+    if (ids === undefined && state.reads.filter(stringifyExact(filter)) !== undefined) return;
+    await this.#store.prepareFilter(state.cid, filter, this.#records(state), () => scope.signal);
+  }
+
   /** Records in a collection (counted once per write seq), whether or not its index is loaded: sizes a filter. */
   #records(state: CollectionState): number {
     return state.reads.count(() => this.#store.countRecords(state.cid));
@@ -297,7 +309,7 @@ export class Engine {
         }
       }
       if (args.queries.length === 0) return [];
-      await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal);
+      await this.#prepareQueryFilter(state, args.ids, args.filter, scope);
       const scored = await this.#reader.nearest(state, args.queries, args, scope, args.explain);
       const uniqueRids = [...new Set(scored.flatMap((list) => list.map((s) => s.rid)))];
       const rows = new Map((await this.#reader.fetchRows(uniqueRids, args.columns, scope)).map((r) => [r.rid, r]));
@@ -329,7 +341,7 @@ export class Engine {
       this.#assertLive(state);
       const out: RankedRecord[][] = [];
       for (const plan of plans) {
-        await this.#store.prepareFilter(state.cid, plan.filter, this.#records(state), () => scope.signal);
+        await this.#prepareQueryFilter(state, plan.ids, plan.filter, scope);
         out.push(await this.#reader.search(state, plan, columnsForSelect(plan.select), scope));
       }
       return out;
