@@ -57,7 +57,7 @@ export async function writeBatch(
   const changes: VectorChange[] = [];
   let bytes = 0;
   if (state.row.dimension === null && kind === "update") dimension = null; // nothing exists to update yet
-  const existing = store.lookupIds(cid, batch.ids);
+  const existing = store.records.lookupIds(cid, batch.ids);
   const counts: WriteCounts = { added: 0, updated: 0, skipped: 0 };
   await forEachChunked(
     batch.ids,
@@ -75,7 +75,7 @@ export async function writeBatch(
         }
         counts.updated++;
         const merged = metadata ? mergeMetadata(found.metadata, metadata) : undefined;
-        store.updateRecord(cid, found.rid, seq, {
+        store.records.updateRecord(cid, found.rid, seq, {
           embedding,
           document: document ?? undefined,
           uri: uri ?? undefined,
@@ -93,7 +93,7 @@ export async function writeBatch(
       counts.added++;
       const clean = metadata ? dropNulls(metadata) : null;
       const metadataJson = clean ? stringifyExact(clean) : null;
-      const rid = store.insertRecord(cid, recordId, seq, {
+      const rid = store.records.insertRecord(cid, recordId, seq, {
         embedding: embedding!,
         document: document ?? null,
         uri: uri ?? null,
@@ -109,4 +109,22 @@ export async function writeBatch(
   // In the transaction: no reader can see the new seq or dimension before they are durable.
   store.setCollectionSeq(cid, seq, dimension);
   return { counts, seq, dimension, changes, bytes };
+}
+
+/**
+ * Deletes records by rowid in one write (their tombstones carry the next seq); call inside a write
+ * transaction holding the collection's write lock.
+ */
+export async function deleteBatch(
+  store: SqliteStore,
+  state: CollectionState,
+  rids: readonly number[],
+  scope: OperationScope,
+): Promise<Omit<WrittenBatch, "counts">> {
+  const seq = state.row.seq + 1;
+  const dimension = state.row.dimension;
+  await forEachChunked(rids, (rid) => store.records.deleteRecord(state.cid, rid, seq), scope);
+  scope.check();
+  store.setCollectionSeq(state.cid, seq, dimension);
+  return { seq, dimension, changes: rids.map((rid) => ({ rid, seq, deleted: true as const })), bytes: rids.length * 64 };
 }

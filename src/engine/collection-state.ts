@@ -14,6 +14,7 @@ import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { TopK, type Scored } from "./top-k.js";
+import { loadIndex } from "./index-load.js";
 import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
 import type { WriteLadder } from "./write-ladder.js";
@@ -126,55 +127,9 @@ export class CollectionState {
       }
       const params = this.#params(dimension);
       const pending = this.#pendingFor(dimension);
-      let index: HnswIndex | null = null;
-      let savedSeq = 0;
-      try {
-        const manifest = await HnswIndex.readManifest(this.indexDir);
-        if (manifest) {
-          index = await HnswIndex.load(this.indexDir, manifest, params);
-          savedSeq = manifest.seq;
-        }
-      } catch (err) {
-        this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "vector index damaged; rebuilding from SQLite");
-        index = null;
-      }
-      if (index) {
-        // Catch up: drop what was deleted or rewritten since the save, then queue newer vectors.
-        for (const rid of this.#store.tombstonesAfter(this.cid, savedSeq)) index.remove(rid);
-        let after = 0;
-        for (;;) {
-          const page = this.#store.embeddingPage(this.cid, after, 2000, savedSeq);
-          if (page.length === 0) break;
-          for (const [rid, seq, vector] of page) {
-            index.remove(rid);
-            pending.set(rid, vector, seq);
-          }
-          after = page[page.length - 1]![0];
-          await yieldToEventLoop();
-        }
-        const expected = this.#store.countVectorsUpTo(this.cid, savedSeq);
-        if (index.liveCount !== expected) {
-          this.#logger.warn?.(
-            { collection: this.id, indexed: index.liveCount, expected },
-            "vector index disagrees with SQLite; rebuilding",
-          );
-          pending.clear();
-          index = null;
-        }
-      }
-      if (!index) {
-        index = HnswIndex.create(params, this.#store.countRecords(this.cid));
-        savedSeq = 0;
-        let after = 0;
-        for (;;) {
-          const page = this.#store.embeddingPage(this.cid, after, 2000);
-          if (page.length === 0) break;
-          for (const [rid, seq, vector] of page) pending.set(rid, vector, seq);
-          after = page[page.length - 1]![0];
-          await yieldToEventLoop();
-        }
-        this.#unsaved = Math.max(1, pending.size);
-      }
+      const loaded = await loadIndex(this.#store, this.cid, this.indexDir, params, pending, this.#logger, this.id);
+      const { index, savedSeq } = loaded;
+      if (loaded.rebuilt) this.#unsaved = Math.max(1, pending.size);
       this.#index = index;
       this.#savedSeq = savedSeq;
       this.#loaded = true;
@@ -370,7 +325,7 @@ export class CollectionState {
   #trimLog(seq: number): void {
     const scope = new OperationScope("trimTombstones", undefined, 0);
     const trim = this.#writes
-      .transaction(scope, () => this.#store.trimTombstones(this.cid, seq))
+      .transaction(scope, () => this.#store.records.trimTombstones(this.cid, seq))
       .catch((err: unknown) => this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not trim the write log"))
       .finally(() => {
         scope.dispose();

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ChromaLiteError, ClosedError, InvalidArgumentError, NotFoundError, ResetDisabledError, wrapError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
+import { DEFAULT_CLOSE_INDEXING_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { FilterNode } from "../model/filter.js";
 import { stringifyExact } from "../model/numbers.js";
 import type { Columns } from "../model/include.js";
@@ -22,13 +22,13 @@ import type { SearchPlan } from "../model/search.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
-import { forEachChunked, OperationScope, yieldToEventLoop } from "../util/abort.js";
+import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { ensureFolder } from "../util/fs.js";
-import { writeBatch, type WriteCounts } from "./batch-write.js";
+import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
-import { indexDirOf, indexRoot } from "../vector/hnsw-index.js";
+import { indexRoot, removeOrphanIndexes } from "../vector/hnsw-index.js";
 import { FullTextScheduler } from "./fulltext-scheduler.js";
 import { CollectionReader } from "./reader.js";
 import type { QueryPlan } from "./explain.js";
@@ -52,9 +52,6 @@ export interface QueryHit {
   row: RecordRow;
   distance: number;
 }
-
-/** How long close() indexes pending vectors before it saves what is indexed (the rest waits for the next open). */
-export const DEFAULT_CLOSE_INDEXING_MS = 30_000;
 
 export class Engine {
   readonly path: string;
@@ -103,18 +100,9 @@ export class Engine {
       throw err;
     }
     const engine = new Engine(dir, store, lock, options);
-    engine.#removeOrphanIndexes();
+    removeOrphanIndexes(dir, new Set(store.catalog.allCollections().map((c) => c.id)));
     engine.#text.start(); // backfill of an older folder, documents queued before a crash or close
     return engine;
-  }
-
-  #removeOrphanIndexes(): void {
-    const root = indexRoot(this.path);
-    if (!fs.existsSync(root)) return;
-    const known = new Set(this.#store.catalog.allCollections().map((c) => c.id));
-    for (const name of fs.readdirSync(root)) {
-      if (!known.has(name)) fs.rmSync(indexDirOf(this.path, name), { recursive: true, force: true });
-    }
   }
 
   get closed(): boolean {
@@ -163,6 +151,17 @@ export class Engine {
     if (state.deleted) throw new NotFoundError(`Collection [${state.id}] does not exist`);
   }
 
+  /** Runs a read of a live collection under its lock held shared (so it is not deleted meanwhile). */
+  async #reading<T>(state: CollectionState, scope: OperationScope, fn: () => Promise<T> | T): Promise<T> {
+    const release = await state.lock.read(scope);
+    try {
+      this.#assertLive(state);
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
   collectionDimension(id: string): number | null {
     return this.#state(id).row.dimension;
   }
@@ -199,13 +198,9 @@ export class Engine {
       let rids = this.#reader.resolveRids(state.cid, args.ids, args.filter);
       if (args.limit !== undefined) rids = rids.slice(0, args.limit);
       if (rids.length === 0) return 0;
-      const seq = state.row.seq + 1;
-      const dimension = state.row.dimension;
-      await forEachChunked(rids, (rid) => this.#store.deleteRecord(state.cid, rid, seq), scope);
-      scope.check();
-      this.#store.setCollectionSeq(state.cid, seq, dimension);
-      tx.wrote(rids.length * 64);
-      tx.afterCommit(() => this.#committed(state, seq, dimension, rids.map((rid) => ({ rid, seq, deleted: true as const }))));
+      const deleted = await deleteBatch(this.#store, state, rids, scope);
+      tx.wrote(deleted.bytes);
+      tx.afterCommit(() => this.#committed(state, deleted.seq, deleted.dimension, deleted.changes));
       return rids.length;
     }, "records");
   }
@@ -236,15 +231,9 @@ export class Engine {
 
   // ------------------------------------------------------------------ record reads
 
-  async count(id: string, scope: OperationScope): Promise<number> {
+  count(id: string, scope: OperationScope): Promise<number> {
     const state = this.#state(id);
-    const release = await state.lock.read(scope);
-    try {
-      this.#assertLive(state);
-      return state.reads.count(() => this.#store.countRecords(state.cid));
-    } finally {
-      release();
-    }
+    return this.#reading(state, scope, () => this.#records(state));
   }
 
   async get(
@@ -253,9 +242,7 @@ export class Engine {
     scope: OperationScope,
   ): Promise<RecordRow[]> {
     const state = this.#state(id);
-    const release = await state.lock.read(scope);
-    try {
-      this.#assertLive(state);
+    return this.#reading(state, scope, async () => {
       const offset = args.offset ?? 0;
       const end = args.limit === undefined ? undefined : offset + args.limit;
       const limited = args.ids === undefined && end !== undefined;
@@ -267,26 +254,17 @@ export class Engine {
         limited
           ? this.#store.selectRids(state.cid, args.filter, end)
           : this.#reader.resolveRids(state.cid, args.ids, args.filter);
-      const page = rids.slice(offset, end);
-      return await this.#reader.fetchRows(page, args.columns, scope);
-    } finally {
-      release();
-    }
+      return this.#reader.fetchRows(rids.slice(offset, end), args.columns, scope);
+    });
   }
 
   /**
    * A page of all records in insertion order, read by SQLite without listing every rowid first (as
    * `get` does): export and copy read whole collections this way in linear time.
    */
-  async page(id: string, limit: number, offset: number, columns: Columns, scope: OperationScope): Promise<RecordRow[]> {
+  page(id: string, limit: number, offset: number, columns: Columns, scope: OperationScope): Promise<RecordRow[]> {
     const state = this.#state(id);
-    const release = await state.lock.read(scope);
-    try {
-      this.#assertLive(state);
-      return this.#store.pageRecords(state.cid, columns, limit, offset);
-    } finally {
-      release();
-    }
+    return this.#reading(state, scope, () => this.#store.pageRecords(state.cid, columns, limit, offset));
   }
 
   async query(
@@ -296,9 +274,7 @@ export class Engine {
   ): Promise<QueryHit[][]> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
-    const release = await state.lock.read(scope);
-    try {
-      this.#assertLive(state);
+    return this.#reading(state, scope, async () => {
       const dimension = state.row.dimension;
       for (let i = 0; i < args.queries.length; i++) {
         const q = args.queries[i]!;
@@ -319,9 +295,7 @@ export class Engine {
           return row ? [{ row, distance: s.distance }] : [];
         }),
       );
-    } finally {
-      release();
-    }
+    });
   }
 
   /**
@@ -336,18 +310,14 @@ export class Engine {
     await state.ensureLoaded(scope);
     // BM25 ranks over the whole collection: index what writes queued before ranking.
     if (plans.some((p) => p.knns.some((k) => k.source === "bm25"))) await this.#text.complete(state.cid, scope);
-    const release = await state.lock.read(scope);
-    try {
-      this.#assertLive(state);
+    return this.#reading(state, scope, async () => {
       const out: RankedRecord[][] = [];
       for (const plan of plans) {
         await this.#prepareQueryFilter(state, plan.ids, plan.filter, scope);
         out.push(await this.#reader.search(state, plan, columnsForSelect(plan.select), scope));
       }
       return out;
-    } finally {
-      release();
-    }
+    });
   }
 
   async indexingStatus(id: string, scope: OperationScope): Promise<IndexingStatus> {
@@ -385,22 +355,7 @@ export class Engine {
   async compareExactAndAnn(id: string, queries: Float32Array[], k: number, scope: OperationScope): Promise<{ exact: number[][]; ann: number[][] }> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
-    const release = await state.lock.read(scope);
-    try {
-      this.#assertLive(state);
-      const all = this.#store.selectRids(state.cid, undefined);
-      const exact: number[][] = [];
-      const ann: number[][] = [];
-      for (const q of queries) {
-        scope.check();
-        exact.push(state.exactSearch([q], k, all)[0]!.map((s) => s.rid));
-        ann.push(state.annSearch(q, k, undefined).map((s) => s.rid));
-        await yieldToEventLoop();
-      }
-      return { exact, ann };
-    } finally {
-      release();
-    }
+    return this.#reading(state, scope, () => this.#reader.compareExactAndAnn(state, queries, k, scope));
   }
 
   /** Resolves when every committed record of the collection is in its vector and text indexes. */

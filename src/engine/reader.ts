@@ -175,6 +175,23 @@ export class CollectionReader {
     return set;
   }
 
+  /**
+   * Search quality (as Qdrant's): for each query, the `k` nearest by an exact scan of every vector
+   * and by HNSW alone (no exact fallback), so a caller can compute recall.
+   */
+  async compareExactAndAnn(state: CollectionState, queries: Float32Array[], k: number, scope: OperationScope): Promise<{ exact: number[][]; ann: number[][] }> {
+    const all = this.#store.selectRids(state.cid, undefined);
+    const exact: number[][] = [];
+    const ann: number[][] = [];
+    for (const q of queries) {
+      scope.check();
+      exact.push(state.exactSearch([q], k, all)[0]!.map((s) => s.rid));
+      ann.push(state.annSearch(q, k, undefined).map((s) => s.rid));
+      await yieldToEventLoop();
+    }
+    return { exact, ann };
+  }
+
   /** Resolves ids and filters to rowids, in insertion order. */
   resolveRids(cid: number, ids: string[] | undefined, filter: FilterNode | undefined): number[] {
     let rids: number[] | undefined;

@@ -12,3 +12,6 @@ export const DEFAULT_DATABASE = "default_database";
 export const DEFAULT_TIMEOUT_MS = 60_000;
 /** Chroma's maximum batch size (SQLite's variable limit / 6), reported by `/pre-flight-checks`. */
 export const DEFAULT_MAX_BATCH_SIZE = 5461;
+
+/** How long close() indexes pending vectors before it saves what is indexed (the rest waits for the next open). */
+export const DEFAULT_CLOSE_INDEXING_MS = 30_000;

@@ -11,11 +11,11 @@ import path from "node:path";
 import type Database from "better-sqlite3";
 import { LRUCache } from "lru-cache";
 import { FolderGoneError } from "../errors.js";
-import { arrayTag, tagValue, type FilterNode } from "../model/filter.js";
+import type { FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
 import type { RecordRow } from "../model/records.js";
 import type { Durability, Metadata } from "../types.js";
-import { decodeEmbedding, encodeEmbedding } from "../util/float32.js";
+import { decodeEmbedding } from "../util/float32.js";
 import { CatalogTables, parseJson } from "./catalog-tables.js";
 import { Checkpointer } from "./checkpointer.js";
 import { openReader, openWriter } from "./connections.js";
@@ -25,25 +25,14 @@ import { Bm25Ranker, type Bm25Hit } from "./fulltext/bm25-ranker.js";
 import { ContainsPlanner, type DocumentEstimate } from "./fulltext/contains-planner.js";
 import { markForBackfill, TextQueue } from "./fulltext/queue.js";
 import { createTables, dropAllTables, dropTables } from "./fulltext/tables.js";
+import { RecordWrites } from "./record-writes.js";
 import { migrate } from "./schema.js";
 
 export const SQLITE_FILE = "chroma.sqlite3";
 
 export type { CollectionRow } from "./catalog-tables.js";
 
-export interface ExistingRecord {
-  rid: number;
-  metadata: string | null;
-}
-
-export interface RecordFields {
-  embedding?: Float32Array | undefined;
-  document?: string | null | undefined;
-  /** JSON text, or null for "no metadata". */
-  metadataJson?: string | null | undefined;
-  metadata?: Metadata | null | undefined;
-  uri?: string | null | undefined;
-}
+export type { ExistingRecord, RecordFields } from "./record-writes.js";
 
 /**
  * A filter whose conditions times the collection's records exceed this runs off the main thread
@@ -78,6 +67,8 @@ export class SqliteStore {
   readonly #prepared = new WeakMap<FilterNode, Map<number | undefined, number[]>>();
   /** Tenants, databases and collections. */
   readonly catalog: CatalogTables;
+  /** Record writes (in a write transaction). */
+  readonly records: RecordWrites;
   readonly #queue: TextQueue;
   readonly #planner: ContainsPlanner;
   readonly #ranker: Bm25Ranker;
@@ -99,6 +90,7 @@ export class SqliteStore {
       indexed: (cid) => this.#ranker.changed(cid),
     });
     this.#planner = new ContainsPlanner(read, this.#queue);
+    this.records = new RecordWrites(stmt, this.#queue);
     this.catalog = new CatalogTables(db, stmt, {
       create: (cid) => createTables(db, cid),
       drop: (cid) => {
@@ -200,78 +192,6 @@ export class SqliteStore {
   /** Records the sequence number of a collection's latest write (and its dimension once known). */
   setCollectionSeq(cid: number, seq: number, dimension: number | null): void {
     this.#stmt("UPDATE collections SET seq = ?, dimension = coalesce(dimension, ?) WHERE cid = ?").run(seq, dimension, cid);
-  }
-
-  // ---------------------------------------------------------------- records: writes
-
-  /** Looks up which of `ids` exist; returns id → rowid and current metadata JSON. */
-  lookupIds(cid: number, ids: string[]): Map<string, ExistingRecord> {
-    const out = new Map<string, ExistingRecord>();
-    const rows = this.#stmt(
-      "SELECT rid, id, metadata FROM records WHERE cid = ? AND id IN (SELECT value FROM json_each(?))",
-    ).all(cid, JSON.stringify(ids)) as { rid: number; id: string; metadata: string | null }[];
-    for (const r of rows) out.set(r.id, { rid: r.rid, metadata: r.metadata });
-    return out;
-  }
-
-  insertRecord(cid: number, id: string, seq: number, fields: RecordFields & { embedding: Float32Array }): number {
-    const info = this.#stmt(
-      "INSERT INTO records (cid, id, vector_seq, embedding, document, metadata, uri) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(cid, id, seq, encodeEmbedding(fields.embedding), fields.document ?? null, fields.metadataJson ?? null, fields.uri ?? null);
-    const rid = Number(info.lastInsertRowid);
-    if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
-    if (fields.document !== null && fields.document !== undefined) this.#queue.enqueue(cid, rid);
-    return rid;
-  }
-
-  /** Updates the given fields of a record; `undefined` leaves a field as it is. */
-  updateRecord(cid: number, rid: number, seq: number, fields: RecordFields): void {
-    if (fields.embedding !== undefined) {
-      this.#stmt("UPDATE records SET embedding = ?, vector_seq = ? WHERE rid = ?").run(
-        encodeEmbedding(fields.embedding),
-        seq,
-        rid,
-      );
-    }
-    if (fields.document !== undefined) {
-      this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
-      this.#queue.enqueue(cid, rid);
-    }
-    if (fields.uri !== undefined) this.#stmt("UPDATE records SET uri = ? WHERE rid = ?").run(fields.uri, rid);
-    if (fields.metadataJson !== undefined) {
-      this.#stmt("UPDATE records SET metadata = ? WHERE rid = ?").run(fields.metadataJson, rid);
-      this.#stmt("DELETE FROM record_meta WHERE rid = ?").run(rid);
-      if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
-    }
-  }
-
-  deleteRecord(cid: number, rid: number, seq: number): void {
-    this.#stmt("DELETE FROM records WHERE rid = ?").run(rid);
-    this.#stmt("DELETE FROM record_meta WHERE rid = ?").run(rid);
-    this.#queue.enqueue(cid, rid);
-    this.#stmt("INSERT OR IGNORE INTO tombstones (cid, seq, rid) VALUES (?, ?, ?)").run(cid, seq, rid);
-  }
-
-  #indexMetadata(cid: number, rid: number, metadata: Metadata): void {
-    const insert = this.#stmt("INSERT OR IGNORE INTO record_meta (cid, key, t, v, rid) VALUES (?, ?, ?, ?, ?)");
-    for (const [key, value] of Object.entries(metadata)) {
-      if (value === null) continue;
-      // Validated metadata holds only values tagValue knows.
-      if (Array.isArray(value)) {
-        for (const item of value) {
-          const { tag, value: v } = tagValue(item)!;
-          insert.run(cid, key, arrayTag(tag), v, rid);
-        }
-      } else {
-        const { tag, value: v } = tagValue(value)!;
-        insert.run(cid, key, tag, v, rid);
-      }
-    }
-  }
-
-  /** Drops tombstones the persisted vector index already reflects. */
-  trimTombstones(cid: number, upToSeq: number): void {
-    this.#stmt("DELETE FROM tombstones WHERE cid = ? AND seq <= ?").run(cid, upToSeq);
   }
 
   // ---------------------------------------------------------------- records: reads

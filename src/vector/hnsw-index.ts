@@ -59,6 +59,15 @@ export function indexDirOf(dataDir: string, collectionId: string): string {
   return path.join(dataDir, INDEX_ROOT, collectionId);
 }
 
+/** Removes the index folders of collections that are no longer in `known` (deleted while closed, or a crash). */
+export function removeOrphanIndexes(dataDir: string, known: ReadonlySet<string>): void {
+  const root = indexRoot(dataDir);
+  if (!fs.existsSync(root)) return;
+  for (const name of fs.readdirSync(root)) {
+    if (!known.has(name)) fs.rmSync(indexDirOf(dataDir, name), { recursive: true, force: true });
+  }
+}
+
 /** A collection's HNSW settings as the index takes them (Chroma's names on the left). */
 export function hnswParams(
   h: { space: Space; max_neighbors: number; ef_construction: number; ef_search: number; resize_factor: number },

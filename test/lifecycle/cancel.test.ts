@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AbortError, ChromaLiteError, PersistentClient, TimeoutError } from "../../src/index.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { RecordWrites } from "../../src/store/record-writes.js";
 import { tempClient } from "../helpers/tmp.js";
 
 afterEach(() => vi.restoreAllMocks());
@@ -14,12 +14,12 @@ function vectors(n: number, dim: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from({ length: dim }, (_, j) => Math.sin(i * 31 + j)));
 }
 
-type Insert = (this: SqliteStore, ...args: Parameters<SqliteStore["insertRecord"]>) => number;
+type Insert = (this: RecordWrites, ...args: Parameters<RecordWrites["insertRecord"]>) => number;
 
 /** Calls `before` each time the store writes a record (the write is then inside its transaction). */
 function beforeEachInsert(before: () => void) {
-  const insert = Object.getOwnPropertyDescriptor(SqliteStore.prototype, "insertRecord")!.value as Insert;
-  return vi.spyOn(SqliteStore.prototype, "insertRecord").mockImplementation(function (this: SqliteStore, ...args) {
+  const insert = Object.getOwnPropertyDescriptor(RecordWrites.prototype, "insertRecord")!.value as Insert;
+  return vi.spyOn(RecordWrites.prototype, "insertRecord").mockImplementation(function (this: RecordWrites, ...args) {
     before();
     return insert.apply(this, args);
   });

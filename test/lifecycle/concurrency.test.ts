@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AbortError } from "../../src/index.js";
-import { SqliteStore } from "../../src/store/sqlite-store.js";
+import { RecordWrites } from "../../src/store/record-writes.js";
 import { tempClient } from "../helpers/tmp.js";
 
 afterEach(() => vi.restoreAllMocks());
@@ -90,11 +90,11 @@ describe("many concurrent callers", () => {
     let created: Promise<void> | undefined;
     // At the bulk write's first record (its transaction is open), create a tenant and a database,
     // then cancel the write, which rolls its transaction back.
-    const insert = Object.getOwnPropertyDescriptor(SqliteStore.prototype, "insertRecord")!.value as (
-      this: SqliteStore,
-      ...args: Parameters<SqliteStore["insertRecord"]>
+    const insert = Object.getOwnPropertyDescriptor(RecordWrites.prototype, "insertRecord")!.value as (
+      this: RecordWrites,
+      ...args: Parameters<RecordWrites["insertRecord"]>
     ) => number;
-    vi.spyOn(SqliteStore.prototype, "insertRecord").mockImplementation(function (this: SqliteStore, ...args) {
+    vi.spyOn(RecordWrites.prototype, "insertRecord").mockImplementation(function (this: RecordWrites, ...args) {
       if (!created) {
         created = client.createTenant({ name: "acme" }).then(() => client.createDatabase({ name: "meanwhile", tenant: "acme" }));
         setImmediate(() => controller.abort());
