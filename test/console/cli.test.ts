@@ -52,7 +52,8 @@ describe("chromalite console", () => {
     const dir = tempDir();
     const bin = tempDir();
     const record = path.join(bin, "opened.txt");
-    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s' "$1" > '${record}'\n`, { mode: 0o755 });
+    // Written aside, then renamed: the test must not read the file between its creation and the write.
+    fs.writeFileSync(path.join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s' "$1" > '${record}.tmp' && mv '${record}.tmp' '${record}'\n`, { mode: 0o755 });
     const child = spawnCli(["console", "--path", dir, "--open", "--auth-token", "s3cret"], { env: { PATH: `${bin}:${process.env.PATH ?? ""}` } });
     const url = await consoleUrl(child);
     expect(url.hash).toBe("#token=s3cret");
