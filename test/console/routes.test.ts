@@ -68,7 +68,7 @@ describe("console endpoints", () => {
     // A collection of another database is not reachable through this path's tenant/database.
     expect((await api(s, "GET", `/console/api/tenants/acme/databases/default_database/collections/${id}/health`)).status).toBe(404);
 
-    for (const name of ["main.js", "umap-js.min.js", "umap-worker.js"]) {
+    for (const name of ["main.js", "umap-js.min.js", "chart.umd.min.js", "umap-worker.js", "map.js"]) {
       const r = await fetch(`${s.url}/console/assets/${name}`);
       expect(r.status, name).toBe(200);
       expect(r.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
