@@ -40,6 +40,8 @@ interface RunOptions {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   durability: Durability;
+  exclusive?: boolean;
+  readOnly?: boolean;
   json?: boolean;
   /** False with --no-console. */
   console: boolean;
@@ -103,6 +105,8 @@ export function register(program: Command, context: () => CliContext): void {
         .choices(["normal", "full"])
         .default("normal"),
     )
+    .option("--exclusive", "hold the folder alone (by default other processes may open it too)")
+    .option("--read-only", "serve reads only; write nothing in the folder")
     .option("--json", "logs as JSON lines even on a terminal")
     .addHelpText(
       "after",
@@ -155,6 +159,8 @@ Examples:
         headersTimeoutMs: opts.headersTimeoutMs,
         bodyTimeoutMs: opts.bodyTimeoutMs,
         durability: opts.durability,
+        exclusive: opts.exclusive ?? false,
+        readOnly: opts.readOnly ?? false,
         logger: log,
         console: opts.console,
       });
