@@ -119,6 +119,8 @@ const OPTION_KEYS = new Set([
   "maxBatchSize",
   "requestTimeoutMs",
   "durability",
+  "exclusive",
+  "readOnly",
   "accessLog",
   "logger",
 ]);
