@@ -121,6 +121,8 @@ const OPTION_KEYS = new Set([
   "maxBatchSize",
   "requestTimeoutMs",
   "durability",
+  "exclusive",
+  "readOnly",
   "accessLog",
   "logger",
   "console",
