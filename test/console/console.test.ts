@@ -297,6 +297,7 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
       expect(parts.reduce((a, b) => a + b, 0)).toBeCloseTo(Number(await row.locator("[data-testid=score]").textContent()), 3);
       expect(await row.textContent()).toContain("✓ matched");
     }
+    await shot(f, page, "query-bm25");
     expect(((await runSnippet()) as { ids: string[][] }).ids[0]).toEqual(text);
     await page.close();
   });
