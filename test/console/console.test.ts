@@ -323,6 +323,9 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
 
   it("map: a PCA plot coloured by a metadata key, hover shows the document; UMAP in a Web Worker", async () => {
     const page = await openConsole(f, `#/c/${big}/map`);
+    // The chart library runs under the page's Content-Security-Policy without a complaint.
+    const complaints: string[] = [];
+    page.on("console", (m) => void (m.type() === "error" && complaints.push(m.text())));
     await page.waitForSelector("[data-testid=map-status][data-method=pca]");
     expect(await page.getAttribute("[data-testid=map-status]", "data-points")).toBe("1200");
     await page.selectOption("[data-testid=map-color]", "parity");
@@ -364,6 +367,7 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     expect(await page.locator("[data-testid=map-canvas]").count()).toBe(1);
     await page.selectOption("[data-testid=map-color]", "parity");
     await shot(f, page, "map-umap");
+    expect(complaints).toEqual([]);
     await page.close();
   });
 

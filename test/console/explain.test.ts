@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { rng } from "../helpers/rng.js";
 import { tempClient } from "../helpers/tmp.js";
 import { Knn, Rrf } from "../../src/index.js";
+import { bm25SparseVector } from "../../src/text/bm25.js";
 
 function vectors(n: number, d: number, seed: number): number[][] {
   const next = rng(seed);
@@ -92,7 +93,17 @@ describe("collection.explainSearch", () => {
     const d0 = alone.explains[0]!.hits.find((h) => h.id === "d0")!.knns[0]!;
     expect(hits.find((h) => h.id === "d0")!.knns[0]!.terms![1]!.score).toBe(d0.score);
 
-    // A hybrid rank: each hit lists the Knns whose lists hold it; a sparse query names ids only.
+    // A repeated query term counts once (as FTS5 weighs it); a sparse vector's terms have ids only.
+    const repeated = await c.explainSearch({ rank: Knn({ query: "red red apples", key: "#document" }), select: ["#score"] });
+    expect(repeated.explains[0]!.hits.find((h) => h.id === "d0")!.knns[0]!).toEqual(hits.find((h) => h.id === "d0")!.knns[0]!);
+    const sparse = bm25SparseVector("red apples");
+    const viaSparse = await c.explainSearch({ rank: Knn({ query: sparse, key: "#document" }), select: ["#score"] });
+    const s0 = viaSparse.explains[0]!.hits.find((h) => h.id === "d0")!.knns[0]!;
+    expect(s0.terms!.map((t) => t.term)).toEqual([null, null]);
+    expect([...s0.terms!.map((t) => t.id)].sort()).toEqual([...sparse.indices].sort());
+    expect(s0.score).toBe(hits.find((h) => h.id === "d0")!.knns[0]!.score);
+
+    // A hybrid rank: each hit lists the Knns whose lists hold it.
     const hybrid = await c.explainSearch({
       rank: Rrf({ ranks: [Knn({ query: [0, 1], limit: 5, returnRank: true }), Knn({ query: "green", key: "#document", limit: 5, returnRank: true, default: 10 })] }),
       select: ["#score"],
