@@ -43,3 +43,19 @@ export function perturbed(vectors: Float32Array[], radii: number[], seed = 1): F
     return Float32Array.from(v, (x, j) => x + (dir[j]! / norm) * r);
   });
 }
+
+/**
+ * How far to move `v`: the distance to the nearest of `neighbours` that is not `v` itself (they come
+ * nearest first); without one (duplicates, a lone record), 1% of `v`'s length, so the query still is
+ * not the record.
+ */
+export function heldOutRadius(v: Float32Array, neighbours: (Float32Array | null)[]): number {
+  for (const w of neighbours) {
+    if (w === null) continue;
+    const d = euclidean(w, v);
+    if (d > 0) return d;
+  }
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  return Math.max(0.01 * Math.sqrt(norm), 1e-6);
+}

@@ -20,7 +20,7 @@ import { COLLECTION, collectionId, run, scopedCollection, type RequestContext, t
 import { queryU32, requireField, stringArray, stringField } from "./wire.js";
 import { readAsset } from "../console/assets.js";
 import { CONSOLE_CSP, CONSOLE_HTML } from "../console/page.js";
-import { euclidean, perturbed } from "../console/held-out.js";
+import { heldOutRadius, perturbed } from "../console/held-out.js";
 import { pca2 } from "../console/pca.js";
 import { explainRoutes } from "./console-explain.js";
 
@@ -90,10 +90,7 @@ const HELD_OUT = "sampled records' vectors, each moved in a random direction (se
 /** Recall's queries (held-out.ts): the sampled vectors moved off the records, as far as their nearest neighbours. */
 async function heldOutQueries(engine: Engine, id: string, records: Float32Array[], scope: OperationScope): Promise<Float32Array[]> {
   const near = await engine.query(id, { queries: records, nResults: 2, columns: { embeddings: true, documents: false, metadatas: false, uris: false } }, scope);
-  const radii = records.map((v, i) => {
-    const other = near[i]?.find((h) => h.row.embedding !== null && euclidean(h.row.embedding, v) > 0);
-    return other ? euclidean(other.row.embedding!, v) : 0;
-  });
+  const radii = records.map((v, i) => heldOutRadius(v, (near[i] ?? []).map((h) => h.row.embedding)));
   return perturbed(records, radii);
 }
 

@@ -79,12 +79,15 @@ describe("console endpoints", () => {
   });
 
   it("health measures recall on held-out queries: none of them is a record", async () => {
-    const { perturbed, euclidean } = await import("../../src/console/held-out.js");
+    const { heldOutRadius, perturbed, euclidean } = await import("../../src/console/held-out.js");
     const v = [Float32Array.from([1, 0, 0]), Float32Array.from([0, 2, 0])];
     const moved = perturbed(v, [0.5, 0.25], 7);
     expect(moved.map((m, i) => euclidean(m, v[i]!))).toEqual([expect.closeTo(0.5, 5), expect.closeTo(0.25, 5)]);
     expect(perturbed(v, [0.5, 0.25], 7)).toEqual(moved); // seeded
     expect(perturbed(v, [0, 0])).toEqual(v);
+    // The radius: the nearest neighbour that is not the vector itself, else 1% of its length.
+    expect(heldOutRadius(v[0]!, [v[0]!, null, v[1]!])).toBeCloseTo(Math.sqrt(5), 6);
+    expect(heldOutRadius(Float32Array.from([3, 4]), [Float32Array.from([3, 4])])).toBeCloseTo(0.05, 6);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chromalite-console-health-"));
     dirs.push(dir);
@@ -96,6 +99,10 @@ describe("console endpoints", () => {
     const h = await api<{ recall: { queries: number; recall: number; k: number } }>(s, "GET", `${C}/${id}/health`);
     expect(h.body.recall).toMatchObject({ queries: 50, k: 10 });
     expect(h.body.recall.recall).toBeGreaterThan(0.5);
+    // One record only: no neighbour to measure by; the route still answers.
+    const lone = await createCollection(s, "lone");
+    await addRecords(s, lone, { ids: ["x"], embeddings: [[3, 4]] });
+    expect((await api<{ recall: { queries: number; recall: number } }>(s, "GET", `${C}/${lone}/health`)).body.recall).toMatchObject({ queries: 1, recall: 1 });
   });
 
   it("search/explain: search's result, and per hit each Knn's part, BM25 split by query term; filter clauses matched", async () => {
