@@ -1,7 +1,8 @@
 /**
  * The console's routes: the page at `/`, its compiled browser code under `/console/assets/`, and the
  * few JSON endpoints under `/console/api/` that Chroma's API has no equivalent for (the whole
- * catalog at once, a query's plan, a 2D map, search quality and health). The page and its code
+ * catalog at once, a 2D map, search quality and health; explain is console-explain.ts). The
+ * server adds them beside the API unless its `console` option is false. The page and its code
  * carry no data and are open; every `/console/api/` route needs the server's token, like the API.
  * Records are read and changed by the page through the API itself (`/api/v2/...`), so the console
  * goes through the same engine calls as any client.
