@@ -29,13 +29,13 @@ export {
   knownEmbeddingFunctions,
   registerEmbeddingFunction,
   type EmbeddingFunctionClass,
-} from "./api/embedding.js";
+} from "./embedding/functions.js";
 export {
   DefaultEmbeddingFunction,
   MODEL_PATH_ENV,
   type DefaultEmbeddingFunctionConfig,
   type DefaultEmbeddingFunctionOptions,
-} from "./api/default-embed.js";
+} from "./embedding/default-embed.js";
 export {
   AbortError,
   ChromaLiteError,
@@ -64,4 +64,5 @@ export {
 } from "./errors.js";
 export type { Logger } from "./logger.js";
 export type { PlanKind, QueryPlan } from "./types.js";
+export type { Bm25TermScore, KnnContribution, SearchExplain } from "./model/search-result.js";
 export * from "./types.js";

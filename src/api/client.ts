@@ -23,7 +23,7 @@ import type { OperationScope } from "../util/abort.js";
 import { ensureFolder } from "../util/fs.js";
 import { VERSION } from "../version.js";
 import { Collection, CollectionHandle, type ClientContext } from "./collection.js";
-import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "./embedding.js";
+import { describeEmbeddingFunction, raceScope, resolveEmbeddingFunction } from "../embedding/functions.js";
 
 export interface PersistentClientOptions {
   /** Data folder; created if missing. Default `./chroma-data`, as every CLI command. */

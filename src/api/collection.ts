@@ -7,7 +7,7 @@ import { collectionSchema } from "../model/schema.js";
 import { parseFilters } from "../model/filter.js";
 import { optionalU32 } from "../model/u32.js";
 import { parseSearchPayload } from "../model/search.js";
-import { searchResponse } from "../model/search-result.js";
+import { searchExplain, searchResponse, type SearchExplain } from "../model/search-result.js";
 import { validateEmbeddings, validateIds, validateRecordBatch, type RecordRow, type WriteKind } from "../model/records.js";
 import type {
   QueryPlan,
@@ -26,7 +26,7 @@ import type {
   UpdateCollectionConfiguration,
 } from "../types.js";
 import { forEachChunked, type OperationScope } from "../util/abort.js";
-import { describeEmbeddingFunction, embedWith } from "./embedding.js";
+import { describeEmbeddingFunction, embedWith } from "../embedding/functions.js";
 import { shortestF32, vectorToNumbers } from "../util/float32.js";
 import { GetResult, QueryResult } from "./results.js";
 import { SearchResult, toSearchPayload, type SearchLike } from "./search.js";
@@ -303,12 +303,32 @@ export class Collection {
    * `#id`), page with `limit`, choose fields with `select`. Takes the official client's `Search`
    * objects or plain `{ where, rank, limit, select }`; one result list per search.
    */
-  search(searches: SearchLike | SearchLike[], options?: CallOptions): Promise<SearchResult> {
-    return this.#client.run("search", options, async (engine, scope) => {
+  async search(searches: SearchLike | SearchLike[], options?: CallOptions): Promise<SearchResult> {
+    return (await this.#search("search", searches, options, false)).result;
+  }
+
+  /**
+   * Runs `search` and also says, per hit, what each `$knn` of the rank gave it: its place in that
+   * Knn's list, its distance or BM25 score, and for BM25 each query term's part of the score. The
+   * result is exactly `search`'s. chromalite only.
+   *
+   * @example
+   * ```ts
+   * const { explains } = await collection.explainSearch(new Search().rank(Knn({ query: "red apples", key: "#document" })));
+   * console.log(explains[0].hits[0].knns[0].terms); // [{ id: 2137..., term: "red", score: -0.41 }, ...]
+   * ```
+   */
+  explainSearch(searches: SearchLike | SearchLike[], options?: CallOptions): Promise<{ result: SearchResult; explains: SearchExplain[] }> {
+    return this.#search("explainSearch", searches, options, true);
+  }
+
+  #search(name: string, searches: SearchLike | SearchLike[], options: CallOptions | undefined, explain: boolean): Promise<{ result: SearchResult; explains: SearchExplain[] }> {
+    return this.#client.run(name, options, async (engine, scope) => {
       const items = Array.isArray(searches) ? searches : [searches];
       if (items.length === 0) throw new InvalidArgumentError("At least one search must be provided");
       const plans = items.map((item, i) => parseSearchPayload(toSearchPayload(item, i), `searches[${i}]`));
       for (const plan of plans) {
+        if (explain) plan.explain = true;
         for (const knn of plan.knns) {
           if (knn.source === "dense" && typeof knn.query === "string") {
             const [vector] = await embedWith(this.#embeddingFunction, this.#name, [knn.query], "queries", scope, this.#missingFunction);
@@ -317,7 +337,7 @@ export class Collection {
         }
       }
       const hits = await engine.search(this.id, plans, scope);
-      return new SearchResult(searchResponse(plans, hits));
+      return { result: new SearchResult(searchResponse(plans, hits)), explains: explain ? searchExplain(hits) : [] };
     });
   }
 

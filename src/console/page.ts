@@ -7,6 +7,12 @@
 export const CONSOLE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/**
+ * The modules of the first views (catalog, records), fetched at once with the page rather than one
+ * import level after another; the other views' modules are loaded when first opened.
+ */
+const FIRST_VIEW_MODULES = ["main.js", "api.js", "dom.js", "catalog.js", "records.js", "filters.js"];
+
 export const CONSOLE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -14,6 +20,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>chromalite console</title>
 <link rel="icon" href="data:,">
+${FIRST_VIEW_MODULES.map((m) => `<link rel="modulepreload" href="/console/assets/${m}">`).join("\n")}
 <style>
   :root { font-family: system-ui, sans-serif; color: #1d1d1f; background: #f6f7f9; font-size: 14px; }
   body { margin: 0; }

@@ -7,13 +7,13 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Columns } from "../model/include.js";
 import type { FilterNode } from "../model/filter.js";
-import { evaluateRank, type KnnResult, type SearchPlan } from "../model/search.js";
+import { DOCUMENT_KEY, EMBEDDING_KEY, evaluateRank, type KnnResult, type SearchPlan } from "../model/search.js";
 import type { RecordRow } from "../model/records.js";
-import type { RankedRecord } from "../model/search-result.js";
+import type { KnnContribution, RankedRecord } from "../model/search-result.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
 import { type OperationScope, yieldToEventLoop } from "../util/abort.js";
 import type { CollectionState } from "./collection-state.js";
-import { emptyPlan, type QueryPlan } from "./explain.js";
+import { bm25TermScores, emptyPlan, type QueryPlan } from "./explain.js";
 import { effectiveEf } from "../vector/hnsw-index.js";
 import type { Scored } from "./top-k.js";
 import { RidSet } from "./rid-set.js";
@@ -240,13 +240,15 @@ export class CollectionReader {
     let allowedSet: RidSet | undefined | null = null;
     const allowed = (): RidSet | undefined => (allowedSet === null ? (allowedSet = this.allowedFor(state, plan.ids, plan.filter)) : allowedSet);
     const end = plan.limit === undefined ? undefined : plan.offset + plan.limit;
-    let page: { rid: number; score: number | null }[];
+    let page: { rid: number; score: number | null; knns?: KnnContribution[] }[];
     if (!plan.rank) {
       // No rank: the filtered records in insertion order, as `get`.
       const rids = allowed()?.rids ?? this.#store.selectRids(state.cid, undefined);
       page = rids.slice(plan.offset, end).map((rid) => ({ rid, score: null }));
     } else {
       const results: KnnResult[] = [];
+      // With explain: per Knn, each listed record's place, distance or score, and BM25 term parts.
+      const explained: Map<number, KnnContribution>[] = [];
       for (const [i, knn] of plan.knns.entries()) {
         let list: Scored[];
         if (knn.source === "dense") {
@@ -267,6 +269,11 @@ export class CollectionReader {
           list = this.#store.bm25(state.cid, knn.termIds, knn.limit, has).map((h) => ({ rid: h.rid, distance: h.score }));
         }
         results.push(new Map(list.map((s, rank) => [s.rid, knn.returnRank ? rank : s.distance])));
+        if (plan.explain) {
+          const key = knn.source === "bm25" ? DOCUMENT_KEY : EMBEDDING_KEY;
+          const terms = knn.source === "bm25" ? bm25TermScores((t, l, a) => this.#store.bm25(state.cid, t, l, a), knn, list.map((s) => s.rid)) : undefined;
+          explained.push(new Map(list.map((s, rank) => [s.rid, { knn: i, key, rank, score: s.distance, ...(terms ? { terms: terms.get(s.rid) ?? [] } : {}) }])));
+        }
         scope.check();
       }
       const candidates = new Set<number>();
@@ -279,11 +286,12 @@ export class CollectionReader {
       // Ascending (lower is better, as in Chroma); NaN last; ties in insertion order.
       scored.sort((a, b) => (Number.isNaN(a.score) ? 1 : 0) - (Number.isNaN(b.score) ? 1 : 0) || a.score - b.score || a.rid - b.rid);
       page = scored.slice(plan.offset, end);
+      if (plan.explain) page = page.map((p) => ({ ...p, knns: explained.flatMap((m) => m.get(p.rid) ?? []) }));
     }
     const rows = new Map((await this.fetchRows(page.map((p) => p.rid), columns, scope)).map((r) => [r.rid, r]));
     return page.flatMap((p) => {
       const row = rows.get(p.rid);
-      return row ? [{ row, score: p.score }] : [];
+      return row ? [{ row, score: p.score, ...(p.knns ? { knns: p.knns } : {}) }] : [];
     });
   }
 

@@ -12,6 +12,39 @@ import { DOCUMENT_KEY, EMBEDDING_KEY, ID_KEY, METADATA_KEY, SCORE_KEY, type Sear
 export interface RankedRecord {
   row: RecordRow;
   score: number | null;
+  /** With `plan.explain`: what each `$knn` of the rank gave this record (those whose list holds it). */
+  knns?: KnnContribution[];
+}
+
+/** One BM25 query term's part of a hit's score: FTS5's single-term `bm25()`, negative, lower is better. */
+export interface Bm25TermScore {
+  /** The term id (chroma_bm25's sparse index: murmur3 of the stemmed term). */
+  id: number;
+  /** The stemmed term, when the query was a text (a sparse vector names ids only). */
+  term: string | null;
+  score: number;
+}
+
+/** What one `$knn` gave a hit: its place in that Knn's list and its distance or BM25 score there. */
+export interface KnnContribution {
+  /** The Knn's position among the rank's `$knn` terms, in request order. */
+  knn: number;
+  key: string;
+  /** 0-based place in the Knn's own list (what `return_rank` uses). */
+  rank: number;
+  /** The distance (`#embedding`) or the BM25 score (`#document`: the sum of `terms`' scores). */
+  score: number;
+  /** BM25 only: each query term the document holds, with its part of the score. */
+  terms?: Bm25TermScore[];
+}
+
+/** Explain of one search: per hit, its final score and what each `$knn` gave it. */
+export interface SearchExplain {
+  hits: { id: string; score: number | null; knns: KnnContribution[] }[];
+}
+
+export function searchExplain(hits: RankedRecord[][]): SearchExplain[] {
+  return hits.map((list) => ({ hits: list.map((h) => ({ id: h.row.id, score: h.score, knns: h.knns ?? [] })) }));
 }
 
 /** The JSON the server answers (Chroma's `SearchResponse`). */

@@ -10,7 +10,7 @@
  * (`group_by`, other sparse keys, `#id` under `$or`/`$nin`) is refused with a typed error.
  */
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
-import { bm25TermIds } from "../text/bm25.js";
+import { bm25TermIds, bm25Tokens } from "../text/bm25.js";
 import { andFilters, parseWhere, parseWhereDocument, type FilterNode } from "./filter.js";
 import { checkFilterLimits } from "./filter-limits.js";
 import { describe, isObject, type JsonObject } from "./json.js";
@@ -24,7 +24,7 @@ export const ID_KEY = "#id";
 /** One `$knn` term. Dense queries given as text are embedded by the caller before the engine runs. */
 export type KnnSpec =
   | { source: "dense"; query: number[] | string; limit: number; default?: number; returnRank: boolean }
-  | { source: "bm25"; termIds: number[]; limit: number; default?: number; returnRank: boolean };
+  | { source: "bm25"; termIds: number[]; limit: number; default?: number; returnRank: boolean; terms?: string[] };
 
 export type RankNode =
   | { kind: "knn"; index: number }
@@ -43,6 +43,8 @@ export interface SearchPlan {
   offset: number;
   /** Selected keys, in request order, without duplicates. */
   select: string[];
+  /** Set by explain callers (not part of the payload): each hit then carries what each `$knn` gave it. */
+  explain?: boolean;
 }
 
 function single(v: JsonObject, path: string): [string, unknown] {
@@ -162,8 +164,12 @@ function parseKnn(v: unknown, path: string): KnnSpec {
   }
   if (key === DOCUMENT_KEY) {
     let termIds: number[];
-    if (typeof query === "string") termIds = bm25TermIds(query);
-    else if (isSparse(query) && query.indices.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
+    let terms: string[] | undefined;
+    if (typeof query === "string") {
+      // The stemmed terms too, aligned with their ids, so that explain can name them.
+      terms = bm25Tokens(query);
+      termIds = bm25TermIds(query);
+    } else if (isSparse(query) && query.indices.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
       // A chroma_bm25 sparse vector names the terms; FTS5 weighs every query term once, by its IDF.
       termIds = query.indices as number[];
     } else {
@@ -171,7 +177,7 @@ function parseKnn(v: unknown, path: string): KnnSpec {
         `Expected '${path}.query' to be a text or a chroma_bm25 sparse vector {indices, values} for the key '${DOCUMENT_KEY}'`,
       );
     }
-    return { source: "bm25", termIds, limit, default: dflt, returnRank };
+    return { source: "bm25", termIds, limit, default: dflt, returnRank, ...(terms ? { terms } : {}) };
   }
   throw new NotImplementedError(
     `'${path}.key' is ${JSON.stringify(key)}: chromalite ranks by '${EMBEDDING_KEY}' (dense) and '${DOCUMENT_KEY}' (BM25 over the documents); other sparse vector keys are not supported`,

@@ -3,21 +3,25 @@
  * router serves (apiRoutes()): every method and path comes from there, with its path parameters and
  * whether it needs the token; ROUTE_DOCS adds what the table cannot say (a summary, the tag, the
  * body and response schemas). A route without docs, or docs naming no route, is an error when the
- * document is built, so the two cannot drift apart (the OpenAPI test builds it).
+ * document is built, so the two cannot drift apart (the OpenAPI test builds it). The console's
+ * endpoints (`/console/api/`) are listed the same way from CONSOLE_ROUTE_DOCS, unless it is off.
  */
 import { VERSION } from "../version.js";
 import { API_VERSION } from "./api-version.js";
 import { BODIES, SCHEMAS } from "./openapi-schemas.js";
 import type { Route } from "./request.js";
 import { API_PREFIX, apiRoutes } from "./routes.js";
+import { CONSOLE_API, consoleApiRoutes } from "./console-routes.js";
 
 type Schema = Record<string, unknown>;
 
 export interface RouteDoc {
   summary: string;
-  tag: "System" | "Tenant" | "Database" | "Collection" | "Record";
+  tag: "System" | "Tenant" | "Database" | "Collection" | "Record" | "Console";
   /** Name of the request body in BODIES. */
   body?: keyof typeof BODIES;
+  /** A body schema of its own (the console's endpoints), when not one of BODIES. */
+  bodySchema?: Schema;
   /** Schema of the success response (a component name, or a schema). */
   response: string | Schema;
   /** Success status, when not 200. */
@@ -68,6 +72,21 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   [`POST ${C}/attached_functions/{function}/detach`]: { summary: "Detach a function (not supported: 501)", tag: "Collection", body: "DetachFunction", response: empty, unsupported: true },
 };
 
+const CC = `${CONSOLE_API}${C}`;
+const object = (properties: Record<string, Schema>, required: string[] = []): Schema => ({ type: "object", properties, ...(required.length ? { required } : {}) });
+
+/** The console's own endpoints (server/console-routes.ts), at their own paths: `METHOD path`. */
+export const CONSOLE_ROUTE_DOCS: Record<string, RouteDoc> = {
+  [`GET ${CONSOLE_API}/catalog`]: { summary: "Console: every tenant, database and collection, with counts, indexing and sizes", tag: "Console", response: { type: "object" } },
+  [`POST ${CONSOLE_API}/bm25`]: { summary: "Console: a text's chroma_bm25 sparse vector and terms (or the terms of each of `texts`)", tag: "Console", bodySchema: object({ text: { type: "string" }, texts: { type: "array", items: { type: "string" } } }), response: { type: "object" } },
+  [`POST ${CC}/embed`]: { summary: "Console: texts embedded by the collection's embedding function", tag: "Console", bodySchema: object({ texts: { type: "array", items: { type: "string" } } }, ["texts"]), response: object({ embeddings: { type: "array" } }) },
+  [`POST ${CC}/explain`]: { summary: "Console: /query with the plan each query took and the where clauses each hit matched", tag: "Console", bodySchema: { $ref: "#/components/schemas/QueryRecords" }, response: object({ result: { $ref: "#/components/schemas/QueryResult" }, plans: { type: "array" }, clauses: { type: "array" }, ms: { type: "number" } }) },
+  [`POST ${CC}/search/explain`]: { summary: "Console: /search with what each $knn gave each hit (BM25: per query term) and the filter clauses each hit matched", tag: "Console", bodySchema: { $ref: "#/components/schemas/Search" }, response: object({ result: { $ref: "#/components/schemas/SearchResponse" }, explains: { type: "array" }, clauses: { type: "array" }, ms: { type: "number" } }) },
+  [`GET ${CC}/map`]: { summary: "Console: a 2D PCA of a sample of up to 20,000 embeddings (vectors=1: up to 5,000, with their vectors for UMAP)", tag: "Console", response: { type: "object" } },
+  [`GET ${CC}/health`]: { summary: "Console: HNSW recall against exact on held-out queries, index lag, disk and memory", tag: "Console", response: { type: "object" } },
+  [`GET ${CONSOLE_API}/verify`]: { summary: "Console: save the indexes, then chromalite verify's checks", tag: "Console", response: { type: "object" } },
+};
+
 /** Path parameters as OpenAPI names them (the router's `:id` is Chroma's `{collection_id}`). */
 const PARAM_NAMES: Record<string, string> = { id: "collection_id" };
 
@@ -107,7 +126,7 @@ function operation(method: string, key: string, route: Route, doc: RouteDoc, par
       "400": error("invalid argument (a value the rules refuse)"),
       ...(def.open ? {} : { "401": error("no token (when the server requires one)"), "403": error("wrong token") }),
       "404": error("not found"),
-      ...(doc.body ? { "415": error("not application/json"), "422": error("a body of the wrong shape (serde's wording, as Chroma)") } : {}),
+      ...(doc.body || doc.bodySchema ? { "415": error("not application/json"), "422": error("a body of the wrong shape (serde's wording, as Chroma)") } : {}),
       ...(doc.unsupported ? { "501": error("not supported by chromalite (as by Chroma's single-node server)") } : {}),
     },
   };
@@ -115,25 +134,31 @@ function operation(method: string, key: string, route: Route, doc: RouteDoc, par
   if (doc.body) {
     const body = BODIES[doc.body]!;
     op.requestBody = { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${doc.body}` }, example: body.example } } };
-  }
+  } else if (doc.bodySchema) op.requestBody = { required: true, content: { "application/json": { schema: doc.bodySchema } } };
   return op;
 }
 
-/** Builds the document; throws if a route has no docs or docs name a route the router does not serve. */
-export function openApiDocument(): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
+/** Each route's operation under `prefix`; throws if a route has no docs or docs name a route not in `routes`. */
+function addPaths(paths: Record<string, Record<string, unknown>>, routes: Route[], docs: Record<string, RouteDoc>, prefix: string, table: string): void {
   const documented = new Set<string>();
-  for (const route of apiRoutes()) {
+  for (const route of routes) {
     const [method, routerPath] = route;
     const { path, params } = openApiPath(routerPath);
     const key = `${method} ${path}`;
-    const doc = ROUTE_DOCS[key];
-    if (!doc) throw new Error(`openapi: route ${key} has no entry in ROUTE_DOCS`);
+    const doc = docs[key];
+    if (!doc) throw new Error(`openapi: route ${key} has no entry in ${table}`);
     documented.add(key);
-    (paths[`${API_PREFIX}${path}`] ??= {})[method.toLowerCase()] = operation(method, key, route, doc, params);
+    (paths[`${prefix}${path}`] ??= {})[method.toLowerCase()] = operation(method, key, route, doc, params);
   }
-  const stale = Object.keys(ROUTE_DOCS).filter((k) => !documented.has(k));
-  if (stale.length > 0) throw new Error(`openapi: ROUTE_DOCS names routes the server does not serve: ${stale.join(", ")}`);
+  const stale = Object.keys(docs).filter((k) => !documented.has(k));
+  if (stale.length > 0) throw new Error(`openapi: ${table} names routes the server does not serve: ${stale.join(", ")}`);
+}
+
+/** Builds the document (with the console's endpoints unless `console: false`, as the server is run). */
+export function openApiDocument(options: { console?: boolean } = {}): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  addPaths(paths, apiRoutes(), ROUTE_DOCS, API_PREFIX, "ROUTE_DOCS");
+  if (options.console ?? true) addPaths(paths, consoleApiRoutes(), CONSOLE_ROUTE_DOCS, "", "CONSOLE_ROUTE_DOCS");
   const bodySchemas = Object.fromEntries(Object.entries(BODIES).map(([name, b]) => [name, b.schema]));
   return {
     openapi: "3.1.0",
@@ -143,7 +168,7 @@ export function openApiDocument(): Record<string, unknown> {
       description: `Chroma's HTTP API v2 (API version ${API_VERSION}), served by chromalite from a local data folder. The official chromadb clients work against it.`,
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
-    tags: ["System", "Tenant", "Database", "Collection", "Record"].map((name) => ({ name })),
+    tags: ["System", "Tenant", "Database", "Collection", "Record", ...(options.console ?? true ? ["Console"] : [])].map((name) => ({ name })),
     paths,
     components: {
       schemas: { ...SCHEMAS, ...bodySchemas },

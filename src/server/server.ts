@@ -18,7 +18,7 @@ import { DOCS_HTML } from "./docs-page.js";
 import { openApiDocument } from "./openapi.js";
 import type { Route } from "./request.js";
 import { buildRouter } from "./routes.js";
-import { consoleRoutes } from "../console/routes.js";
+import { consoleRoutes } from "./console-routes.js";
 import { isJsonContentType, parseJsonBody, readBody, requestToken } from "./body.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
@@ -73,6 +73,8 @@ export interface ServerOptions {
   accessLog?: boolean | ((line: string, entry: AccessLogEntry) => void);
   /** pino-compatible logger for server errors and the engine's per-operation debug records. */
   logger?: Logger;
+  /** Serve the console (`/`, `/console/assets/`, `/console/api/`; see the README). Default true. */
+  console?: boolean;
 }
 
 /** One request, as the access log reports it. */
@@ -123,6 +125,7 @@ const OPTION_KEYS = new Set([
   "readOnly",
   "accessLog",
   "logger",
+  "console",
 ]);
 
 function checkOptions(options: ServerOptions): void {
@@ -158,13 +161,17 @@ function checkOptions(options: ServerOptions): void {
 
 const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
 
-let openApiText: string | undefined;
+/** The OpenAPI document's text, with and without the console's routes. */
+const openApiTexts = new Map<boolean, string>();
 
 /** The API's own description, open like Chroma's: the OpenAPI document and a page that renders it. */
-const DOC_ROUTES: Route[] = [
-  ["GET", "/openapi.json", { open: true, handler: () => ({ text: (openApiText ??= JSON.stringify(openApiDocument())) }) }],
-  ["GET", "/docs", { open: true, handler: () => ({ text: DOCS_HTML, contentType: "text/html; charset=utf-8" }) }],
-];
+function docRoutes(withConsole: boolean): Route[] {
+  const text = () => openApiTexts.get(withConsole) ?? openApiTexts.set(withConsole, JSON.stringify(openApiDocument({ console: withConsole }))).get(withConsole)!;
+  return [
+    ["GET", "/openapi.json", { open: true, handler: () => ({ text: text() }) }],
+    ["GET", "/docs", { open: true, handler: () => ({ text: DOCS_HTML, contentType: "text/html; charset=utf-8" }) }],
+  ];
+}
 
 /**
  * Opens the folder and serves Chroma's HTTP API v2 on it.
@@ -201,7 +208,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     exclusive: options.exclusive,
     readOnly: options.readOnly,
   });
-  const router = buildRouter([...DOC_ROUTES, ...consoleRoutes()]);
+  const withConsole = options.console ?? true;
+  const router = buildRouter([...docRoutes(withConsole), ...(withConsole ? consoleRoutes() : [])]);
   const inFlight = new Set<AbortController>();
   let idleWaiters: (() => void)[] = [];
   let closing = false;

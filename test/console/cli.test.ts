@@ -1,7 +1,8 @@
 /**
  * `chromalite console`: serves the folder with the console at `/`, behind a token made for the
  * session, and prints the URL that signs in; `--open` runs the system's browser command on it (a
- * stand-in xdg-open on PATH records what it was given). Children are killed by their PID.
+ * stand-in xdg-open on PATH records what it was given); `chromalite run --no-console` serves none.
+ * Children are killed by their PID.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -62,5 +63,37 @@ describe("chromalite console", () => {
     expect(fs.readFileSync(record, "utf8")).toBe(url.href);
     child.proc.kill("SIGTERM");
     expect((await child.exited).code).toBe(0);
+  });
+
+  it("chromalite run serves the console; with --no-console it serves none, and lists none in /openapi.json", async () => {
+    const dir = tempDir();
+    const serving = async (args: string[]) => {
+      const child = spawnCli(["run", "--path", dir, "--port", "0", ...args]);
+      await expect.poll(() => /serving .* at (http:\/\/[\d.:]+)/.test(child.stdout()) || child.proc.exitCode !== null, { timeout: 20_000 }).toBe(true);
+      const m = /serving .* at (http:\/\/[\d.:]+)/.exec(child.stdout());
+      if (!m) throw new Error(`the CLI did not start: ${child.stderr()}`);
+      return { child, base: m[1]! };
+    };
+    const paths = async (base: string) => Object.keys(((await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> }).paths);
+    const on = await serving([]);
+    try {
+      expect((await fetch(`${on.base}/`)).status).toBe(200);
+      expect((await fetch(`${on.base}/console/api/catalog`)).status).toBe(200);
+      expect(await paths(on.base)).toContain("/console/api/catalog");
+    } finally {
+      on.child.proc.kill("SIGTERM");
+      await on.child.exited;
+    }
+    const off = await serving(["--no-console"]);
+    try {
+      for (const p of ["/", "/console/assets/main.js", "/console/api/catalog", "/console/api/verify"]) expect((await fetch(`${off.base}${p}`)).status, p).toBe(404);
+      expect((await fetch(`${off.base}/api/v2/heartbeat`)).status).toBe(200);
+      const listed = await paths(off.base);
+      expect(listed).toContain("/api/v2/heartbeat");
+      expect(listed.filter((p) => p.startsWith("/console"))).toEqual([]);
+    } finally {
+      off.child.proc.kill("SIGTERM");
+      expect((await off.child.exited).code).toBe(0);
+    }
   });
 });

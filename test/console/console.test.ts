@@ -209,7 +209,11 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     const ids = await hitIds(page);
     expect(ids.length).toBeGreaterThan(0);
     for (const id of ids) expect(Number(id!.slice(1)) % 3).toBe(1); // the vegetable records
-    expect(await page.locator("[data-testid=terms]").first().textContent()).toBe("veget");
+    // Explain splits each hit's BM25 score by query term: one term here, so its part is the score.
+    const first = page.locator("[data-testid=hit]").first();
+    const part = /^veget (-\d+\.\d{4})$/.exec((await first.locator("[data-testid=term]").textContent()) ?? "");
+    expect(part).not.toBeNull();
+    expect(part![1]).toBe(await first.locator("[data-testid=score]").textContent());
     expect(await page.textContent("[data-testid=snippet]")).toContain('Knn({ query: "vegetables", key: "#document" })');
     await page.close();
   });
@@ -285,6 +289,15 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     await expect.poll(() => page.textContent("[data-testid=plan]")).toBe("bm25");
     const text = await hitIds(page);
     expect(text.length).toBeGreaterThan(0);
+    // Two terms: each hit's parts add up to its score; the where clause is matched by every hit.
+    for (let i = 0; i < text.length; i++) {
+      const row = page.locator("[data-testid=hit]").nth(i);
+      const parts = (await row.locator("[data-testid=term]").allTextContents()).map((t) => Number(t.split(" ")[1]));
+      expect(parts.length).toBeGreaterThan(0);
+      expect(parts.reduce((a, b) => a + b, 0)).toBeCloseTo(Number(await row.locator("[data-testid=score]").textContent()), 3);
+      expect(await row.textContent()).toContain("✓ matched");
+    }
+    await shot(f, page, "query-bm25");
     expect(((await runSnippet()) as { ids: string[][] }).ids[0]).toEqual(text);
     await page.close();
   });
@@ -310,22 +323,41 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
 
   it("map: a PCA plot coloured by a metadata key, hover shows the document; UMAP in a Web Worker", async () => {
     const page = await openConsole(f, `#/c/${big}/map`);
+    // The chart library runs under the page's Content-Security-Policy without a complaint.
+    const complaints: string[] = [];
+    page.on("console", (m) => void (m.type() === "error" && complaints.push(m.text())));
     await page.waitForSelector("[data-testid=map-status][data-method=pca]");
     expect(await page.getAttribute("[data-testid=map-status]", "data-points")).toBe("1200");
     await page.selectOption("[data-testid=map-color]", "parity");
     expect(await page.textContent("[data-testid=map-legend]")).toContain('"even"');
-    // Hover over a drawn point: find one by its colour on the canvas.
-    const spot = await page.evaluate<{ x: number; y: number } | null>(`(() => {
-      const c = document.querySelector("canvas");
-      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
-      for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) if (d[(y * c.width + x) * 4 + 3] > 200) return { x, y };
-      return null;
+    // Drawn by Chart.js (served from the package): where it drew the first record's point.
+    const at = (i: number) =>
+      page.evaluate<{ x: number; y: number }>(`(() => {
+        const p = Chart.getChart(document.querySelector("[data-testid=map-canvas]")).getDatasetMeta(0).data[${i}];
+        return { x: p.x, y: p.y };
+      })()`);
+    // Every point is inside the plot area (the axes' bounds come from the data).
+    const inside = await page.evaluate<number>(`(() => {
+      const chart = Chart.getChart(document.querySelector("[data-testid=map-canvas]"));
+      const a = chart.chartArea;
+      return chart.getDatasetMeta(0).data.filter((p) => p.x >= a.left && p.x <= a.right && p.y >= a.top && p.y <= a.bottom).length;
     })()`);
-    expect(spot).not.toBeNull();
+    expect(inside).toBe(1200);
+    const spot = await at(0);
     const box = (await page.locator("[data-testid=map-canvas]").boundingBox())!;
-    await page.mouse.move(box.x + spot!.x + 0.5, box.y + spot!.y + 0.5);
-    await expect.poll(() => page.textContent("[data-testid=map-tooltip]")).toMatch(/^b\d+\npoint \d+ (even|odd)/);
+    await page.mouse.move(box.x + spot.x, box.y + spot.y);
+    // The sample is the whole collection, in insertion order: point 0 is b0.
+    await expect.poll(() => page.textContent("[data-testid=map-tooltip]")).toBe("b0\npoint 0 even\nparity: \"even\"");
     await shot(f, page, "map");
+    // Away from every point the tooltip goes; a click on a point opens its record.
+    await page.mouse.move(box.x + 2, box.y + 2);
+    await expect.poll(() => page.isVisible("[data-testid=map-tooltip]")).toBe(false);
+    const p5 = await at(5);
+    await page.mouse.click(box.x + p5.x, box.y + p5.y);
+    await expect.poll(() => page.evaluate("location.hash")).toBe(`#/c/${big}/records?id=b5`);
+    await page.waitForSelector("[data-testid=record-row][data-id=b5]");
+    await go(page, `#/c/${big}/map`);
+    await page.waitForSelector("[data-testid=map-status][data-method=pca]");
 
     // UMAP, computed in a Web Worker from the sample's vectors (umap-js served from the package).
     await page.selectOption("[data-testid=map-method]", "umap");
@@ -335,6 +367,7 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     expect(await page.locator("[data-testid=map-canvas]").count()).toBe(1);
     await page.selectOption("[data-testid=map-color]", "parity");
     await shot(f, page, "map-umap");
+    expect(complaints).toEqual([]);
     await page.close();
   });
 
@@ -344,6 +377,7 @@ describe.skipIf(!hasChromium)(`the console in Chromium${hasChromium ? "" : ` (SK
     const recall = parseFloat((await page.textContent("[data-testid=recall]")) ?? "");
     expect(recall).toBeGreaterThanOrEqual(90);
     expect(await page.textContent("[data-testid=lag]")).toMatch(/^\d+ of 1200 records waiting/);
+    expect(await page.textContent("[data-testid=recall-queries]")).toContain("moved in a random direction");
     await page.click("[data-testid=run-verify]");
     await expect.poll(() => page.textContent("[data-testid=verify-status]"), { timeout: 30_000 }).toBe("verify: no problems found");
     await shot(f, page, "health");

@@ -43,6 +43,8 @@ interface RunOptions {
   exclusive?: boolean;
   readOnly?: boolean;
   json?: boolean;
+  /** False with --no-console. */
+  console: boolean;
 }
 
 function isLoopback(host: string): boolean {
@@ -92,6 +94,7 @@ export function register(program: Command, context: () => CliContext): void {
     .addOption(new Option("--auth-token <token>", "require this token (x-chroma-token or Authorization: Bearer)").env(ENV.authToken))
     .option("--allow-reset", "allow POST /api/v2/reset, which deletes everything")
     .option("--access-log", "log one line per request")
+    .option("--no-console", "serve no console (the browser UI at / and its /console/ endpoints)")
     .option("--max-body-mb <mib>", "largest request body in MiB (larger: 413)", integerOption("--max-body-mb", 1, 4096), DEFAULT_MAX_BODY_BYTES / MIB)
     .option("--timeout-ms <ms>", "timeout of each request's operation; 0 = none", integerOption("--timeout-ms", 0, 2 ** 31 - 1), DEFAULT_TIMEOUT_MS)
     .option("--max-connections <n>", "open connections at most (more: closed at once)", integerOption("--max-connections", 1, 1_000_000), DEFAULT_MAX_CONNECTIONS)
@@ -159,6 +162,7 @@ Examples:
         exclusive: opts.exclusive ?? false,
         readOnly: opts.readOnly ?? false,
         logger: log,
+        console: opts.console,
       });
       handleSignals(server, log, ctx);
       log.info({ version: VERSION, path: server.path, url: server.url }, `chromalite ${VERSION} serving ${server.path} at ${server.url}`);

@@ -6,9 +6,6 @@
 import { ApiError, call, errorText, setToken, token, type Catalog, type CollectionJson } from "./api.js";
 import { renderCatalog } from "./catalog.js";
 import { fill, h } from "./dom.js";
-import { renderHealth } from "./health.js";
-import { renderMap } from "./map.js";
-import { renderQuery } from "./query.js";
 import { renderRecords } from "./records.js";
 
 const app = document.getElementById("app")!;
@@ -131,12 +128,13 @@ async function route(): Promise<void> {
       const only = params.get("id");
       renderRecords(body, c, { findSimilar: (col, rid) => (location.hash = `#/c/${col.id}/query?record=${encodeURIComponent(rid)}`), changed: () => void loadCatalog() }, only === null ? {} : { ids: [only] });
     } else if (tab === "query") {
+      // The other views' code is loaded when first opened: the first view needs none of it.
       const rec = params.get("record");
-      renderQuery(body, c, rec === null ? {} : { recordId: rec }, openRecord);
-    } else if (tab === "map") renderMap(body, c, openRecord);
-    else renderHealth(body, c);
+      (await import("./query.js")).renderQuery(body, c, rec === null ? {} : { recordId: rec }, openRecord);
+    } else if (tab === "map") (await import("./map.js")).renderMap(body, c, openRecord);
+    else (await import("./health.js")).renderHealth(body, c);
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) showLogin("Your token is no longer accepted.");
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) showLogin(token() === null ? undefined : "Your token is no longer accepted.");
     else fill(content, h("p", { class: "error" }, errorText(err)));
   }
   document.body.dataset.ready = "true";
@@ -149,8 +147,9 @@ async function start(): Promise<void> {
 
 async function boot(): Promise<void> {
   takeTokenFromUrl();
-  if (await authorised()) await start();
-  else showLogin();
+  // The first view's own call says whether the token is needed (401) or wrong (403): no separate
+  // check first, which would cost a round trip before anything is drawn.
+  await start();
   document.body.dataset.ready = "true";
 }
 

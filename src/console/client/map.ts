@@ -1,10 +1,14 @@
 /**
- * The map: a 2D projection of a sample of the collection's embeddings drawn on a canvas, coloured by
- * a metadata key; hovering shows a record's document, clicking opens it. PCA (computed by the server
- * on up to 20,000 records) is drawn at once; UMAP (up to 5,000 records) runs in a Web Worker.
+ * The map: a 2D projection of a sample of the collection's embeddings, a Chart.js scatter plot
+ * coloured by a metadata key; hovering shows a record's document, clicking opens it. PCA (computed
+ * by the server on up to 20,000 records) is drawn at once; UMAP (up to 5,000 records) runs in a Web
+ * Worker.
  */
+import type { Chart as ChartClass } from "chart.js";
 import { call, consolePath, errorText, type CollectionJson } from "./api.js";
 import { fill, h, short } from "./dom.js";
+
+type ChartInstance = ChartClass<"scatter", { x: number; y: number }[]>;
 
 interface MapData {
   dimension?: number;
@@ -25,7 +29,22 @@ const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
 const OTHER = "#c8c8c8";
 const W = 900;
 const H = 560;
-const PAD = 20;
+
+/** Chart.js's browser build, loaded on first use (the other views never pay for it). */
+declare const Chart: typeof ChartClass;
+let chartLoaded: Promise<void> | undefined;
+function loadChart(): Promise<void> {
+  return (chartLoaded ??= new Promise<void>((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/console/assets/chart.umd.min.js";
+    script.onload = () => resolve();
+    script.onerror = () => {
+      chartLoaded = undefined;
+      reject(new Error("could not load the chart library (/console/assets/chart.umd.min.js)"));
+    };
+    document.head.append(script);
+  }));
+}
 
 function colours(data: MapData, key: string): { of: (i: number) => string; legend: [string, string][] } {
   if (key === "") return { of: () => PALETTE[0]!, legend: [] };
@@ -56,6 +75,18 @@ function colours(data: MapData, key: string): { of: (i: number) => string; legen
   };
 }
 
+function bounds(values: number[]): { min: number; max: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!Number.isFinite(lo)) return { min: -1, max: 1 };
+  const pad = (hi - lo) * 0.03 || 1;
+  return { min: lo - pad, max: hi + pad };
+}
+
 function decodeVectors(b64: string): Float32Array {
   const bin = atob(b64);
   const bytes = new Uint8Array(bin.length);
@@ -73,6 +104,7 @@ export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id:
   const status = h("p", { class: "muted", "data-testid": "map-status" });
   const plot = h("div", {});
   let worker: Worker | undefined;
+  let chart: ChartInstance | undefined;
   fill(root, h("p", {}, "Projection ", method), status, plot);
   method.addEventListener("change", () => load(method.value));
   load("pca");
@@ -80,13 +112,15 @@ export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id:
   function load(kind: string): void {
     worker?.terminate();
     worker = undefined;
+    chart?.destroy();
+    chart = undefined;
     fill(plot);
     status.removeAttribute("data-points");
     status.dataset.method = "";
     status.textContent = kind === "pca" ? "Computing the projection…" : "Reading the sample…";
     const started = performance.now();
-    call<MapData>("GET", consolePath(c, kind === "umap" ? "map?vectors=1" : "map")).then(
-      (data) => {
+    Promise.all([call<MapData>("GET", consolePath(c, kind === "umap" ? "map?vectors=1" : "map")), loadChart()]).then(
+      ([data]) => {
         const sample = `${data.sampled.toLocaleString("en")} of ${data.total.toLocaleString("en")} records${data.sampled < data.total ? " (evenly spaced runs in insertion order)" : ""}`;
         if (kind === "pca") {
           const ms = performance.now() - started;
@@ -123,47 +157,42 @@ export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id:
   }
 
   function draw(data: MapData, xs: number[], ys: number[], kind: string, text: string): void {
+    chart?.destroy();
     const canvas = h("canvas", { width: W, height: H, "data-testid": "map-canvas", style: "background:#fff;border:1px solid #dde" });
     const tooltip = h("div", { class: "tooltip", "data-testid": "map-tooltip", style: "display:none" });
     const key = h("select", { "data-testid": "map-color", "aria-label": "Colour by" }, h("option", { value: "" }, "(none)"), data.keys.map((k) => h("option", { value: k }, k)));
     const legend = h("div", { class: "legend", "data-testid": "map-legend" });
-    const lo = [Math.min(...xs), Math.min(...ys)];
-    const hi = [Math.max(...xs), Math.max(...ys)];
-    const sx = (v: number) => PAD + ((v - lo[0]!) / (hi[0]! - lo[0]! || 1)) * (W - 2 * PAD);
-    const sy = (v: number) => H - PAD - ((v - lo[1]!) / (hi[1]! - lo[1]! || 1)) * (H - 2 * PAD);
-    const px = xs.map(sx);
-    const py = ys.map(sy);
+    const points = xs.map((x, i) => ({ x, y: ys[i]! }));
+    const radius = points.length > 5000 ? 1.5 : 3;
     const paint = () => {
-      const ctx = canvas.getContext("2d");
-      if (!ctx) return;
       const col = colours(data, key.value);
-      ctx.clearRect(0, 0, W, H);
-      const r = data.ids.length > 5000 ? 1.5 : 3;
-      for (let i = 0; i < data.ids.length; i++) {
-        ctx.fillStyle = col.of(i);
-        ctx.beginPath();
-        ctx.arc(px[i]!, py[i]!, r, 0, Math.PI * 2);
-        ctx.fill();
-      }
       fill(legend, col.legend.map(([label, colour]) => h("span", {}, h("span", { class: "swatch", style: `background:${colour}` }), short(label, 40))));
+      return points.map((_, i) => col.of(i));
     };
-    const nearest = (e: MouseEvent): number | undefined => {
-      const rect = canvas.getBoundingClientRect();
-      const mx = ((e.clientX - rect.left) * W) / rect.width;
-      const my = ((e.clientY - rect.top) * H) / rect.height;
-      let best: number | undefined;
-      let bestD = 36; // within 6 px
-      for (let i = 0; i < px.length; i++) {
-        const d = (px[i]! - mx) ** 2 + (py[i]! - my) ** 2;
-        if (d < bestD) {
-          bestD = d;
-          best = i;
-        }
-      }
-      return best;
-    };
+    status.textContent = text;
+    fill(plot, h("p", {}, "Colour by ", key), legend, canvas, tooltip);
+    const c = new Chart(canvas, {
+      type: "scatter",
+      data: { datasets: [{ data: points, pointBackgroundColor: paint(), pointBorderWidth: 0, pointRadius: radius, pointHoverRadius: radius + 2, pointHitRadius: 4 }] },
+      options: {
+        // Drawn once, as given: no animation, no parsing (the points are {x, y} already), fixed size.
+        // (Not `normalized`: that promises points sorted by x, which a projection's are not.)
+        animation: false,
+        parsing: false,
+        responsive: false,
+        events: ["mousemove", "mouseout", "click"],
+        interaction: { mode: "nearest", intersect: true },
+        plugins: { legend: { display: false }, tooltip: { enabled: false } },
+        // Bounds from the data itself, with a margin, so every point is inside the plot.
+        scales: { x: { type: "linear", ...bounds(xs), ticks: { maxTicksLimit: 8 } }, y: { type: "linear", ...bounds(ys), ticks: { maxTicksLimit: 8 } } },
+      },
+    });
+    chart = c;
+    // The record under the pointer, as Chart.js finds it (within a point's hit radius).
+    const under = (e: MouseEvent): number | undefined => c.getElementsAtEventForMode(e, "nearest", { intersect: true }, false)[0]?.index;
+    // The tooltip is an element of the page (text only), so a document is never drawn as markup.
     canvas.addEventListener("mousemove", (e) => {
-      const i = nearest(e);
+      const i = under(e);
       if (i === undefined) {
         tooltip.style.display = "none";
         return;
@@ -173,16 +202,16 @@ export function renderMap(root: HTMLElement, c: CollectionJson, openRecord: (id:
       tooltip.style.left = `${e.pageX + 12}px`;
       tooltip.style.top = `${e.pageY + 12}px`;
     });
-    canvas.addEventListener("mouseleave", () => (tooltip.style.display = "none"));
     canvas.addEventListener("click", (e) => {
-      const i = nearest(e);
+      const i = under(e);
       if (i !== undefined) openRecord(data.ids[i]!);
     });
-    key.addEventListener("change", paint);
-    status.textContent = text;
+    canvas.addEventListener("mouseleave", () => (tooltip.style.display = "none"));
+    key.addEventListener("change", () => {
+      c.data.datasets[0]!.pointBackgroundColor = paint();
+      c.update("none");
+    });
     status.dataset.points = String(xs.length);
     status.dataset.method = kind;
-    fill(plot, h("p", {}, "Colour by ", key), legend, canvas, tooltip);
-    paint();
   }
 }

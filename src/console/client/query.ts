@@ -1,7 +1,7 @@
 /**
  * Queries: by a pasted vector, by a record ("find similar") or by text (BM25 through the Search
- * API), with the chosen `include`, the results, the plan the engine chose (explain) and the official
- * client's code for the same query.
+ * API), with the chosen `include`, the results, the plan the engine chose (explain: for BM25, each
+ * query term's part of each hit's score) and the official client's code for the same query.
  */
 import { call, consolePath, errorText, recordPath, type CollectionJson, type GetResult } from "./api.js";
 import { fill, h, short } from "./dom.js";
@@ -37,6 +37,14 @@ interface SearchResponse {
   documents: (string | null)[][] | null;
   metadatas: (Record<string, unknown> | null)[][] | null;
   scores: (number | null)[][] | null;
+}
+
+/** `search/explain`'s answer: the search's result, and per hit what each Knn gave it. */
+interface SearchExplained {
+  result: SearchResponse;
+  explains: { hits: { id: string; score: number | null; knns: { knn: number; key: string; rank: number; score: number; terms?: { id: number; term: string | null; score: number }[] }[] }[] }[];
+  clauses: { clause: string; matched: string[] }[][];
+  ms: number;
 }
 
 const INCLUDES = ["documents", "metadatas", "distances", "embeddings", "uris"];
@@ -155,35 +163,43 @@ export function renderQuery(root: HTMLElement, c: CollectionJson, initial: { rec
   }
 
   async function textQuery(spec: QuerySpec): Promise<void> {
-    const sparse = await call<{ indices: number[]; values: number[]; tokens: string[] }>("POST", "/console/api/bm25", { text: spec.text ?? "" });
+    const sparse = await call<{ tokens: string[] }>("POST", "/console/api/bm25", { text: spec.text ?? "" });
     let where = spec.where;
     if (spec.whereDocument !== undefined) where = where === undefined ? { "#document": spec.whereDocument } : { $and: [where, { "#document": spec.whereDocument }] };
+    // The text itself as the Knn's query (the server makes chroma_bm25's terms of it, as the official
+    // client does), so that explain can name each term of a hit's score.
     const search: Record<string, unknown> = {
-      rank: { $knn: { query: { indices: sparse.indices, values: sparse.values }, key: "#document", limit: Math.max(16, spec.nResults) } },
+      rank: { $knn: { query: spec.text ?? "", key: "#document", limit: Math.max(16, spec.nResults) } },
       limit: { limit: spec.nResults, offset: 0 },
       select: { keys: ["#document", "#score", "#metadata"] },
     };
     if (where !== undefined) search.filter = where;
-    const out = await call<SearchResponse>("POST", recordPath(c, "search"), { searches: [search] });
-    const ids = out.ids[0] ?? [];
-    const docs = out.documents?.[0] ?? [];
-    const terms = await call<{ tokens: string[][] }>("POST", "/console/api/bm25", { texts: docs.map((d) => d ?? "") });
-    const wanted = new Set(sparse.tokens);
+    const out = await call<SearchExplained>("POST", consolePath(c, "search/explain"), { searches: [search] });
+    const r = out.result;
+    const ids = r.ids[0] ?? [];
+    const docs = r.documents?.[0] ?? [];
+    const hits = out.explains[0]?.hits ?? [];
+    const clauses = out.clauses[0] ?? [];
     fill(
       results,
       h(
         "table",
         {},
-        h("tr", {}, h("th", {}, "#"), h("th", {}, "id"), h("th", {}, "BM25 score"), h("th", {}, "query terms in the document"), h("th", {}, "document")),
+        h("tr", {}, h("th", {}, "#"), h("th", {}, "id"), h("th", {}, "BM25 score"), h("th", {}, "per query term (its part of the score)"), h("th", {}, "document"), clauses.map((cl) => h("th", { class: "mono" }, short(cl.clause, 40)))),
         ids.map((id, i) =>
           h(
             "tr",
             { class: "clickable", "data-testid": "hit", "data-id": id, onclick: () => openRecord(id) },
             h("td", {}, i + 1),
             h("td", { class: "mono" }, id),
-            h("td", { class: "mono" }, out.scores?.[0]?.[i]?.toFixed(4) ?? ""),
-            h("td", { class: "mono", "data-testid": "terms" }, [...new Set((terms.tokens[i] ?? []).filter((t) => wanted.has(t)))].join(" ")),
+            h("td", { class: "mono", "data-testid": "score" }, r.scores?.[0]?.[i]?.toFixed(4) ?? ""),
+            h(
+              "td",
+              { class: "mono", "data-testid": "terms" },
+              (hits[i]?.knns.find((k) => k.key === "#document")?.terms ?? []).flatMap((t, j) => [j > 0 && ", ", h("span", { "data-testid": "term" }, `${t.term ?? `#${t.id}`} ${t.score.toFixed(4)}`)]),
+            ),
             h("td", { class: "truncate" }, short(docs[i] ?? "", 160)),
+            clauses.map((cl) => h("td", {}, cl.matched.includes(id) ? "✓ matched" : "✗")),
           ),
         ),
       ),
@@ -196,6 +212,7 @@ export function renderQuery(root: HTMLElement, c: CollectionJson, initial: { rec
         h("h3", {}, "Explain"),
         h("div", { class: "plan", "data-testid": "plan" }, "bm25"),
         h("p", {}, `BM25 over the documents' word index, terms of chroma_bm25 (stopwords removed, Snowball stems): ${sparse.tokens.join(" ") || "(no terms)"}`),
+        h("p", { class: "muted" }, `A hit's score is FTS5's bm25() (lower is better): the sum of its query terms' parts, shown per hit. ${out.ms} ms.`),
       ),
     );
   }

@@ -1,32 +1,29 @@
 /**
  * The console's routes: the page at `/`, its compiled browser code under `/console/assets/`, and the
  * few JSON endpoints under `/console/api/` that Chroma's API has no equivalent for (the whole
- * catalog at once, a query's plan, a 2D map, search quality and health). The page and its code
+ * catalog at once, a 2D map, search quality and health; explain is console-explain.ts). The
+ * server adds them beside the API unless its `console` option is false. The page and its code
  * carry no data and are open; every `/console/api/` route needs the server's token, like the API.
  * Records are read and changed by the page through the API itself (`/api/v2/...`), so the console
  * goes through the same engine calls as any client.
  */
-import { embedWith, resolveEmbeddingFunction } from "../api/embedding.js";
+import { embedWith, resolveEmbeddingFunction } from "../embedding/functions.js";
 import { indexDirOf } from "../vector/hnsw-index.js";
 import { diskSize } from "../engine/inspect.js";
-import type { QueryPlan } from "../engine/explain.js";
 import { verifyFolder } from "../engine/verify.js";
-import { parseFilters } from "../model/filter.js";
-import { columnsOf, QUERY_DEFAULT_INCLUDE } from "../model/include.js";
-import type { JsonObject } from "../model/json.js";
-import { validateEmbeddings } from "../model/records.js";
 import { bm25SparseVector, bm25Tokens } from "../text/bm25.js";
-import type { Where, WhereDocument } from "../types.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { VERSION } from "../version.js";
 import type { Engine } from "../engine/engine.js";
-import { HttpError } from "../server/errors.js";
-import { collectionJson, queryResponseJson } from "../server/json.js";
-import { COLLECTION, collectionId, run, scopedCollection, type RequestContext, type Route } from "../server/request.js";
-import { decodeEmbeddings, optFilter, optStringArray, optU32, parseInclude, queryU32, requireField, stringArray, stringField } from "../server/wire.js";
-import { readAsset } from "./assets.js";
-import { CONSOLE_CSP, CONSOLE_HTML } from "./page.js";
-import { pca2 } from "./pca.js";
+import { HttpError } from "./errors.js";
+import { collectionJson } from "./json.js";
+import { COLLECTION, collectionId, run, scopedCollection, type RequestContext, type Route } from "./request.js";
+import { queryU32, requireField, stringArray, stringField } from "./wire.js";
+import { readAsset } from "../console/assets.js";
+import { CONSOLE_CSP, CONSOLE_HTML } from "../console/page.js";
+import { heldOutRadius, perturbed } from "../console/held-out.js";
+import { pca2 } from "../console/pca.js";
+import { explainRoutes } from "./console-explain.js";
 
 /** Largest map sample (points drawn); more would not be readable anyway. */
 export const MAP_MAX_POINTS = 20_000;
@@ -34,12 +31,14 @@ export const MAP_MAX_POINTS = 20_000;
 export const UMAP_MAX_POINTS = 5000;
 /** A hovered point shows this much of its document. */
 const MAP_DOCUMENT_CHARS = 160;
-/** Search quality: queries (records of the collection) and k. */
+/** Search quality: held-out queries (see held-out.ts) and k. */
 const HEALTH_QUERIES = 50;
 const HEALTH_K = 10;
 const CATALOG_MAX_COLLECTIONS = 1000;
 
-const API = "/console/api";
+/** Where the console's JSON endpoints live. */
+export const CONSOLE_API = "/console/api";
+const API = CONSOLE_API;
 
 function page(): Route[] {
   const html = { text: CONSOLE_HTML, contentType: "text/html; charset=utf-8", headers: { "content-security-policy": CONSOLE_CSP, "cache-control": "no-store" } };
@@ -87,16 +86,13 @@ function vectorsBase64(vectors: Float32Array[]): string {
   return Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString("base64");
 }
 
-/** The clauses a hit is checked against: the members of a top-level `$and`, else the whole filter. */
-function clausesOf(where: Where | undefined, whereDocument: WhereDocument | undefined): { label: string; where?: Where; whereDocument?: WhereDocument }[] {
-  const out: { label: string; where?: Where; whereDocument?: WhereDocument }[] = [];
-  if (where !== undefined) {
-    const and = (where as { $and?: unknown }).$and;
-    const parts = Array.isArray(and) && Object.keys(where).length === 1 ? (and as Where[]) : [where];
-    for (const w of parts) out.push({ label: JSON.stringify(w), where: w });
-  }
-  if (whereDocument !== undefined) out.push({ label: `document ${JSON.stringify(whereDocument)}`, whereDocument });
-  return out;
+const HELD_OUT = "sampled records' vectors, each moved in a random direction (seeded) by the distance to that record's nearest other record";
+
+/** Recall's queries (held-out.ts): the sampled vectors moved off the records, as far as their nearest neighbours. */
+async function heldOutQueries(engine: Engine, id: string, records: Float32Array[], scope: OperationScope): Promise<Float32Array[]> {
+  const near = await engine.query(id, { queries: records, nResults: 2, columns: { embeddings: true, documents: false, metadatas: false, uris: false } }, scope);
+  const radii = records.map((v, i) => heldOutRadius(v, (near[i] ?? []).map((h) => h.row.embedding)));
+  return perturbed(records, radii);
 }
 
 function collectionRoute(ctx: RequestContext): string {
@@ -169,49 +165,6 @@ function api(): Route[] {
       },
     ],
     [
-      "POST",
-      `${API}${COLLECTION}/explain`,
-      {
-        body: true,
-        handler: async (ctx) => {
-          const id = collectionId(ctx);
-          const body: JsonObject = ctx.body;
-          const raw = decodeEmbeddings(requireField(body, "query_embeddings"), "query_embeddings", { nullEntries: false });
-          const queries = validateEmbeddings(raw, null, "query_embeddings");
-          const nResults = optU32(body, "n_results") ?? 10;
-          const ids = optStringArray(body, "ids");
-          const include = parseInclude(body, QUERY_DEFAULT_INCLUDE);
-          const where = optFilter(body, "where") as Where | undefined;
-          const whereDocument = optFilter(body, "where_document") as WhereDocument | undefined;
-          const filter = parseFilters(where, whereDocument);
-          return run(ctx, "console.explain", async (scope) => {
-            scopedCollection(ctx, id);
-            const plans: QueryPlan[] = [];
-            const started = performance.now();
-            const hits = await ctx.engine.query(id, { queries, nResults, ids, filter, columns: columnsOf(include), explain: plans }, scope);
-            const ms = performance.now() - started;
-            // Which clause each hit satisfies: one get per clause over the hits' ids.
-            const clauses = clausesOf(where, whereDocument);
-            const hitIds = [...new Set(hits.flatMap((list) => list.map((h) => h.row.id)))];
-            const matchedBy: string[][] = [];
-            for (const c of clauses) {
-              const rows = hitIds.length === 0 ? [] : await ctx.engine.get(id, { ids: hitIds, filter: parseFilters(c.where, c.whereDocument), columns: columnsOf([]) }, scope);
-              matchedBy.push(rows.map((r) => r.id));
-            }
-            const result = JSON.parse(await queryResponseJson(hits, include, scope)) as unknown;
-            return {
-              json: {
-                result,
-                plans,
-                ms: Math.round(ms * 100) / 100,
-                clauses: clauses.map((c, i) => ({ clause: c.label, matched: matchedBy[i] })),
-              },
-            };
-          });
-        },
-      },
-    ],
-    [
       "GET",
       `${API}${COLLECTION}/map`,
       {
@@ -264,8 +217,9 @@ function api(): Route[] {
             const id = collectionRoute(ctx);
             const { engine } = ctx;
             const total = await engine.count(id, scope);
-            const queries = (await sample(engine, id, total, Math.min(HEALTH_QUERIES, total), { embeddings: true, documents: false, metadatas: false, uris: false }, scope))
+            const records = (await sample(engine, id, total, Math.min(HEALTH_QUERIES, total), { embeddings: true, documents: false, metadatas: false, uris: false }, scope))
               .flatMap((r) => (r.embedding ? [r.embedding] : []));
+            const queries = await heldOutQueries(engine, id, records, scope);
             const started = performance.now();
             const { exact, ann } = await engine.compareExactAndAnn(id, queries, HEALTH_K, scope);
             const ms = performance.now() - started;
@@ -282,7 +236,14 @@ function api(): Route[] {
             return {
               json: {
                 count: total,
-                recall: { k: HEALTH_K, queries: queries.length, recall: wanted === 0 ? null : found / wanted, worst: perQuery.length ? Math.min(...perQuery) : null, ms: Math.round(ms) },
+                recall: {
+                  k: HEALTH_K,
+                  queries: queries.length,
+                  queries_from: HELD_OUT,
+                  recall: wanted === 0 ? null : found / wanted,
+                  worst: perQuery.length ? Math.min(...perQuery) : null,
+                  ms: Math.round(ms),
+                },
                 indexing: await engine.indexingStatus(id, scope),
                 disk: { folder_bytes: diskSize(engine.path), index_bytes: diskSize(indexDirOf(engine.path, id)) },
                 memory: { rss: memory.rss, heap_used: memory.heapUsed, external: memory.external, array_buffers: memory.arrayBuffers },
@@ -304,7 +265,12 @@ function api(): Route[] {
   ];
 }
 
-/** Every console route, at its own path (added to the router beside the API). */
+/** The console's JSON endpoints, under `/console/api/` (listed in /openapi.json). */
+export function consoleApiRoutes(): Route[] {
+  return [...api(), ...explainRoutes(API)];
+}
+
+/** Every console route, at its own path (added to the router beside the API unless the console is off). */
 export function consoleRoutes(): Route[] {
-  return [...page(), ...api()];
+  return [...page(), ...consoleApiRoutes()];
 }
