@@ -1,0 +1,187 @@
+/**
+ * Read after acknowledged write, across processes: three processes share one folder; for a sequence
+ * of writes (records: add, upsert, update, delete by id / where / whereDocument; collections:
+ * create, modify, rename, delete), each made by one of them in turn, the next calls of the other two
+ * (get, filtered get, full-text get, query, count, list and count collections) answer exactly what the
+ * writer itself answers after its write. The order of those calls rotates from step to step, so each
+ * kind of call is, some of the time, the first one a process makes after another's write.
+ */
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/tmp.js";
+import { rng } from "../helpers/rng.js";
+import { ALL, openProcs, type CollectionInfo, type Outcome, type Proc } from "./harness.js";
+
+const DIM = 4;
+const rand = rng(14);
+const vec = () => Array.from({ length: DIM }, () => Math.round((rand() * 2 - 1) * 1000) / 1000);
+const QUERY = { queryEmbeddings: [[1, 0, 0, 0], [0, -1, 0.5, 0]], nResults: 8, include: ["documents", "metadatas", "embeddings", "distances", "uris"] };
+
+type Views = Record<string, Outcome<unknown>>;
+interface GetValue {
+  ids: string[];
+  documents: (string | null)[];
+  metadatas: (Record<string, unknown> | null)[];
+}
+
+/** The calls every process makes after each write, in an order starting at `start`. */
+async function views(p: Proc, tracked: string[], start: number): Promise<Views> {
+  const calls: [string, () => Promise<Outcome<unknown>>][] = [
+    ["collections", async () => {
+      const o = await p.tryClient<CollectionInfo[]>("listCollections");
+      return o.ok ? { ok: true, value: o.value.map((c) => ({ id: c.id, name: c.name, metadata: c.metadata })) } : o;
+    }],
+    ["countCollections", () => p.tryClient("countCollections")],
+  ];
+  for (const id of tracked) {
+    calls.push(
+      [`${id}:get`, () => p.tryCol(id, "get", ALL)],
+      [`${id}:query`, () => p.tryCol(id, "query", QUERY)],
+      [`${id}:count`, () => p.tryCol(id, "count")],
+      [`${id}:where`, () => p.tryCol(id, "get", { where: { n: { $gte: 2 } }, include: ["metadatas"] })],
+      [`${id}:fulltext`, () => p.tryCol(id, "get", { whereDocument: { $contains: "apple" }, include: ["documents"] })],
+    );
+  }
+  const out: Views = {};
+  for (let i = 0; i < calls.length; i++) {
+    const [name, call] = calls[(start + i) % calls.length]!;
+    out[name] = await call();
+  }
+  return out;
+}
+
+const value = <T>(o: Outcome<unknown> | undefined): T => {
+  if (!o?.ok) throw new Error(`expected a value, got ${JSON.stringify(o)}`);
+  return o.value as T;
+};
+
+describe("read after acknowledged write, across three processes", () => {
+  it("every other process's next call sees exactly what the writer sees", async () => {
+    const dir = tempDir("chromalite-mp-vis-");
+    const procs = await openProcs(3, dir);
+    const main = (await procs[0]!.client<CollectionInfo>("createCollection", { name: "vis", metadata: { v: 1 } })).id;
+    let other = "";
+    const tracked = [main];
+    const ids = (v: Views, c = main) => value<GetValue>(v[`${c}:get`]).ids;
+
+    type Step = { what: string; write: (p: Proc) => Promise<unknown>; check: (v: Views) => void };
+    const letters = ["a", "b", "c", "d", "e", "f", "g"];
+    const many = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    const steps: Step[] = [
+      {
+        what: "add four records",
+        write: (p) => p.col(main, "add", {
+          ids: ["a", "b", "c", "d"],
+          embeddings: [vec(), vec(), vec(), vec()],
+          documents: ["apple pie", "banana", "cherry apple", "durian"],
+          metadatas: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }],
+        }),
+        check: (v) => expect(ids(v)).toEqual(["a", "b", "c", "d"]),
+      },
+      {
+        what: "add two more and an existing id (left as it is)",
+        write: (p) => p.col(main, "add", { ids: ["e", "f", "a"], embeddings: [vec(), vec(), vec()], documents: ["elder", "fig apple", "changed?"], metadatas: [{ n: 5 }, { n: 6 }, { n: 99 }] }),
+        check: (v) => {
+          expect(ids(v)).toEqual(letters.slice(0, 6));
+          expect(value<GetValue>(v[`${main}:get`]).documents[0]).toBe("apple pie");
+        },
+      },
+      {
+        what: "upsert an existing record and a new one",
+        write: (p) => p.col(main, "upsert", { ids: ["b", "g"], embeddings: [vec(), vec()], documents: ["big apple", "grape"], metadatas: [{ n: 0, tag: "x" }, { n: 7 }] }),
+        check: (v) => {
+          expect(ids(v)).toEqual(letters);
+          expect(value<GetValue>(v[`${main}:fulltext`]).ids).toEqual(["a", "b", "c", "f"]);
+        },
+      },
+      {
+        what: "update metadata (a null deletes the key) and a document",
+        write: (p) => p.col(main, "update", { ids: ["c"], metadatas: [{ n: null, extra: 9 }], documents: ["cherry"], embeddings: [vec()] }),
+        check: (v) => {
+          expect(value<GetValue>(v[`${main}:get`]).metadatas[2]).toEqual({ extra: 9 });
+          expect(value<GetValue>(v[`${main}:fulltext`]).ids).toEqual(["a", "b", "f"]);
+        },
+      },
+      {
+        what: "update an embedding only",
+        write: (p) => p.col(main, "update", { ids: ["d"], embeddings: [[1, 0, 0, 0]] }),
+        check: (v) => expect((value<{ ids: string[][] }>(v[`${main}:query`])).ids[0]![0]).toBe("d"),
+      },
+      {
+        what: "delete by ids",
+        write: (p) => p.col(main, "delete", { ids: ["a", "e"] }),
+        check: (v) => expect(ids(v)).toEqual(["b", "c", "d", "f", "g"]),
+      },
+      {
+        what: "delete by where",
+        write: (p) => p.col(main, "delete", { where: { n: { $gte: 6 } } }),
+        check: (v) => expect(ids(v)).toEqual(["b", "c", "d"]),
+      },
+      {
+        what: "delete by whereDocument",
+        write: (p) => p.col(main, "delete", { whereDocument: { $contains: "big" } }),
+        check: (v) => expect(ids(v)).toEqual(["c", "d"]),
+      },
+      {
+        what: "add 300 records in one batch",
+        write: (p) => p.col(main, "add", { ids: many, embeddings: many.map(vec), metadatas: many.map((_, i) => ({ n: i % 5 })) }),
+        check: (v) => expect(value(v[`${main}:count`])).toBe(302),
+      },
+      {
+        what: "modify the collection's metadata",
+        write: (p) => p.col(main, "modify", { metadata: { v: 2, owner: "p" } }),
+        check: (v) => expect(value<{ metadata: unknown }[]>(v.collections)[0]!.metadata).toEqual({ v: 2, owner: "p" }),
+      },
+      {
+        what: "rename the collection",
+        write: (p) => p.col(main, "modify", { name: "vis-renamed" }),
+        check: (v) => expect(value<{ name: string }[]>(v.collections).map((c) => c.name)).toEqual(["vis-renamed"]),
+      },
+      {
+        what: "create a second collection",
+        write: async (p) => {
+          other = (await p.client<CollectionInfo>("createCollection", { name: "other" })).id;
+          tracked.push(other);
+        },
+        check: (v) => expect(value(v.countCollections)).toBe(2),
+      },
+      {
+        what: "add to the second collection",
+        write: (p) => p.col(other, "add", { ids: ["x", "y"], embeddings: [vec(), vec()], documents: ["apple x", "y"], metadatas: [{ n: 2 }, { n: 3 }] }),
+        check: (v) => expect(ids(v, other)).toEqual(["x", "y"]),
+      },
+      {
+        what: "delete the second collection",
+        write: (p) => p.client("deleteCollection", { name: "other" }),
+        check: (v) => {
+          expect(v[`${other}:get`]).toMatchObject({ ok: false, error: { name: "NotFoundError" } });
+          expect(value(v.countCollections)).toBe(1);
+        },
+      },
+      {
+        what: "recreate a collection under the deleted one's name",
+        write: (p) => p.client("createCollection", { name: "other", metadata: { again: true } }),
+        check: (v) => expect(value<{ name: string }[]>(v.collections).map((c) => c.name)).toEqual(["vis-renamed", "other"]),
+      },
+      {
+        what: "delete the first collection",
+        write: (p) => p.client("deleteCollection", { name: "vis-renamed" }),
+        check: (v) => {
+          expect(v[`${main}:count`]).toMatchObject({ ok: false, error: { name: "NotFoundError" } });
+          expect(value<{ name: string }[]>(v.collections).map((c) => c.name)).toEqual(["other"]);
+        },
+      },
+    ];
+
+    for (const [i, step] of steps.entries()) {
+      const writer = procs[i % 3]!;
+      await step.write(writer);
+      const seen = await views(writer, tracked, i);
+      step.check(seen);
+      for (const [j, observer] of procs.entries()) {
+        if (observer === writer) continue;
+        const theirs = await views(observer, tracked, i + j * 3);
+        expect(theirs, `step ${i} (${step.what}, written by ${writer.label}): ${observer.label} disagrees with the writer`).toEqual(seen);
+      }
+    }
+  });
+});
