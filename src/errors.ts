@@ -19,6 +19,7 @@ export const ErrorCodes = Object.freeze({
   NOT_IMPLEMENTED: "NOT_IMPLEMENTED",
   FOLDER_GONE: "FOLDER_GONE",
   STORAGE_FULL: "STORAGE_FULL",
+  READ_ONLY: "READ_ONLY",
   INTERNAL: "INTERNAL",
 } as const);
 
@@ -105,6 +106,14 @@ export class LockedError extends ChromaLiteError {
   }
 }
 named(LockedError, "LockedError");
+
+/** A write through a client opened with `readOnly: true`. Nothing was changed. */
+export class ReadOnlyError extends ChromaLiteError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("READ_ONLY", message, options);
+  }
+}
+named(ReadOnlyError, "ReadOnlyError");
 
 /** Stored data failed an integrity check. */
 export class CorruptionError extends ChromaLiteError {

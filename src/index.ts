@@ -47,6 +47,7 @@ export {
   InvalidArgumentError,
   InvalidCollectionError,
   LockedError,
+  ReadOnlyError,
   NotFoundError,
   NotImplementedError,
   ResetDisabledError,

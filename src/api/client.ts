@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Engine, type CollectionInfo } from "../engine/engine.js";
-import { ClosedError, InvalidArgumentError } from "../errors.js";
+import { ClosedError, InvalidArgumentError, NotFoundError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { checkOneVectorIndex, clientCollectionMetadata, hnswFromSpann, validateScopeRef } from "../model/collection.js";
 import { optionalU32 } from "../model/u32.js";
@@ -45,9 +45,31 @@ export interface PersistentClientOptions {
   maxBatchSize?: number;
   /** pino-compatible logger; gets every operation with its duration and outcome. Silent by default. */
   logger?: Logger;
+  /**
+   * Hold the folder alone. By default any number of processes share a folder (each sees the others'
+   * acknowledged writes on its next call); with `exclusive: true` another process opening it gets
+   * `LockedError`, and so does this one while others have it open.
+   */
+  exclusive?: boolean;
+  /**
+   * Read only: every write fails with `ReadOnlyError`, and nothing at all is written in the folder
+   * (no lock, no index files), so it can inspect a folder other processes use, or a read-only disk.
+   */
+  readOnly?: boolean;
 }
 
-const OPTION_KEYS = new Set(["path", "tenant", "database", "allowReset", "timeout", "durability", "maxBatchSize", "logger"]);
+const OPTION_KEYS = new Set([
+  "path",
+  "tenant",
+  "database",
+  "allowReset",
+  "timeout",
+  "durability",
+  "maxBatchSize",
+  "logger",
+  "exclusive",
+  "readOnly",
+]);
 
 interface SharedEngine {
   engine: Engine;
@@ -60,9 +82,11 @@ interface SharedEngine {
  */
 const openEngines = new Map<string, SharedEngine>();
 
-function canonicalPath(p: string): string {
+/** The folder's real path; made when missing, except for a read-only client (which writes nothing). */
+function canonicalPath(p: string, readOnly: boolean): string {
   const resolved = path.resolve(p);
-  ensureFolder(resolved);
+  if (!readOnly) ensureFolder(resolved);
+  else if (!fs.existsSync(resolved)) throw new NotFoundError(`No chromalite data at ${resolved}: a read-only client cannot create it`);
   return fs.realpathSync(resolved);
 }
 
@@ -130,11 +154,16 @@ export class PersistentClient implements AsyncDisposable {
   #engineOrOpen(): Engine {
     if (this.#closed) throw new ClosedError();
     if (this.#engine && !this.#engine.closed) return this.#engine;
-    const key = canonicalPath(this.path);
+    const readOnly = this.#options.readOnly === true;
+    const folder = canonicalPath(this.path, readOnly);
+    // Clients of one folder share an engine only when they asked for the same mode.
+    const key = `${folder}\0${readOnly ? "read-only" : this.#options.exclusive ? "exclusive" : "shared"}`;
     let shared = openEngines.get(key);
     if (!shared || shared.engine.closed) {
       const engine = Engine.open({
-        path: key,
+        path: folder,
+        exclusive: this.#options.exclusive,
+        readOnly,
         durability: this.#options.durability,
         maxBatchSize: this.#options.maxBatchSize,
         timeoutMs: this.#options.timeout ?? DEFAULT_TIMEOUT_MS,

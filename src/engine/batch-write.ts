@@ -24,6 +24,8 @@ export interface WrittenBatch {
   counts: WriteCounts;
   /** The batch's sequence number in the collection's write log. */
   seq: number;
+  /** The log's position before the batch (seq - 1): memory in step with it can apply `changes`. */
+  fromSeq: number;
   /** The collection's dimension afterwards (fixed by its first vectors). */
   dimension: number | null;
   /** The vectors it wrote, for the collection's index. */
@@ -41,7 +43,8 @@ export async function writeBatch(
   scope: OperationScope,
 ): Promise<WrittenBatch> {
   const cid = state.cid;
-  let dimension = state.row.dimension;
+  const log = logOf(store, state);
+  let dimension = log.dimension;
   const embeddings = batch.embeddings;
   if (embeddings && embeddings.length > 0) {
     const d = embeddings[0]!.length;
@@ -53,10 +56,10 @@ export async function writeBatch(
   if (kind !== "update" && !embeddings && batch.ids.length > 0) {
     throw new InvalidArgumentError(`Embeddings are required to ${kind} records (no embedding function is set)`);
   }
-  const seq = state.row.seq + 1;
+  const seq = log.seq + 1;
   const changes: VectorChange[] = [];
   let bytes = 0;
-  if (state.row.dimension === null && kind === "update") dimension = null; // nothing exists to update yet
+  if (log.dimension === null && kind === "update") dimension = null; // nothing exists to update yet
   const existing = store.records.lookupIds(cid, batch.ids);
   const counts: WriteCounts = { added: 0, updated: 0, skipped: 0 };
   await forEachChunked(
@@ -108,7 +111,15 @@ export async function writeBatch(
   scope.check();
   // In the transaction: no reader can see the new seq or dimension before they are durable.
   store.setCollectionSeq(cid, seq, dimension);
-  return { counts, seq, dimension, changes, bytes };
+  return { counts, seq, fromSeq: log.seq, dimension, changes, bytes };
+}
+
+/**
+ * The collection's log position and dimension from SQLite, inside the write transaction: another
+ * process may have written since this one last looked, and the seq numbers one log for all of them.
+ */
+function logOf(store: SqliteStore, state: CollectionState): { seq: number; dimension: number | null } {
+  return store.collectionLog(state.cid) ?? { seq: state.row.seq, dimension: state.row.dimension };
 }
 
 /**
@@ -121,10 +132,11 @@ export async function deleteBatch(
   rids: readonly number[],
   scope: OperationScope,
 ): Promise<Omit<WrittenBatch, "counts">> {
-  const seq = state.row.seq + 1;
-  const dimension = state.row.dimension;
+  const log = logOf(store, state);
+  const seq = log.seq + 1;
+  const dimension = log.dimension;
   await forEachChunked(rids, (rid) => store.records.deleteRecord(state.cid, rid, seq), scope);
   scope.check();
   store.setCollectionSeq(state.cid, seq, dimension);
-  return { seq, dimension, changes: rids.map((rid) => ({ rid, seq, deleted: true as const })), bytes: rids.length * 64 };
+  return { seq, fromSeq: log.seq, dimension, changes: rids.map((rid) => ({ rid, seq, deleted: true as const })), bytes: rids.length * 64 };
 }

@@ -88,6 +88,12 @@ export class CollectionStates {
     return this.#states.values();
   }
 
+  /** True when a loaded collection's memory lacks a write SQLite has (see CollectionState.behind). */
+  anyBehind(): boolean {
+    for (const state of this.#states.values()) if (state.behind) return true;
+    return false;
+  }
+
   clear(): void {
     this.#states.clear();
   }
@@ -199,6 +205,10 @@ export class Catalog {
     if (databaseId === undefined) throw new InvalidArgumentError(`Database [${args.database}] does not exist`);
     const metadata = validateCollectionMetadata(args.metadata);
     const hnsw = resolveCreateHnsw(args.hnsw, metadata, args.defaultSpace);
+    // An existing collection is found without a write (a read-only client can get it too); the
+    // transaction below looks again, for one created meanwhile.
+    const found = args.getOrCreate ? this.#tables.collectionByName(databaseId, name) : undefined;
+    if (found) return { info: toInfo(found), created: false };
     return this.#writes.transaction(scope, () => {
       const existing = this.#tables.collectionByName(databaseId, name);
       if (existing) {

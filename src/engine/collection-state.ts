@@ -14,7 +14,7 @@ import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { TopK, type Scored } from "./top-k.js";
-import { loadIndex } from "./index-load.js";
+import { loadIndex, logChangesAfter } from "./index-load.js";
 import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
 import type { WriteLadder } from "./write-ladder.js";
@@ -58,6 +58,11 @@ export class CollectionState {
   #deferred: number[] = [];
   #loaded = false;
   #loading: Promise<void> | null = null;
+  /**
+   * The write seq up to which the index and pending hold every committed change. Behind row.seq when
+   * another process wrote: {@link catchUp} reads the rest from the log.
+   */
+  #syncedSeq = 0;
   #savedSeq = 0;
   #unsaved = 0;
   #batchSize = 256;
@@ -119,33 +124,101 @@ export class CollectionState {
   async #load(scope?: OperationScope): Promise<void> {
     const release = await this.lock.write(scope);
     try {
-      if (this.#loaded) return;
-      const dimension = this.row.dimension;
-      if (dimension === null) {
-        this.#loaded = true; // nothing written yet; the index is created with the first vector
-        return;
-      }
-      const params = this.#params(dimension);
-      const pending = this.#pendingFor(dimension);
-      const loaded = await loadIndex(this.#store, this.cid, this.indexDir, params, pending, this.#logger, this.id);
-      const { index, savedSeq } = loaded;
-      if (loaded.rebuilt) this.#unsaved = Math.max(1, pending.size);
-      this.#index = index;
-      this.#savedSeq = savedSeq;
-      this.#loaded = true;
-      this.#scheduleIndexer();
+      if (!this.#loaded) await this.#loadLocked();
     } finally {
       release();
     }
+  }
+
+  /** Loads the index (holding the lock alone): from the row as SQLite has it now. */
+  async #loadLocked(): Promise<void> {
+    const fresh = this.#store.catalog.collectionById(this.id);
+    if (fresh) this.row = fresh;
+    const seqAtStart = this.row.seq;
+    this.#syncedSeq = seqAtStart;
+    const dimension = this.row.dimension;
+    if (dimension === null) {
+      this.#loaded = true; // nothing written yet; the index is created with the first vector
+      return;
+    }
+    const params = this.#params(dimension);
+    const pending = this.#pendingFor(dimension);
+    const loaded = await loadIndex(this.#store, this.cid, this.indexDir, params, pending, this.#logger, this.id);
+    const { index, savedSeq } = loaded;
+    if (loaded.rebuilt) this.#unsaved = Math.max(1, pending.size);
+    this.#index = index;
+    this.#savedSeq = savedSeq;
+    // Everything up to the seq read at the start is in; a newer saved graph holds more.
+    this.#syncedSeq = Math.max(seqAtStart, savedSeq);
+    this.#loaded = true;
+    this.#scheduleIndexer();
   }
 
   #params(dimension: number) {
     return hnswParams(this.hnsw, dimension);
   }
 
-  /** Applies committed changes in memory. Call in the same tick as the commit, holding the write lock. */
-  applyCommitted(changes: VectorChange[]): void {
+  /**
+   * Applies a write committed by this process in memory: in the same tick as the commit, holding the
+   * collection's lock. It moved the log from `fromSeq` to `toSeq`; when memory was not at `fromSeq`
+   * (another process wrote in between), the next {@link catchUp} reads it all from the log instead.
+   */
+  applyCommitted(changes: VectorChange[], fromSeq: number, toSeq: number): void {
     if (!this.#loaded) return; // not loaded: the catch-up on load will read these from the log
+    if (fromSeq !== this.#syncedSeq) return;
+    this.#apply(changes);
+    this.#syncedSeq = toSeq;
+  }
+
+  /** True when memory lacks changes SQLite has (another process wrote): the engine then calls catchUp. */
+  get behind(): boolean {
+    return this.#loaded && this.#syncedSeq < this.row.seq;
+  }
+
+  /**
+   * Brings this state up to `row` (the collection as SQLite has it now, after another process wrote
+   * or changed it): the row, and for a loaded index the log's changes since it was last in step. An
+   * index older than the log's floor (its deletions were trimmed after another process saved) is
+   * reloaded from the files instead. Holds the lock alone, so no query sees it half caught up.
+   */
+  async catchUp(row: CollectionRow, scope: OperationScope): Promise<void> {
+    const release = await this.lock.write(scope);
+    try {
+      if (this.deleted) return;
+      this.row = row;
+      this.setEfSearch(row.configuration.hnsw.ef_search);
+      if (!this.#loaded || this.#syncedSeq >= row.seq) return;
+      if (this.#syncedSeq < this.#store.logFloor(this.cid)) {
+        await this.#unload();
+        await this.#loadLocked();
+        return;
+      }
+      const target = row.seq;
+      for await (const changes of logChangesAfter(this.#store, this.cid, this.#syncedSeq)) {
+        scope.check();
+        this.#apply(changes);
+      }
+      this.#syncedSeq = Math.max(this.#syncedSeq, target);
+    } finally {
+      release();
+    }
+  }
+
+  /** Drops the index from memory (stopping the indexer first), to load it again. */
+  async #unload(): Promise<void> {
+    this.#stopping = true;
+    if (this.#indexer) await this.#indexer;
+    if (this.#saving) await this.#saving;
+    this.#index = null;
+    this.#pending = null;
+    this.#hidden.clear();
+    this.#deferred = [];
+    this.#unsaved = 0;
+    this.#loaded = false;
+    this.#stopping = false;
+  }
+
+  #apply(changes: VectorChange[]): void {
     const dimension = this.row.dimension;
     if (dimension === null) return;
     const pending = this.#pendingFor(dimension);
@@ -293,13 +366,14 @@ export class CollectionState {
     // Not while a batch is in flight: the graph must hold still while hnswlib writes it.
     while (this.#inflight) await yieldToEventLoop();
     const index = this.#index;
-    if (!index || this.#unsaved === 0) return;
-    const seq = Math.min(this.row.seq, (this.#pending?.minSeq() ?? Infinity) - 1);
+    if (!index || this.#unsaved === 0 || this.#store.readOnly || this.deleted) return;
+    const seq = Math.min(this.#syncedSeq, (this.#pending?.minSeq() ?? Infinity) - 1);
     const unsavedBefore = this.#unsaved;
     const started = performance.now();
     this.#writingFiles = true;
+    let outcome;
     try {
-      await index.save(this.indexDir, seq);
+      outcome = await index.save(this.indexDir, seq);
     } finally {
       this.#writingFiles = false;
       const deferred = this.#deferred;
@@ -308,6 +382,11 @@ export class CollectionState {
         this.#hidden.delete(rid);
         if (index.remove(rid)) this.#unsaved++;
       }
+    }
+    if ("skipped" in outcome) {
+      // Another process is saving (try again later), or has saved as far or further (nothing to add).
+      if (outcome.skipped === "newer") this.#unsaved -= unsavedBefore;
+      return;
     }
     this.#unsaved -= unsavedBefore;
     this.#savedSeq = seq;

@@ -46,6 +46,10 @@ export interface EngineOptions {
   /** Default timeout of every operation in ms (0 = none). */
   timeoutMs?: number;
   logger?: Logger;
+  /** Hold the folder alone: another process opening it gets LockedError (as it does against one). */
+  exclusive?: boolean;
+  /** Read only: every write fails with ReadOnlyError, and nothing is written in the folder. */
+  readOnly?: boolean;
 }
 
 export interface QueryHit {
@@ -60,7 +64,8 @@ export class Engine {
   readonly catalog: Catalog;
   readonly #store: SqliteStore;
   readonly #reader: CollectionReader;
-  readonly #lock: FolderLock;
+  /** The folder lock; none for a read-only engine (it writes nothing, not even the lock file). */
+  readonly #lock: FolderLock | undefined;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   /** Every operation holds it shared; close and reset hold it alone. */
@@ -72,8 +77,12 @@ export class Engine {
   readonly #shutdown = new AbortController();
   #closing: Promise<void> | null = null;
   #closed = false;
+  /** SQLite's data_version when this process last caught up with the others' writes (see #sync). */
+  #seenVersion: number;
+  /** The catch-up in flight, which concurrent calls share. */
+  #syncing: Promise<void> | null = null;
 
-  private constructor(dir: string, store: SqliteStore, lock: FolderLock, options: EngineOptions) {
+  private constructor(dir: string, store: SqliteStore, lock: FolderLock | undefined, options: EngineOptions) {
     this.path = dir;
     this.#store = store;
     this.#reader = new CollectionReader(store);
@@ -85,24 +94,35 @@ export class Engine {
     this.#states = new CollectionStates(store, this.#writes, dir, this.#logger);
     this.catalog = new Catalog(store, this.#writes, this.#states);
     this.#text = new FullTextScheduler(store, this.#writes, this, this.#logger);
+    this.#seenVersion = store.dataVersion();
   }
 
-  /** Opens the folder: takes its lock, opens SQLite and removes index folders of deleted collections. */
+  /**
+   * Opens the folder: takes its lock (shared, or alone with `exclusive`), opens SQLite and removes
+   * index folders of deleted collections. A read-only engine takes no lock and changes nothing.
+   */
   static open(options: EngineOptions): Engine {
     const dir = path.resolve(options.path);
-    ensureFolder(dir);
-    const lock = FolderLock.acquire(dir);
+    const readOnly = options.readOnly === true;
+    if (!readOnly) ensureFolder(dir);
+    const lock = readOnly ? undefined : FolderLock.acquire(dir, { shared: options.exclusive !== true });
     let store: SqliteStore;
     try {
-      store = SqliteStore.open(dir, { durability: options.durability ?? "normal" });
+      store = SqliteStore.open(dir, { durability: options.durability ?? "normal", readOnly });
     } catch (err) {
-      lock.release();
+      lock?.release();
       throw err;
     }
     const engine = new Engine(dir, store, lock, options);
-    removeOrphanIndexes(dir, new Set(store.catalog.allCollections().map((c) => c.id)));
+    if (readOnly) return engine;
+    removeOrphanIndexes(dir, () => new Set(store.catalog.allCollections().map((c) => c.id)));
     engine.#text.start(); // backfill of an older folder, documents queued before a crash or close
     return engine;
+  }
+
+  /** True when opened with `readOnly`. */
+  get readOnly(): boolean {
+    return this.#store.readOnly;
   }
 
   get closed(): boolean {
@@ -127,6 +147,7 @@ export class Engine {
       await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
       this.#store.checkFolder();
+      await this.#sync(scope);
       const result = await fn(scope);
       this.#logger.debug?.({ op: name, ms: +(performance.now() - started).toFixed(3), ok: true }, name);
       return result;
@@ -141,6 +162,48 @@ export class Engine {
       releaseGate?.();
       scope.dispose();
     }
+  }
+
+  /**
+   * Catches this process up with what other processes committed (SQLite's data_version moved): the
+   * collections' rows, their vector indexes from the write log, cached text state. Before every call,
+   * so a call never answers from a state older than a write acknowledged anywhere before it began.
+   * When nothing changed it costs one pragma.
+   */
+  async #sync(scope: OperationScope): Promise<void> {
+    for (;;) {
+      if (this.#syncing) {
+        await this.#syncing;
+        continue;
+      }
+      const version = this.#store.dataVersion();
+      if (version === this.#seenVersion && !this.#states.anyBehind()) return;
+      this.#syncing = this.#catchUp(version, scope).finally(() => (this.#syncing = null));
+    }
+  }
+
+  async #catchUp(version: number, scope: OperationScope): Promise<void> {
+    const current = this.#store.collectionVersions();
+    const changed: number[] = [];
+    for (const state of [...this.#states.values()]) {
+      const now = current.get(state.id);
+      if (!now) {
+        // Deleted by another process (its index folder went with it).
+        this.#states.delete(state.id);
+        state.deleted = true;
+        await state.close({ save: false });
+        continue;
+      }
+      if (now.seq === state.row.seq && now.version === state.row.version && !state.behind) continue;
+      if (now.seq !== state.row.seq) changed.push(state.cid);
+      const row = this.#store.catalog.collectionById(state.id);
+      if (row) await state.catchUp(row, scope);
+    }
+    if (changed.length > 0) {
+      this.#store.noteExternalWrites(changed);
+      if (!this.readOnly) this.#text.scheduleDrain();
+    }
+    this.#seenVersion = version;
   }
 
   #state(id: string): CollectionState {
@@ -176,7 +239,7 @@ export class Engine {
     return this.#writes.collection(state, scope, async (tx) => {
       const written = await writeBatch(this.#store, state, kind, batch, scope);
       tx.wrote(written.bytes);
-      tx.afterCommit(() => this.#committed(state, written.seq, written.dimension, written.changes));
+      tx.afterCommit(() => this.#committed(state, written));
       return written.counts;
     }, "records");
   }
@@ -200,7 +263,7 @@ export class Engine {
       if (rids.length === 0) return 0;
       const deleted = await deleteBatch(this.#store, state, rids, scope);
       tx.wrote(deleted.bytes);
-      tx.afterCommit(() => this.#committed(state, deleted.seq, deleted.dimension, deleted.changes));
+      tx.afterCommit(() => this.#committed(state, deleted));
       return rids.length;
     }, "records");
   }
@@ -222,10 +285,10 @@ export class Engine {
   }
 
   /** What a committed write changes in memory: in the tick of its commit, under its locks. */
-  #committed(state: CollectionState, seq: number, dimension: number | null, changes: VectorChange[]): void {
-    state.row.seq = seq;
-    state.row.dimension = dimension;
-    state.applyCommitted(changes);
+  #committed(state: CollectionState, written: { seq: number; fromSeq: number; dimension: number | null; changes: VectorChange[] }): void {
+    state.row.seq = written.seq;
+    state.row.dimension = written.dimension;
+    state.applyCommitted(written.changes, written.fromSeq, written.seq);
     this.#text.scheduleDrain();
   }
 
@@ -435,14 +498,16 @@ export class Engine {
           opts.onProgress?.({ collection: state.row.name, pending });
           this.#logger.info?.({ collection: state.row.name, pending }, "indexing before close");
         };
-        await state.close({ save: true, finish: scope && { scope, onProgress } });
+        // Read only: nothing is saved, so indexing what is pending first would be wasted.
+        const finish = scope && !this.readOnly ? { scope, onProgress } : undefined;
+        await state.close({ save: !this.readOnly, finish });
       }
       this.#states.clear();
       await this.#store.close();
     } finally {
       scope?.dispose();
       this.#closed = true;
-      this.#lock.release();
+      this.#lock?.release();
       release();
     }
   }

@@ -8,6 +8,7 @@ import type { SqliteStore } from "../store/sqlite-store.js";
 import { yieldToEventLoop } from "../util/abort.js";
 import { HnswIndex, type HnswParams } from "../vector/hnsw-index.js";
 import type { PendingVectors } from "../vector/pending.js";
+import type { VectorChange } from "./collection-state.js";
 
 export interface LoadedIndex {
   index: HnswIndex;
@@ -28,15 +29,29 @@ export async function loadIndex(
 ): Promise<LoadedIndex> {
   let index: HnswIndex | null = null;
   let savedSeq = 0;
-  try {
-    const manifest = await HnswIndex.readManifest(indexDir);
-    if (manifest) {
-      index = await HnswIndex.load(indexDir, manifest, params);
-      savedSeq = manifest.seq;
+  for (let attempt = 0; ; attempt++) {
+    let manifest;
+    try {
+      manifest = await HnswIndex.readManifest(indexDir);
+      if (manifest) {
+        index = await HnswIndex.load(indexDir, manifest, params);
+        savedSeq = manifest.seq;
+      }
+      break;
+    } catch (err) {
+      // Another process may have saved a newer generation meanwhile, removing the one being read.
+      const now = await HnswIndex.readManifest(indexDir).catch(() => undefined);
+      if (attempt < 2 && manifest && now && now.generation !== manifest.generation) continue;
+      logger.warn?.({ collection: collectionId, err: (err as Error).message }, "vector index damaged; rebuilding from SQLite");
+      index = null;
+      break;
     }
-  } catch (err) {
-    logger.warn?.({ collection: collectionId, err: (err as Error).message }, "vector index damaged; rebuilding from SQLite");
+  }
+  if (index && savedSeq < store.logFloor(cid)) {
+    // Files older than the trimmed write log cannot be caught up (the deletions since are gone).
+    logger.warn?.({ collection: collectionId, seq: savedSeq }, "vector index older than the write log; rebuilding");
     index = null;
+    savedSeq = 0;
   }
   if (index) {
     // Catch up: drop what was deleted or rewritten since the save, then queue newer vectors.
@@ -56,6 +71,24 @@ export async function loadIndex(
   if (index) return { index, savedSeq, rebuilt: false };
   await queueVectors(store, cid, pending, -1);
   return { index: HnswIndex.create(params, store.countRecords(cid)), savedSeq: 0, rebuilt: true };
+}
+
+/**
+ * The changes written to a collection after `afterSeq`, from the write log, in pages (deletions
+ * first, then vectors in rowid order): how a process catches up with what another process wrote.
+ * Yields between pages.
+ */
+export async function* logChangesAfter(store: SqliteStore, cid: number, afterSeq: number): AsyncGenerator<VectorChange[]> {
+  const deleted = store.tombstonesAfter(cid, afterSeq);
+  if (deleted.length > 0) yield deleted.map((rid) => ({ rid, seq: afterSeq + 1, deleted: true as const }));
+  let after = 0;
+  for (;;) {
+    const page = store.embeddingPage(cid, after, 2000, afterSeq);
+    if (page.length === 0) return;
+    yield page.map(([rid, seq, vector]) => ({ rid, seq, vector }));
+    after = page[page.length - 1]![0];
+    await yieldToEventLoop();
+  }
 }
 
 /**

@@ -15,7 +15,7 @@
  * in `afterCommit` callbacks: in the tick of the commit, still under the locks, so no reader sees SQLite
  * and memory disagree. Written bytes are counted towards a background WAL checkpoint.
  */
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, ReadOnlyError } from "../errors.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
 import type { OperationScope } from "../util/abort.js";
 import { Mutex } from "../util/lock.js";
@@ -44,6 +44,7 @@ export class WriteLadder {
 
   /** Runs `fn` holding the write mutex, without a transaction of ours (reset: the store makes its own). */
   async exclusive<T>(scope: OperationScope, fn: () => Promise<T> | T): Promise<T> {
+    if (this.#store.readOnly) throw new ReadOnlyError("This client was opened with readOnly: true; it cannot write");
     const release = await this.#mutex.acquire(scope);
     try {
       return await fn();
@@ -62,7 +63,7 @@ export class WriteLadder {
         wrote: (n) => void (bytes += n),
       };
       const store = this.#store;
-      store.begin();
+      await store.begin(scope);
       let result: T;
       try {
         result = await fn(tx);

@@ -48,6 +48,8 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   UNIQUE_CONSTRAINT: 409,
   RESET_DISABLED: 403,
+  // A server started with --read-only refuses writes, as reset is refused when disabled.
+  READ_ONLY: 403,
   // The request's own signal: the client went away (nginx's "client closed request").
   ABORTED: 499,
   TIMEOUT: 504,

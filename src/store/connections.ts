@@ -3,8 +3,13 @@
  * checkpoints left to the engine) and the read-only reader (memory-mapped), both with chromalite's
  * SQL functions.
  */
+import fs from "node:fs";
+import path from "node:path";
 import Database from "better-sqlite3";
-import { CorruptionError, InternalError } from "../errors.js";
+import { CorruptionError, InternalError, NotFoundError } from "../errors.js";
+import type { OperationScope } from "../util/abort.js";
+import { tryLock } from "../util/flock.js";
+import { LOCK_FILE } from "./folder-lock.js";
 import { compileRegex } from "../model/filter.js";
 import type { Durability } from "../types.js";
 
@@ -18,11 +23,39 @@ function addFunctions(db: Database.Database): void {
   );
 }
 
+/**
+ * How long a statement of ours may wait in SQLite's own (blocking) busy handler. Short: waiting for
+ * another process's write lock happens in {@link beginImmediate}, off the event loop's back.
+ */
+const WRITER_BUSY_MS = 5;
+/** Readers wait only while another process recovers the WAL after a crash (milliseconds). */
+const READER_BUSY_MS = 1000;
+/** At open (migrating, setting WAL mode), when several processes open a new folder at once. */
+const OPEN_BUSY_MS = 5000;
+
+/**
+ * BEGIN IMMEDIATE, waiting while another process holds SQLite's write lock: retried with short sleeps
+ * that give the event loop back, until `scope` times out or is cancelled (its typed error).
+ */
+export async function beginImmediate(db: Database.Database, scope: OperationScope): Promise<void> {
+  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY") throw err;
+    }
+    scope.check();
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    scope.check();
+  }
+}
+
 /** Opens the writer connection (creating the file if needed). */
 export function openWriter(file: string, durability: Durability): Database.Database {
   let db: Database.Database;
   try {
-    db = new Database(file);
+    db = new Database(file, { timeout: OPEN_BUSY_MS });
   } catch (err) {
     throw new InternalError(`Cannot open ${file}: ${(err as Error).message}`, { cause: err });
   }
@@ -49,8 +82,16 @@ export function openWriter(file: string, durability: Durability): Database.Datab
  * The read-only connection. Reads through a memory map skip a pread() per page: record lookups (query
  * results, get by id) take about half the time. SQLite caps it at 2 GiB; beyond that it reads as usual.
  */
-export function openReader(file: string): Database.Database {
-  const db = new Database(file, { readonly: true });
+export function openReader(file: string, opts: { fileMustExist?: boolean } = {}): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: opts.fileMustExist ?? false, timeout: READER_BUSY_MS });
+  } catch (err) {
+    if ((err as { code?: string }).code === "SQLITE_CANTOPEN" && !fs.existsSync(file)) {
+      throw new NotFoundError(`No chromalite data at ${path.dirname(file)} (${path.basename(file)} is missing): a read-only client cannot create it`);
+    }
+    throw err;
+  }
   try {
     db.pragma(CACHE_PRAGMA);
     db.pragma("mmap_size = 2147418112");
@@ -60,5 +101,47 @@ export function openReader(file: string): Database.Database {
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/** After the writer's open work (migration): statements wait at most a few ms in SQLite's own handler. */
+export function settleWriter(db: Database.Database): void {
+  db.pragma(`busy_timeout = ${WRITER_BUSY_MS}`);
+}
+
+/**
+ * A read-only connection still makes SQLite's -wal and -shm files when they are missing, and cannot
+ * remove them (that needs a write). A read-only client leaves a folder as it found it: it notes which
+ * were missing before it opened, and on close removes those (the -wal only while empty) when no other
+ * process uses the folder: no lock file, or one nobody holds (every writer holds it, util/flock.ts).
+ */
+export class ReadOnlyCompanions {
+  readonly #created: string[];
+  readonly #lockFile: string;
+
+  constructor(file: string) {
+    this.#created = [`${file}-wal`, `${file}-shm`].filter((f) => !fs.existsSync(f));
+    this.#lockFile = path.join(path.dirname(file), LOCK_FILE);
+  }
+
+  removeOurs(): void {
+    if (this.#created.length === 0) return;
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.#lockFile, "r");
+    } catch {
+      fd = undefined; // no lock file: no writer has the folder
+    }
+    try {
+      if (fd !== undefined && !tryLock(fd, true)) return; // another process is using the folder
+      for (const f of this.#created) {
+        const st = fs.statSync(f, { throwIfNoEntry: false });
+        if (st && (f.endsWith("-shm") || st.size === 0)) fs.rmSync(f, { force: true });
+      }
+    } catch {
+      // a read-only file system: nothing was created to remove
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
   }
 }

@@ -1,12 +1,17 @@
 /**
- * One folder, one process: `chromalite.lock`, held with flock(2) (see util/flock.ts). The kernel
- * drops the lock when its holder dies, however it dies, so a lock left by a crashed process is simply
- * free: there is no staleness to judge and no take-over to race. The file also names its holder, for
- * the error a second process gets. SQLite alone would let two processes share the database, but the
- * vector index files are written by one process only, so the whole folder is guarded.
+ * The folder lock: `chromalite.lock`, held with flock(2) (see util/flock.ts). The kernel drops a lock
+ * when its holder dies, however it dies, so a lock left by a crashed process is simply free: there is
+ * no staleness to judge and no take-over to race.
+ *
+ * Two modes. `shared` (the default): any number of processes hold the file shared and use the folder
+ * together (SQLite is the truth; each catches its indexes up from the write log). `exclusive`: one
+ * process holds it alone, and names itself in the file for the error a second one gets. Shared and
+ * exclusive holders exclude each other, so a process that asked for the folder alone has it alone.
  *
  * Acquire: open (creating) the file, flock it without waiting, then check that the path still names
- * the file locked: a releasing holder unlinks it first, and a lock on an unlinked file guards nothing.
+ * the file locked: a releasing last holder unlinks it first, and a lock on an unlinked file guards
+ * nothing. Release: the last holder (who can take it exclusively) unlinks the file, so a closed folder
+ * holds only its data.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -15,6 +20,9 @@ import { LockedError } from "../errors.js";
 import { tryLock } from "../util/flock.js";
 
 export const LOCK_FILE = "chromalite.lock";
+
+/** How long a shared opener retries while the last holder releases (see acquire). */
+const SHARED_PATIENCE_MS = 250;
 
 interface LockInfo {
   pid: number;
@@ -43,9 +51,13 @@ export class FolderLock {
   #fd: number | undefined;
   #held = true;
 
-  private constructor(file: string, fd: number | undefined) {
+  /** Held alone (exclusive mode); a shared holder is one of any number. */
+  readonly exclusive: boolean;
+
+  private constructor(file: string, fd: number | undefined, exclusive: boolean) {
     this.file = file;
     this.#fd = fd;
+    this.exclusive = exclusive;
   }
 
   /**
@@ -53,9 +65,14 @@ export class FolderLock {
    * cannot write to is locked without creating anything: an existing lock file is opened read-only
    * (flock works on it), and a missing one means no writer can hold the folder through it.
    */
-  static acquire(dir: string, opts: { readOnly?: boolean } = {}): FolderLock {
+  static acquire(dir: string, opts: { readOnly?: boolean; shared?: boolean } = {}): FolderLock {
     const file = path.join(dir, LOCK_FILE);
-    for (let attempt = 0; attempt < 100; attempt++) {
+    const exclusive = opts.shared !== true;
+    // A releasing last holder takes the file exclusively for a moment to unlink it: a shared opener
+    // that meets that moment tries again for a little while before calling the folder taken.
+    const patience = exclusive ? 0 : SHARED_PATIENCE_MS;
+    const started = Date.now();
+    for (let attempt = 0; attempt < 10_000; attempt++) {
       let fd: number;
       try {
         fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
@@ -65,13 +82,13 @@ export class FolderLock {
         try {
           fd = fs.openSync(file, "r");
         } catch (inner) {
-          if ((inner as NodeJS.ErrnoException).code === "ENOENT") return new FolderLock(file, undefined);
+          if ((inner as NodeJS.ErrnoException).code === "ENOENT") return new FolderLock(file, undefined, true);
           throw inner;
         }
       }
       let locked: boolean;
       try {
-        locked = tryLock(fd);
+        locked = tryLock(fd, exclusive);
       } catch (err) {
         fs.closeSync(fd);
         throw err;
@@ -79,11 +96,24 @@ export class FolderLock {
       if (!locked) {
         const holder = readHolder(fd);
         fs.closeSync(fd);
-        throw lockedError(dir, file, holder);
+        if (Date.now() - started < patience) {
+          sleepSync(1);
+          continue;
+        }
+        throw lockedError(dir, file, holder, exclusive);
       }
       if (!samePath(fd, file)) {
         fs.closeSync(fd); // we locked a file its holder unlinked on release: try the one there now
         continue;
+      }
+      if (!exclusive) {
+        // A crashed exclusive holder's name must not be blamed for the folder's shared use.
+        try {
+          fs.ftruncateSync(fd, 0);
+        } catch {
+          // read-only descriptor
+        }
+        return new FolderLock(file, fd, false);
       }
       try {
         const mine: LockInfo = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString() };
@@ -92,7 +122,7 @@ export class FolderLock {
       } catch {
         // Read-only descriptor: the lock holds all the same, only the file does not name us.
       }
-      return new FolderLock(file, fd);
+      return new FolderLock(file, fd, true);
     }
     throw new LockedError(`could not take the lock ${file}: it keeps being replaced`);
   }
@@ -101,9 +131,11 @@ export class FolderLock {
     if (!this.#held) return;
     this.#held = false;
     if (this.#fd === undefined) return;
-    // Unlink while still holding it: whoever opened the old file sees it is no longer the path's.
+    // Unlink while still holding it alone: whoever opened the old file sees it is no longer the
+    // path's. A shared holder is alone when it can take the lock exclusively (the last one out).
     try {
-      if (samePath(this.#fd, this.file)) fs.rmSync(this.file, { force: true });
+      const alone = this.exclusive || tryLock(this.#fd, true);
+      if (alone && samePath(this.#fd, this.file)) fs.rmSync(this.file, { force: true });
     } catch {
       // read-only folder: the file stays, unlocked
     }
@@ -124,13 +156,26 @@ function samePath(fd: number, file: string): boolean {
   }
 }
 
-function lockedError(dir: string, file: string, holder: LockInfo | undefined): LockedError {
+/** Waits `ms` without returning to the event loop: only in acquire's short retry, at open. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function lockedError(dir: string, file: string, holder: LockInfo | undefined, exclusive: boolean): LockedError {
   if (holder && holder.pid === process.pid && holder.hostname === os.hostname()) {
     return new LockedError(`${dir} is already open in this process (lock ${file}); reuse that client or close it first`, holder.pid);
   }
-  const who = holder ? `process ${holder.pid} on ${holder.hostname} since ${holder.startedAt}` : "another process";
-  return new LockedError(
-    `${dir} is in use by ${who} (lock ${file}). Close that client, or share the folder through 'chromalite run'.`,
-    holder?.pid,
-  );
+  if (holder) {
+    const who = `process ${holder.pid} on ${holder.hostname} since ${holder.startedAt}`;
+    return new LockedError(
+      `${dir} is held exclusively by ${who} (lock ${file}). Close that client, or open it without 'exclusive: true' to share the folder.`,
+      holder.pid,
+    );
+  }
+  if (exclusive) {
+    return new LockedError(
+      `${dir} is in use by other processes (lock ${file}), so it cannot be held exclusively. Close them, or open without 'exclusive: true' to share the folder.`,
+    );
+  }
+  return new LockedError(`${dir} is held exclusively by another process (lock ${file}).`);
 }

@@ -97,7 +97,15 @@ export class RecordWrites {
   }
 
   /** Drops tombstones the persisted vector index already reflects. */
+  /**
+   * Trims the tombstones up to `upToSeq` and records it as the log's floor (store.logFloor): a
+   * process whose index is older than the floor can no longer catch up from the log, and reloads.
+   */
   trimTombstones(cid: number, upToSeq: number): void {
-    this.#stmt("DELETE FROM tombstones WHERE cid = ? AND seq <= ?").run(cid, upToSeq);
+    const trimmed = this.#stmt("DELETE FROM tombstones WHERE cid = ? AND seq <= ?").run(cid, upToSeq).changes;
+    if (trimmed === 0) return; // nothing is missing from the log: the floor stays
+    this.#stmt(
+      "INSERT INTO store_info (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+    ).run(`log_floor:${cid}`, String(upToSeq));
   }
 }

@@ -69,6 +69,24 @@ export function insertDefaults(db: Database.Database): void {
 }
 
 /**
+ * For a read-only open, which may not migrate: refuses a folder this chromalite cannot read as it is
+ * (older, newer or not chromalite's).
+ */
+export function checkSchema(db: Database.Database, file: string): void {
+  let version: string | undefined;
+  try {
+    version = db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as string | undefined;
+  } catch (err) {
+    throw new CorruptionError(`${file} is not a chromalite database: ${(err as Error).message}`, { cause: err });
+  }
+  if (Number(version) !== SCHEMA_VERSION) {
+    throw new CorruptionError(
+      `${file} has schema ${version ?? "none"}; a read-only client reads only schema ${SCHEMA_VERSION}: open it once without readOnly to migrate it`,
+    );
+  }
+}
+
+/**
  * Creates what a folder lacks and migrates an older schema. A version-1 folder's collections are
  * handed to `backfill` inside the migration's transaction, to get their full-text tables and be marked
  * for backfilling. A folder of a newer chromalite is refused.

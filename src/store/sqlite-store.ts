@@ -10,15 +10,16 @@ import fs from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import { LRUCache } from "lru-cache";
-import { FolderGoneError } from "../errors.js";
+import { FolderGoneError, ReadOnlyError } from "../errors.js";
 import type { FilterNode } from "../model/filter.js";
 import type { Columns } from "../model/include.js";
 import type { RecordRow } from "../model/records.js";
 import type { Durability, Metadata } from "../types.js";
+import type { OperationScope } from "../util/abort.js";
 import { decodeEmbedding } from "../util/float32.js";
 import { CatalogTables, parseJson } from "./catalog-tables.js";
 import { Checkpointer } from "./checkpointer.js";
-import { openReader, openWriter } from "./connections.js";
+import { beginImmediate, openReader, openWriter, ReadOnlyCompanions, settleWriter } from "./connections.js";
 import { compileFilter, type CompiledFilter } from "./filter-sql.js";
 import { FilterWorker } from "./filter-worker.js";
 import { Bm25Ranker, type Bm25Hit } from "./fulltext/bm25-ranker.js";
@@ -26,7 +27,7 @@ import { ContainsPlanner, type DocumentEstimate } from "./fulltext/contains-plan
 import { markForBackfill, TextQueue } from "./fulltext/queue.js";
 import { createTables, dropAllTables, dropTables } from "./fulltext/tables.js";
 import { RecordWrites } from "./record-writes.js";
-import { migrate } from "./schema.js";
+import { checkSchema, migrate } from "./schema.js";
 
 export const SQLITE_FILE = "chroma.sqlite3";
 
@@ -72,16 +73,27 @@ export class SqliteStore {
   readonly #queue: TextQueue;
   readonly #planner: ContainsPlanner;
   readonly #ranker: Bm25Ranker;
+  /** Opened with `readOnly`: nothing is ever written (see connections.ts). */
+  readonly readOnly: boolean;
+  readonly #companions: ReadOnlyCompanions | undefined;
+  readonly #dataVersion: Database.Statement;
 
-  private constructor(db: Database.Database, file: string) {
+  private constructor(db: Database.Database, file: string, companions: ReadOnlyCompanions | undefined) {
     this.#db = db;
     this.path = file;
+    this.readOnly = companions !== undefined;
+    this.#companions = companions;
     this.#checkpointer = new Checkpointer(file);
     this.#filterWorker = new FilterWorker(file);
     const st = fs.statSync(file);
     this.#identity = { dev: st.dev, ino: st.ino };
-    migrate(db, file, (cids) => markForBackfill(db, cids));
-    this.#readDb = openReader(file);
+    if (this.readOnly) checkSchema(db, file);
+    else {
+      migrate(db, file, (cids) => markForBackfill(db, cids));
+      settleWriter(db);
+    }
+    this.#readDb = this.readOnly ? db : openReader(file);
+    this.#dataVersion = db.prepare("PRAGMA data_version").pluck();
     const stmt = (sql: string) => this.#stmt(sql);
     const read = (sql: string) => this.#read(sql);
     this.#ranker = new Bm25Ranker(read);
@@ -95,12 +107,14 @@ export class SqliteStore {
       create: (cid) => createTables(db, cid),
       drop: (cid) => {
         dropTables(db, cid);
+        this.#stmt("DELETE FROM store_info WHERE key = ?").run(`log_floor:${cid}`);
         this.#queue.drop(cid);
         this.#planner.forget(cid);
         this.#ranker.forget(cid);
       },
       dropAll: () => {
         dropAllTables(db);
+        this.#stmt("DELETE FROM store_info WHERE key LIKE 'log_floor:%'").run();
         this.#queue.dropAll();
         this.#planner.forget();
         this.#ranker.forget();
@@ -108,11 +122,26 @@ export class SqliteStore {
     });
   }
 
-  /** Opens (creating if needed) the store in `dir`. */
-  static open(dir: string, opts: { durability?: Durability } = {}): SqliteStore {
-    fs.mkdirSync(dir, { recursive: true });
+  /**
+   * Opens (creating if needed) the store in `dir`. With `readOnly`, opens an existing store through
+   * one read-only connection and writes nothing (every write fails with ReadOnlyError).
+   */
+  static open(dir: string, opts: { durability?: Durability; readOnly?: boolean } = {}): SqliteStore {
     const file = path.join(dir, SQLITE_FILE);
-    return new SqliteStore(openWriter(file, opts.durability ?? "normal"), file);
+    if (opts.readOnly) {
+      const companions = new ReadOnlyCompanions(file);
+      return new SqliteStore(openReader(file, { fileMustExist: true }), file, companions);
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    return new SqliteStore(openWriter(file, opts.durability ?? "normal"), file, undefined);
+  }
+
+  /**
+   * SQLite's count of commits by other connections (other processes: this one writes through one
+   * connection): when it moves, another process wrote and what this one holds in memory is behind.
+   */
+  dataVersion(): number {
+    return this.#dataVersion.get() as number;
   }
 
   #read(sql: string): Database.Statement {
@@ -135,8 +164,10 @@ export class SqliteStore {
 
   // ---------------------------------------------------------------- lifecycle and transactions
 
-  begin(): void {
-    this.#db.exec("BEGIN IMMEDIATE");
+  /** Starts the write transaction; waits (bounded by `scope`) while another process holds SQLite's write lock. */
+  async begin(scope: OperationScope): Promise<void> {
+    if (this.readOnly) throw new ReadOnlyError("This client was opened with readOnly: true; it cannot write");
+    await beginImmediate(this.#db, scope);
   }
 
   commit(): void {
@@ -154,7 +185,7 @@ export class SqliteStore {
 
   /** Starts a checkpoint on the background thread (no-op if one is running). */
   requestCheckpoint(): void {
-    this.#checkpointer.request();
+    if (!this.readOnly) this.#checkpointer.request();
   }
 
   /** Ends the checkpoint thread, checkpoints and closes. Afterwards no file handle remains open. */
@@ -165,8 +196,14 @@ export class SqliteStore {
     this.rollback();
     this.#stmts.clear();
     this.#reads.clear();
+    if (this.#companions) {
+      this.#db.close();
+      this.#companions.removeOurs();
+      return;
+    }
     this.#readDb.close();
-    // Moves the WAL into the main file on this thread and empties the WAL file.
+    // Moves the WAL into the main file on this thread and empties the WAL file (unless another
+    // process is reading: then SQLite says busy at once and the WAL stays for them).
     this.#db.pragma("wal_checkpoint(TRUNCATE)");
     // The last connection to close checkpoints and deletes the -wal and -shm files, so a closed
     // folder holds only chroma.sqlite3 and can be copied or deleted as it is.
@@ -187,6 +224,37 @@ export class SqliteStore {
         "Nothing is written or read from here on (a write would be lost with the deleted file); restart on the folder.",
     );
     throw this.#gone;
+  }
+
+  /**
+   * A collection's write log position and dimension as SQLite has them: read inside the write
+   * transaction, where no other process can move them, to number the next write.
+   */
+  collectionLog(cid: number): { seq: number; dimension: number | null } | undefined {
+    return this.#stmt("SELECT seq, dimension FROM collections WHERE cid = ?").get(cid) as
+      | { seq: number; dimension: number | null }
+      | undefined;
+  }
+
+  /** Every collection's id, write seq and version (bumped by modify): what another process may have changed. */
+  collectionVersions(): Map<string, { seq: number; version: number }> {
+    const rows = this.#read("SELECT id, seq, version FROM collections").raw().all() as [string, number, number][];
+    return new Map(rows.map(([id, seq, version]) => [id, { seq, version }]));
+  }
+
+  /** The seq up to which the collection's tombstones were trimmed: a process behind it must reload its index. */
+  logFloor(cid: number): number {
+    const v = this.#read("SELECT value FROM store_info WHERE key = ?").pluck().get(`log_floor:${cid}`) as string | undefined;
+    return v === undefined ? 0 : Number(v);
+  }
+
+  /** Forgets cached full-text state of collections another process wrote to. */
+  noteExternalWrites(cids: Iterable<number>): void {
+    for (const cid of cids) {
+      this.#planner.noteWrite(cid);
+      this.#ranker.changed(cid);
+    }
+    this.#queue.reloadPending();
   }
 
   /** Records the sequence number of a collection's latest write (and its dimension once known). */

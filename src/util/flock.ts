@@ -35,3 +35,20 @@ export function tryLock(fd: number, exclusive = true): boolean {
   binding ??= loadBinding();
   return binding.flock(fd, exclusive);
 }
+
+/**
+ * Takes an exclusive lock on the existing file or folder `target` without waiting: a release function,
+ * or undefined when another process (or another open file here) holds it. A lease for work one
+ * process at a time may do, such as writing an index's files; a dead holder's lease is free at once.
+ * A folder can be locked itself (flock works on its descriptor), so the lease adds no file.
+ */
+export function tryLockPath(target: string): (() => void) | undefined {
+  const fd = fs.openSync(target, "r");
+  let locked = false;
+  try {
+    locked = tryLock(fd, true);
+  } finally {
+    if (!locked) fs.closeSync(fd);
+  }
+  return locked ? () => fs.closeSync(fd) : undefined;
+}

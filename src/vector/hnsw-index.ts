@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { CorruptionError, InternalError } from "../errors.js";
 import type { Space } from "../types.js";
+import { tryLockPath } from "../util/flock.js";
 import { crc32File, fsyncPath, writeFileAtomic } from "../util/fs.js";
 import { native, type NativeHits, type NativeVectorIndex } from "./native.js";
 
@@ -60,10 +61,15 @@ export function indexDirOf(dataDir: string, collectionId: string): string {
 }
 
 /** Removes the index folders of collections that are no longer in `known` (deleted while closed, or a crash). */
-export function removeOrphanIndexes(dataDir: string, known: ReadonlySet<string>): void {
+export function removeOrphanIndexes(dataDir: string, knownCollections: () => ReadonlySet<string>): void {
   const root = indexRoot(dataDir);
   if (!fs.existsSync(root)) return;
-  for (const name of fs.readdirSync(root)) {
+  // Folders first, then the collections: a folder another process makes meanwhile belongs to a
+  // collection already committed (a collection's row is committed before its first save), so it is
+  // in the list read after; the other order could delete a folder just made.
+  const names = fs.readdirSync(root);
+  const known = knownCollections();
+  for (const name of names) {
     if (!known.has(name)) fs.rmSync(indexDirOf(dataDir, name), { recursive: true, force: true });
   }
 }
@@ -221,13 +227,21 @@ export class HnswIndex {
 
   /**
    * Persists a new generation in `dir` and switches the manifest to it, then removes the previous
-   * generation. The index must not change until the returned promise settles.
+   * generation. The index must not change until the returned promise settles. Several processes may
+   * hold the same index: one saves at a time (a lease: a lock on the folder; `busy` while another has it),
+   * and a save never replaces a manifest newer than its `seq` (`newer`): the write log is
+   * trimmed up to a saved seq, so the files must never go back before it.
    */
-  async save(dir: string, seq: number): Promise<IndexManifest> {
+  async save(dir: string, seq: number): Promise<{ manifest: IndexManifest } | { skipped: "busy" | "newer" }> {
     this.#saving = true;
+    let release: (() => void) | undefined;
     try {
       await fsp.mkdir(dir, { recursive: true });
-      const generation = this.#generation + 1;
+      release = tryLockPath(dir);
+      if (!release) return { skipped: "busy" };
+      const current = await HnswIndex.readManifest(dir).catch(() => undefined);
+      if (current && current.seq > seq) return { skipped: "newer" };
+      const generation = Math.max(this.#generation, current?.generation ?? 0) + 1;
       const graphName = `hnsw-${generation}.bin`;
       const deletedName = `deleted-${generation}.bin`;
       const graphPath = path.join(dir, graphName);
@@ -256,8 +270,9 @@ export class HnswIndex {
       await writeFileAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest));
       this.#generation = generation;
       await removeStaleFiles(dir, manifest);
-      return manifest;
+      return { manifest };
     } finally {
+      release?.();
       this.#saving = false;
     }
   }

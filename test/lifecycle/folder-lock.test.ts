@@ -7,11 +7,11 @@ import { tempDir } from "../helpers/tmp.js";
 
 const SRC = JSON.stringify(path.resolve("src/index.ts"));
 
-/** Starts a child process that opens `dir` and holds it until killed; resolves once it is open. */
-async function holder(dir: string): Promise<{ pid: number; kill: (signal?: NodeJS.Signals) => Promise<void> }> {
+/** Starts a child process that opens `dir` (alone, or shared) and holds it until killed; resolves once it is open. */
+async function holder(dir: string, exclusive = true): Promise<{ pid: number; kill: (signal?: NodeJS.Signals) => Promise<void> }> {
   const script = `
     import { PersistentClient } from ${SRC};
-    const client = await PersistentClient.open({ path: ${JSON.stringify(dir)} });
+    const client = await PersistentClient.open({ path: ${JSON.stringify(dir)}, exclusive: ${exclusive} });
     const c = await client.getOrCreateCollection({ name: "held" });
     await c.add({ ids: ["x"], embeddings: [[1, 2, 3]] });
     process.stdout.write("open\\n");
@@ -33,8 +33,8 @@ async function holder(dir: string): Promise<{ pid: number; kill: (signal?: NodeJ
   return { pid: child.pid!, kill };
 }
 
-describe("one folder, one writer", () => {
-  it("a second process gets a LockedError naming the holder's PID, and takes over once the holder is killed", async () => {
+describe("the folder lock: shared by default, or held alone", () => {
+  it("a process holding the folder exclusively: a second one gets a LockedError naming the holder's PID, and takes over once the holder is killed", async () => {
     const dir = tempDir();
     const other = await holder(dir);
     const client = new PersistentClient({ path: dir });
@@ -50,6 +50,22 @@ describe("one folder, one writer", () => {
     const c = await after.getCollection({ name: "held" });
     expect((await c.get()).ids).toEqual(["x"]);
     await after.close();
+  });
+
+  it("a process sharing the folder: another shares it too and sees its data, but cannot hold it exclusively", async () => {
+    const dir = tempDir();
+    await holder(dir, false);
+    const alone = new PersistentClient({ path: dir, exclusive: true });
+    const err: unknown = await alone.listCollections().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(LockedError);
+    expect((err as LockedError).message).toMatch(/in use by other processes.*cannot be held exclusively/);
+    await alone.close();
+    const sharing = new PersistentClient({ path: dir });
+    const c = await sharing.getCollection({ name: "held" });
+    expect((await c.get()).ids).toEqual(["x"]);
+    await sharing.close();
+    // The holder still has it: the lock file stays for it.
+    expect(fs.existsSync(path.join(dir, "chromalite.lock"))).toBe(true);
   });
 
   it("PersistentClient.open surfaces the lock error at once", async () => {
