@@ -11,7 +11,7 @@
  * (a) and (c) are compared by the differential suite's own rules (its deliberate differences aside).
  *
  * Environment: MP_DIFF_SEEDS (comma-separated seeds, default 1,2,3), MP_DIFF_OPS (operations per
- * sequence, default 300).
+ * sequence, default 250).
  */
 import { ChromaClient } from "chromadb";
 import fc from "fast-check";
@@ -23,7 +23,7 @@ import { collectionSpec, createArgs, firstAdd, opArbitrary, runOp, type Collecti
 import { ALL, openProcs, spawnProc, type CollectionInfo, type Outcome, type Proc } from "./harness.js";
 
 const SEEDS = (process.env.MP_DIFF_SEEDS ?? "1,2,3").split(",").map(Number);
-const OPS = Number(process.env.MP_DIFF_OPS ?? 300);
+const OPS = Number(process.env.MP_DIFF_OPS ?? 250);
 const WRITES = new Set(["add", "upsert", "update", "delete", "modify"]);
 
 /** The sequence for `seed`: a collection spec, a first add, then OPS random operations. */
@@ -34,6 +34,14 @@ function sequence(seed: number): { spec: CollectionSpec; ops: Op[] } {
       .map(([first, ops]) => ({ spec, ops: [first, ...ops] })),
   );
   return fc.sample(arb, { seed, numRuns: 1 })[0]!;
+}
+
+/**
+ * Every process looks the collection up once, as an application would, so that each holds a full
+ * handle (a bare `client.collection(id)` words some errors differently).
+ */
+async function fullHandles(procs: Proc[], id: string): Promise<void> {
+  for (const p of procs) await p.client("getCollectionById", id);
 }
 
 /** The call an operation makes: method and positional arguments. */
@@ -87,6 +95,7 @@ describe("random operation sequences: three processes on one folder vs one proce
       const args = createArgs(spec, "diff");
       const m = await multi[0]!.client<CollectionInfo>("createCollection", args);
       const s = await single.client<CollectionInfo>("createCollection", args);
+      await fullHandles(multi, m.id);
       for (const [i, op] of ops.entries()) {
         const [method, callArgs] = callOf(op);
         const by = multi[i % 3]!;
@@ -121,6 +130,7 @@ describe.skipIf(!oracle.ok)(`random operation sequences: three processes on one 
       // Never deleted on the oracle (see "Chroma bugs avoided" in test/differential/harness.ts).
       const args = createArgs(spec, uniqueName("mp"));
       const lite = roundRobin(multi, await multi[0]!.client<CollectionInfo>("createCollection", args));
+      await fullHandles(multi, lite.id);
       const theirs = (await chroma.createCollection({ embeddingFunction: null, ...args } as never)) as unknown as LooseCollection;
       for (const [i, op] of ops.entries()) await runOp(op, lite, theirs, `#${i}`, server!.url);
       await compareContents(lite, theirs, "at the end");

@@ -198,7 +198,7 @@ describe("kill -9 during mixed writes from several processes", () => {
 
 describe("lock take-over", () => {
   for (const mode of ["exclusive", "shared"] as const) {
-    it(`a ${mode} holder killed -9 does not keep a new exclusive opener out`, async () => {
+    it(`${mode === "exclusive" ? "an" : "a"} ${mode} holder killed -9 does not keep a new exclusive opener out`, async () => {
       const dir = tempDir("chromalite-mp-takeover-");
       const [holder] = await openProcs(1, dir, { exclusive: mode === "exclusive" }, "H");
       const c = await holder!.client<CollectionInfo>("createCollection", { name: "held" });
@@ -232,6 +232,7 @@ describe("SQLite's write lock held by another process", () => {
       intervalMs: INTERVAL,
       request: { op: "collection", collection: c.id, method: "add", args: [{ ids: ["b"], embeddings: [[0, 1]], timeout: TIMEOUT }] },
     });
+    console.log(`write on a held SQLite lock: ${attempt.error?.name} after ${Math.round(attempt.elapsedMs)} ms, ${attempt.ticks} ticks of ${INTERVAL} ms`);
     expect(attempt.ok, `the write got through a held write lock: ${JSON.stringify(attempt)}`).toBe(false);
     expect(attempt.error?.name).toBe("TimeoutError");
     // The loop turned while the write waited (a synchronous busy wait would give 0 or 1 tick), and the

@@ -66,9 +66,9 @@ function writeCalls(c: string): [string, (p: Proc) => ReturnType<Proc["request"]
     ["createCollection", (p) => p.tryClient("createCollection", { name: "fresh" })],
     ["getOrCreateCollection of a new name", (p) => p.tryClient("getOrCreateCollection", { name: "fresh2" })],
     ["deleteCollection", (p) => p.tryClient("deleteCollection", { name: "readonly" })],
-    ["createDatabase", (p) => p.tryClient("createDatabase", { name: "db2" })],
+    ["createDatabase", (p) => p.tryClient("createDatabase", { name: "database2" })],
     ["deleteDatabase", (p) => p.tryClient("deleteDatabase", { name: "extra" })],
-    ["createTenant", (p) => p.tryClient("createTenant", { name: "t2" })],
+    ["createTenant", (p) => p.tryClient("createTenant", { name: "tenant2" })],
     ["reset", (p) => p.tryClient("reset")],
   ];
 }
@@ -143,6 +143,7 @@ describe("readOnly", () => {
     expect(await reader!.client("countCollections")).toBe(2);
     expect(await reader!.tryCol(c, "add", { ids: ["x"], embeddings: [[1, 1, 1]] })).toMatchObject({ ok: false, error: { name: "ReadOnlyError" } });
     await reader!.tryClient("flush"); // refused or a no-op: either way nothing may be written
+    expect(snapshot(dir), "the folder while a read-only process has it open").toEqual(files);
     await reader!.close();
 
     expect(snapshot(dir), "the folder after a read-only process used it").toEqual(files);
