@@ -96,10 +96,11 @@ async function queryScenario(seeded: string, queriers: number, writer: boolean):
   return { p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)), written };
 }
 
-async function writeScenario(writers: number): Promise<number> {
+/** Rows/s of `writers` processes writing N rows each at once, on one folder (or each on its own: CPU sharing alone). */
+async function writeScenario(writers: number, ownFolders = false): Promise<number> {
   const dir = run.folder(`w${writers}`);
-  const ws = await workers(writers, dir);
-  await ws[0]!.do({ cmd: "create", name: "bench" });
+  const ws = ownFolders ? await Promise.all(Array.from({ length: writers }, (_, i) => Worker.start(run.folder(`own${i}`)))) : await workers(writers, dir);
+  for (const w of ownFolders ? ws : ws.slice(0, 1)) await w.do({ cmd: "create", name: "bench" });
   const t = performance.now();
   const done = await Promise.all(ws.map((w, i) => w.do<WriteResult>({ cmd: "write", name: "bench", prefix: `w${i}-`, count: N, batch: 500 })));
   const seconds = (performance.now() - t) / 1000;
@@ -143,6 +144,7 @@ try {
   const fourW = await queryScenario(seeded, 4, true);
   const oneWriter = await writeScenario(1);
   const twoWriters = await writeScenario(2);
+  const twoApart = await writeScenario(2, true);
   const c = await catchUp();
 
   const rows: [string, string, string, string, string][] = [
@@ -152,6 +154,7 @@ try {
     ["query p50, 4 querying + 1 writing", fmt(fourW.p50), fmt(alone.p50), fmt(fourW.p50 / alone.p50), "<= 1.5"],
     ["query p99, 4 querying + 1 writing", fmt(fourW.p99), fmt(alone.p99), fmt(fourW.p99 / alone.p99), ""],
     ["write rate, 2 writers together (rows/s)", fmt(twoWriters, 0), fmt(oneWriter, 0), fmt(twoWriters / oneWriter), ">= 0.8"],
+    ["  (2 writers, each on its own folder: CPU sharing alone)", fmt(twoApart, 0), fmt(oneWriter, 0), fmt(twoApart / oneWriter), ""],
     [`catch-up: B's first query after A wrote ${N} (ms)`, fmt(c.bFirstQuery, 0), "-", "-", ""],
     [`catch-up: B caught up (ms) vs indexing ${N} in one process`, fmt(c.bCaughtUp, 0), fmt(c.singleIndexed, 0), fmt(c.bCaughtUp / c.singleIndexed), "<= 1.0"],
     [`  (one process: adds acknowledged; A alone next to idle B)`, fmt(c.singleAck, 0), fmt(c.aIndexed, 0), "", ""],
