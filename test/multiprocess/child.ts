@@ -2,11 +2,12 @@
  * Multi-process child: holds at most one PersistentClient on a folder and runs what the parent asks
  * over IPC (see ./harness.ts for the protocol). Results go back as plain data (class instances reduced
  * to their fields, a Collection to `{ id, name, metadata }`), errors as `{ name, message, code }`.
- * A few requests are not client calls: holding SQLite's write lock directly, counting event-loop
- * ticks around a call, and the fault suite's write loop (./writer.ts).
+ * A few requests are not client calls: holding SQLite's write lock or an index folder's save lease
+ * directly, counting event-loop ticks around a call, and the fault suite's write loop (./writer.ts).
  */
 import Database from "better-sqlite3";
 import { Collection, PersistentClient } from "../../src/index.js";
+import { tryLockPath } from "../../src/util/flock.js";
 import { runWriteLoop, type LoopControl } from "./writer.js";
 
 export type Request =
@@ -16,6 +17,7 @@ export type Request =
   | { op: "ticked"; request: Request; intervalMs: number }
   | { op: "sqliteHold"; file: string }
   | { op: "sqliteRelease" }
+  | { op: "leaseHold"; dir: string }
   | { op: "writeLoop"; collection: string; writer: number; seed: number }
   | { op: "stopLoop" }
   | { op: "close" };
@@ -35,6 +37,7 @@ export interface CollectionInfo {
 
 let client: PersistentClient | undefined;
 let held: Database.Database | undefined;
+const leases: (() => void)[] = [];
 let loop: LoopControl | undefined;
 /** Handles by collection id, from the calls that returned them (a bare `client.collection(id)` otherwise). */
 const handles = new Map<string, Collection>();
@@ -128,6 +131,13 @@ async function handle(req: Request): Promise<unknown> {
       held?.close();
       held = undefined;
       return { released: true };
+    }
+    case "leaseHold": {
+      // The lock an index save takes on its folder (src/vector/hnsw-index.ts), held until this process dies.
+      const release = tryLockPath(req.dir);
+      if (!release) throw new Error(`the index folder ${req.dir} is locked by another process`);
+      leases.push(release);
+      return { holding: true };
     }
     case "writeLoop": {
       if (loop) throw new Error("a write loop is running");

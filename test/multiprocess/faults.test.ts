@@ -7,13 +7,14 @@
  *   index finds the records (as a long-lived fourth process sees them), SQLite's integrity check
  *   passes, and at the end the folder reopens alone;
  * - lock take-over: an `exclusive` holder (or a shared one) killed -9 does not keep a new exclusive
- *   opener out;
+ *   opener out; an index folder's save lease held by a process that dies is free at once;
  * - a write waiting for SQLite's write lock, held for a long time by another process, fails with
  *   TimeoutError after its timeout and changes nothing, while the event loop keeps turning.
  *
  * 10 kill trials by default; more, as in the crash suite: `MP_KILLS=50 npx vitest run test/multiprocess`
  * (`MP_KILLS_SEED` for another random sequence).
  */
+import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -214,6 +215,41 @@ describe("lock take-over", () => {
       expect(await next.col(c.id, "count")).toBe(2);
     });
   }
+});
+
+describe("an index save lease held by a process that dies", () => {
+  it("makes saves skip (without waiting) while held, and is free once its holder is killed -9", async () => {
+    const dir = tempDir("chromalite-mp-lease-");
+    const [writer] = await openProcs(1, dir, {}, "W");
+    const c = (await writer!.client<CollectionInfo>("createCollection", { name: "leased" })).id;
+    const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `r${from + i}`);
+    const vec = (i: number) => [Math.sin(i), Math.cos(i), Math.sin(2 * i), Math.cos(3 * i)];
+    const add = (from: number, n: number) => writer!.col(c, "add", { ids: ids(from, n), embeddings: ids(from, n).map((_, i) => vec(from + i)) });
+    const manifest = () => JSON.parse(fs.readFileSync(path.join(dir, "index", c, "index.json"), "utf8")) as { seq: number; generation: number };
+    await add(0, 100);
+    await writer!.client("flush");
+    const first = manifest();
+
+    const holder = await spawnProc("L");
+    await holder.call({ op: "leaseHold", dir: path.join(dir, "index", c) });
+    await add(100, 100);
+    await writer!.client("flush", { timeout: 5000 }); // returns: another process's save lease is not waited for
+    expect(manifest(), "no save while another process holds the lease").toEqual(first);
+
+    await holder.kill("SIGKILL");
+    await add(200, 1);
+    await writer!.client("flush", { timeout: 5000 });
+    const after = manifest();
+    expect(after.generation).toBeGreaterThan(first.generation);
+    expect(after.seq).toBeGreaterThan(first.seq);
+    // A new process loads the saved files (and the log after them) and finds every record.
+    const [reader] = await openProcs(1, dir, {}, "R");
+    expect(await reader!.col(c, "count")).toBe(201);
+    for (const i of [0, 150, 200]) {
+      const q = await reader!.col<{ ids: string[][] }>(c, "query", { queryEmbeddings: [vec(i)], nResults: 1 });
+      expect(q.ids[0]).toEqual([`r${i}`]);
+    }
+  });
 });
 
 describe("SQLite's write lock held by another process", () => {
