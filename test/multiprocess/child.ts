@@ -19,6 +19,7 @@ export type Request =
   | { op: "sqliteRelease" }
   | { op: "leaseHold"; dir: string }
   | { op: "writeLoop"; collection: string; writer: number; seed: number }
+  | { op: "appendLoop"; collection: string; count: number }
   | { op: "stopLoop" }
   | { op: "close" };
 
@@ -142,6 +143,17 @@ async function handle(req: Request): Promise<unknown> {
     case "writeLoop": {
       if (loop) throw new Error("a write loop is running");
       loop = runWriteLoop(open(), req.collection, req.writer, req.seed, (event) => send({ type: "event", event }));
+      return { started: true };
+    }
+    case "appendLoop": {
+      // One record per write, `a<i>` at [i, 1, 0, 0], each acknowledgement reported as it comes.
+      const col = open().collection(req.collection);
+      void (async () => {
+        for (let i = 0; i < req.count; i++) {
+          await col.add({ ids: [`a${i}`], embeddings: [[i, 1, 0, 0]] });
+          await send({ type: "event", event: { type: "ack", writer: -1, n: i } });
+        }
+      })().catch((err: unknown) => send({ type: "event", event: { type: "failed", writer: -1, error: String(err) } }));
       return { started: true };
     }
     case "stopLoop": {

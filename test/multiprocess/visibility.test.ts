@@ -185,3 +185,42 @@ describe("read after acknowledged write, across three processes", () => {
     }
   });
 });
+
+describe("read after acknowledged write, while the writer keeps writing", () => {
+  it("a call begun after the writer's n-th acknowledgement sees at least n records, and the n-th one", async () => {
+    const dir = tempDir("chromalite-mp-vis-");
+    const [writer, b, c] = await openProcs(3, dir);
+    const col = (await writer!.client<CollectionInfo>("createCollection", { name: "stream" })).id;
+    const COUNT = 150;
+    const checks: Promise<void>[] = [];
+    let acked = -1;
+    let failure: string | undefined;
+    writer!.onEvent((e) => {
+      if (e.type === "failed") failure = e.error;
+      if (e.type !== "ack") return;
+      const n = e.n;
+      acked = n;
+      // Sent now, so the call begins after the acknowledgement; the writer goes on writing meanwhile.
+      const reader = n % 2 === 0 ? b! : c!;
+      checks.push(
+        (async () => {
+          const [count, got, q] = await Promise.all([
+            reader.col<number>(col, "count"),
+            reader.col<{ ids: string[] }>(col, "get", { ids: [`a${n}`] }),
+            reader.col<{ ids: string[][] }>(col, "query", { queryEmbeddings: [[n, 1, 0, 0]], nResults: 1 }),
+          ]);
+          expect(count, `${reader.label}: count after ack ${n}`).toBeGreaterThanOrEqual(n + 1);
+          expect(got.ids, `${reader.label}: get after ack ${n}`).toEqual([`a${n}`]);
+          expect(q.ids[0], `${reader.label}: query after ack ${n}`).toEqual([`a${n}`]);
+        })(),
+      );
+    });
+    await writer!.call({ op: "appendLoop", collection: col, count: COUNT });
+    const deadline = Date.now() + 50_000;
+    while (acked < COUNT - 1 && !failure && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(failure).toBeUndefined();
+    expect(acked).toBe(COUNT - 1);
+    await Promise.all(checks);
+    expect(checks).toHaveLength(COUNT);
+  });
+});
