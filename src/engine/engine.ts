@@ -184,7 +184,9 @@ export class Engine {
 
   async #catchUp(version: number, scope: OperationScope): Promise<void> {
     const current = this.#store.collectionVersions();
-    const changed: number[] = [];
+    // Any collection's text may have changed: another process's text indexing moves no seq.
+    const touched = [...this.#states.values()].map((s) => s.cid);
+    let changed = false;
     for (const state of [...this.#states.values()]) {
       const now = current.get(state.id);
       if (!now) {
@@ -195,14 +197,12 @@ export class Engine {
         continue;
       }
       if (now.seq === state.row.seq && now.version === state.row.version && !state.behind) continue;
-      if (now.seq !== state.row.seq) changed.push(state.cid);
+      if (now.seq !== state.row.seq) changed = true;
       const row = this.#store.catalog.collectionById(state.id);
       if (row) await state.catchUp(row, scope);
     }
-    if (changed.length > 0) {
-      this.#store.noteExternalWrites(changed);
-      if (!this.readOnly) this.#text.scheduleDrain();
-    }
+    if (version !== this.#seenVersion) this.#store.noteExternalWrites(touched);
+    if (changed && !this.readOnly) this.#text.scheduleDrain();
     this.#seenVersion = version;
   }
 

@@ -10,6 +10,9 @@ import { HnswIndex, type HnswParams } from "../vector/hnsw-index.js";
 import type { PendingVectors } from "../vector/pending.js";
 import type { VectorChange } from "./collection-state.js";
 
+/** Vectors read from SQLite per page (about 3 MB at 384 dimensions). */
+const PAGE = 2000;
+
 export interface LoadedIndex {
   index: HnswIndex;
   /** The write seq the graph holds every change up to. */
@@ -81,19 +84,12 @@ export async function loadIndex(
 export async function* logChangesAfter(store: SqliteStore, cid: number, afterSeq: number): AsyncGenerator<VectorChange[]> {
   const deleted = store.tombstonesAfter(cid, afterSeq);
   if (deleted.length > 0) yield deleted.map((rid) => ({ rid, seq: afterSeq + 1, deleted: true as const }));
-  let after = 0;
-  for (;;) {
-    const page = store.embeddingPage(cid, after, 2000, afterSeq);
-    if (page.length === 0) return;
-    yield page.map(([rid, seq, vector]) => ({ rid, seq, vector }));
-    after = page[page.length - 1]![0];
-    await yieldToEventLoop();
-  }
+  for await (const page of vectorPages(store, cid, afterSeq)) yield page.map(([rid, seq, vector]) => ({ rid, seq, vector }));
 }
 
 /**
- * Pages the collection's vectors written after `afterSeq` into pending, in rowid order, yielding
- * between pages; `replaced` hears of each rowid first (its older vector leaves the graph).
+ * Pages the collection's vectors written after `afterSeq` into pending, yielding between pages;
+ * `replaced` hears of each rowid first (its older vector leaves the graph).
  */
 async function queueVectors(
   store: SqliteStore,
@@ -102,15 +98,28 @@ async function queueVectors(
   afterSeq: number,
   replaced?: (rid: number) => void,
 ): Promise<void> {
-  let after = 0;
-  for (;;) {
-    const page = store.embeddingPage(cid, after, 2000, afterSeq);
-    if (page.length === 0) return;
+  for await (const page of vectorPages(store, cid, afterSeq)) {
     for (const [rid, seq, vector] of page) {
       replaced?.(rid);
       pending.set(rid, vector, seq);
     }
-    after = page[page.length - 1]![0];
+  }
+}
+
+/**
+ * The collection's vectors written after `afterSeq`, in pages: all of them (afterSeq -1) in rowid
+ * order, or only the newer ones through the (cid, vector_seq) index. Yields between pages.
+ */
+async function* vectorPages(store: SqliteStore, cid: number, afterSeq: number): AsyncGenerator<[number, number, Float32Array][]> {
+  let from: [number, number] = [afterSeq, 0];
+  let afterRid = 0;
+  for (;;) {
+    const page = afterSeq < 0 ? store.embeddingPage(cid, afterRid, PAGE, afterSeq) : store.vectorsAfter(cid, afterSeq, from, PAGE);
+    if (page.length === 0) return;
+    yield page;
+    const [rid, seq] = page[page.length - 1]!;
+    afterRid = rid;
+    from = [seq, rid];
     await yieldToEventLoop();
   }
 }

@@ -90,8 +90,10 @@ function copyDatabase(file: string): string {
 export class FolderReader {
   readonly dir: string;
   readonly file: string;
-  /** Set when another process holds the folder (only with `lock: "if-free"`). */
+  /** Set when another process holds the folder exclusively (only with `lock: "if-free"`). */
   readonly inUseBy: number | undefined;
+  /** True when other processes had the folder open when it was opened here. */
+  readonly inUse: boolean;
   readonly #db: Database.Database;
   readonly #lock: FolderLock | undefined;
   /** -wal / -shm files our read-only connection created, removed again on close. */
@@ -112,13 +114,15 @@ export class FolderReader {
     this.#db = db;
     this.#lock = lock;
     this.inUseBy = inUseBy;
+    this.inUse = inUseBy !== undefined || (lock?.othersPresent() ?? true);
     this.#created = created;
     this.#snapshot = snapshot;
   }
 
   /**
-   * Opens `dir` read-only. `lock: "required"` takes the folder lock (LockedError if another process
-   * has it); `"if-free"` takes it when free and otherwise reads alongside the holder (a live server):
+   * Opens `dir` read-only, holding the folder lock shared (beside any processes sharing the folder).
+   * `lock: "required"` refuses a folder another process holds exclusively (LockedError);
+   * `"if-free"` then reads alongside that holder (a live server):
    * SQLite's WAL gives a consistent snapshot, index files are as last saved.
    */
   static open(dir: string, opts: { lock: "required" | "if-free" }): FolderReader {
@@ -129,7 +133,8 @@ export class FolderReader {
     let lock: FolderLock | undefined;
     let inUseBy: number | undefined;
     try {
-      lock = FolderLock.acquire(resolved, { readOnly: true });
+      // Shared: reading beside the processes that use the folder, without keeping any of them out.
+      lock = FolderLock.acquire(resolved, { readOnly: true, shared: true });
     } catch (err) {
       if (!(err instanceof LockedError) || opts.lock === "required") throw err;
       inUseBy = err.holderPid;
@@ -295,7 +300,8 @@ export class FolderReader {
     if (this.#snapshot) fs.rmSync(this.#snapshot, { recursive: true, force: true });
     this.#snapshot = undefined;
     if (this.#lock) {
-      for (const f of this.#created) {
+      // Only when no other process uses the folder: they may use these files.
+      for (const f of this.#lock.alone() ? this.#created : []) {
         try {
           // Only an empty WAL can be ours (a read-only connection writes no frames).
           if (f.endsWith("-shm") || fs.statSync(f).size === 0) fs.rmSync(f, { force: true });
@@ -356,6 +362,8 @@ export interface FolderStats {
   path: string;
   /** PID of the process holding the folder, if any: index numbers are then as it last saved them. */
   inUseBy?: number;
+  /** Other processes have the folder open: counts are current, index numbers as last saved. */
+  inUse?: boolean;
   schemaVersion: number | undefined;
   tenants: number;
   databases: number;
@@ -403,6 +411,7 @@ export async function folderStats(dir: string): Promise<FolderStats> {
     return {
       path: reader.dir,
       ...(reader.inUseBy !== undefined ? { inUseBy: reader.inUseBy } : {}),
+      ...(reader.inUse ? { inUse: true } : {}),
       schemaVersion: reader.schemaVersion(),
       tenants,
       databases,

@@ -44,6 +44,8 @@ export interface VerifyReport {
   orphanIndexes: string[];
   /** Every problem, one line each, prefixed with where it is. */
   problems: string[];
+  /** Other processes had the folder open: SQLite is checked as of one snapshot, index files as last saved. */
+  inUse?: boolean;
 }
 
 export function collectionLabel(c: { tenant: string | null; database: string | null; name: string }): string {
@@ -195,9 +197,9 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
 }
 
 /**
- * Verifies the folder at `dir`; it must not be open in another process, unless `inUse` (the console
- * verifies the folder its own server holds, after saving the indexes: writes made meanwhile can show
- * as notes). Changes nothing.
+ * Verifies the folder at `dir`. With `inUse`, also beside other processes that use it (the CLI and
+ * the console do: writes made meanwhile can show as notes); without, a folder another process holds
+ * exclusively is refused. Changes nothing.
  */
 export async function verifyFolder(dir: string, opts: { sample?: number; inUse?: boolean } = {}): Promise<VerifyReport> {
   const sampleSize = Math.max(1, opts.sample ?? DEFAULT_SAMPLE);
@@ -209,6 +211,7 @@ export async function verifyFolder(dir: string, opts: { sample?: number; inUse?:
     collections: [],
     orphanIndexes: [],
     problems: [],
+    ...(reader.inUse ? { inUse: true } : {}),
   };
   try {
     try {
@@ -259,7 +262,8 @@ export async function verifyFolder(dir: string, opts: { sample?: number; inUse?:
  * opens the folder with the engine, indexes every vector and closes (which saves). Changes the folder.
  */
 export async function repairIndexes(dir: string, collectionIds: readonly string[], logger?: Logger): Promise<void> {
-  const engine = Engine.open({ path: dir, logger });
+  // Alone: other processes hold these indexes in memory and would save them again.
+  const engine = Engine.open({ path: dir, logger, exclusive: true });
   try {
     for (const id of collectionIds) {
       fs.rmSync(indexDirOf(engine.path, id), { recursive: true, force: true });

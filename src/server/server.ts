@@ -62,6 +62,10 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** `normal` (default): acknowledged writes survive a crash of the process; `full`: also a power loss. */
   durability?: Durability;
+  /** Hold the folder alone (other processes get LockedError); by default it is shared with them. */
+  exclusive?: boolean;
+  /** Serve reads only: writes answer 403 ReadOnlyError and nothing is written in the folder. */
+  readOnly?: boolean;
   /**
    * Log one line per request: `true` writes to stdout, or pass a function that receives each line
    * (and the same as fields, for a structured logger).
@@ -115,6 +119,8 @@ const OPTION_KEYS = new Set([
   "maxBatchSize",
   "requestTimeoutMs",
   "durability",
+  "exclusive",
+  "readOnly",
   "accessLog",
   "logger",
 ]);
@@ -192,6 +198,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     durability: options.durability,
     timeoutMs: timeout,
     logger: options.logger,
+    exclusive: options.exclusive,
+    readOnly: options.readOnly,
   });
   const router = buildRouter([...DOC_ROUTES, ...consoleRoutes()]);
   const inFlight = new Set<AbortController>();

@@ -127,6 +127,26 @@ export class FolderLock {
     throw new LockedError(`could not take the lock ${file}: it keeps being replaced`);
   }
 
+  /**
+   * True when no other process holds the folder: a shared holder then has it alone until it
+   * releases (the lock is taken exclusively), so it may tidy up before letting go.
+   */
+  alone(): boolean {
+    if (this.exclusive || this.#fd === undefined) return true;
+    return tryLock(this.#fd, true);
+  }
+
+  /**
+   * For a shared holder: whether other processes hold the folder too, asked without keeping it (the
+   * lock is taken exclusively and given back as shared at once).
+   */
+  othersPresent(): boolean {
+    if (this.exclusive || this.#fd === undefined) return false;
+    if (!tryLock(this.#fd, true)) return true;
+    tryLock(this.#fd, false);
+    return false;
+  }
+
   release(): void {
     if (!this.#held) return;
     this.#held = false;
@@ -134,8 +154,7 @@ export class FolderLock {
     // Unlink while still holding it alone: whoever opened the old file sees it is no longer the
     // path's. A shared holder is alone when it can take the lock exclusively (the last one out).
     try {
-      const alone = this.exclusive || tryLock(this.#fd, true);
-      if (alone && samePath(this.#fd, this.file)) fs.rmSync(this.file, { force: true });
+      if (this.alone() && samePath(this.#fd, this.file)) fs.rmSync(this.file, { force: true });
     } catch {
       // read-only folder: the file stays, unlocked
     }

@@ -405,6 +405,21 @@ export class SqliteStore {
     return this.#read("SELECT count(*) FROM records WHERE cid = ? AND vector_seq <= ?").pluck().get(cid, seq) as number;
   }
 
+  /**
+   * Keyset page of (rid, vector_seq, embedding) written after `afterSeq`, in (vector_seq, rid) order
+   * from `from` on (exclusive): catch-up through the (cid, vector_seq) index, in time proportional to
+   * what changed, not to the collection (embeddingPage's rid order would scan every record).
+   */
+  vectorsAfter(cid: number, afterSeq: number, from: [seq: number, rid: number], limit: number): [number, number, Float32Array][] {
+    const [seq, rid] = from[0] > afterSeq ? from : [afterSeq, Number.MAX_SAFE_INTEGER];
+    const rows = this.#read(
+      "SELECT rid, vector_seq, embedding FROM records WHERE cid = ? AND (vector_seq, rid) > (?, ?) ORDER BY vector_seq, rid LIMIT ?",
+    )
+      .raw()
+      .all(cid, seq, rid, limit) as [number, number, Buffer][];
+    return rows.map(([r, s, blob]) => [r, s, decodeEmbedding(blob)]);
+  }
+
   /** Rowids deleted after `seq` (tombstones newer than the persisted index). */
   tombstonesAfter(cid: number, seq: number): number[] {
     return this.#read("SELECT rid FROM tombstones WHERE cid = ? AND seq > ? ORDER BY seq").pluck().all(cid, seq) as number[];

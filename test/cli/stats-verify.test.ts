@@ -91,10 +91,21 @@ describe("chromalite stats", () => {
     onTestFinished(() => server.close());
     const result = await runCli(["stats", "--path", dir, "--json"]);
     expect(result.code).toBe(0);
-    const stats = JSON.parse(result.stdout) as { inUseBy?: number; collections: { count: number }[] };
-    expect(stats.inUseBy).toBe(process.pid);
+    const stats = JSON.parse(result.stdout) as { inUse?: boolean; inUseBy?: number; collections: { count: number }[] };
+    // The server shares the folder (the default): who holds it is not recorded, only that it is in use.
+    expect(stats.inUse).toBe(true);
+    expect(stats.inUseBy).toBeUndefined();
     expect(stats.collections[0]!.count).toBe(600);
     const table = await runCli(["stats", "--path", dir]);
+    expect(table.stdout).toContain("in use by other processes");
+  });
+
+  it("names the holder of a folder held exclusively", async () => {
+    const dir = copyOfSeed();
+    const client = await PersistentClient.open({ path: dir, exclusive: true });
+    onTestFinished(() => client.close());
+    const table = await runCli(["stats", "--path", dir]);
+    expect(table.code).toBe(0);
     expect(table.stdout).toContain(`in use by process ${process.pid}`);
   });
 
@@ -173,17 +184,25 @@ describe("chromalite verify", () => {
     expect(result.stdout).toMatch(/^DAMAGED\s+sqlite: .*file is not a database/m);
   });
 
-  it("refuses a folder in use with one line (exit 1), and bad options with exit 2", async () => {
+  it("verifies a folder in use, saying so; repairs only a folder it can hold alone (exit 1, one line); bad options exit 2", async () => {
     const dir = copyOfSeed();
     const client = await PersistentClient.open({ path: dir });
     onTestFinished(() => client.close());
-    const busy = await runCli(["verify", "--path", dir]);
+    const shared = await runCli(["verify", "--path", dir]);
+    expect(shared.code).toBe(0);
+    expect(shared.stdout).toMatch(/^note\s+in use by other processes/m);
+    // A damaged index with the folder in use: --repair refuses rather than rebuild under the other process.
+    const c = await client.getCollection({ name: "docs" });
+    await client.flush();
+    const manifest = path.join(dir, "index", c.id, "index.json");
+    fs.writeFileSync(manifest, "{not json");
+    const busy = await runCli(["verify", "--path", dir, "--repair"]);
     expect(busy.code).toBe(1);
-    expectOneLineError(busy, new RegExp(`^chromalite: .*in use by process ${process.pid}`));
+    expectOneLineError(busy, /^chromalite: .*in use by other processes.*cannot be held exclusively/);
     const bad = await runCli(["verify", "--path", dir, "--sample", "zero"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--sample must be an integer/);
-    const verbose = await runCli(["verify", "--path", dir, "--verbose"]);
+    const verbose = await runCli(["verify", "--path", dir, "--repair", "--verbose"]);
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toMatch(/\n\s+at /); // the stack, only with --verbose
   });

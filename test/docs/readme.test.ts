@@ -10,6 +10,8 @@ import { instrument, readmeExamples, unmetExpectation } from "./readme-examples.
 
 const blocks = readmeExamples();
 const SRC = path.resolve("src/index.ts");
+// An example may start a second process on the folder (the many-processes one): it imports the source too.
+process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --import tsx`.trim();
 
 describe("README examples", () => {
   it("has runnable examples", () => expect(blocks.length).toBeGreaterThanOrEqual(5));

@@ -48,16 +48,33 @@ describe("chromalite CLI", () => {
     expect(bad.stderr()).toMatch(/--port/);
   });
 
-  it("prints one line and exits 1 when the folder is in use", async () => {
+  it("two servers share one folder: what one acknowledges, the other serves at once", async () => {
     const dir = tempDir();
-    const first = cli(["run", "--path", dir, "--port", "0"]);
+    const a = await serving(cli(["run", "--path", dir, "--port", "0"]));
+    const b = await serving(cli(["run", "--path", dir, "--port", "0"]));
+    const ca = await new ChromaClient({ host: a.host, port: a.port }).createCollection({ name: "shared", embeddingFunction: null });
+    const cb = await new ChromaClient({ host: b.host, port: b.port }).getCollection({ name: "shared", embeddingFunction: null });
+    for (let i = 0; i < 5; i++) {
+      await ca.add({ ids: [`a${i}`], embeddings: [[10 + i, 0, 0]] });
+      expect(await cb.count()).toBe(2 * i + 1);
+      await cb.add({ ids: [`b${i}`], embeddings: [[0, 0, 10 + i]] });
+      expect((await ca.query({ queryEmbeddings: [[0, 0, 10 + i]], nResults: 1 })).ids).toEqual([[`b${i}`]]);
+    }
+  });
+
+  it("prints one line and exits 1 when the folder is held exclusively (by --exclusive), or when --exclusive finds it in use", async () => {
+    const dir = tempDir();
+    const first = cli(["run", "--path", dir, "--port", "0", "--exclusive"]);
     await serving(first);
-    const second = cli(["run", "--path", dir, "--port", "0"]);
+    const shared = cli(["run", "--path", dir, "--port", "0"]);
+    expect((await shared.exited).code).toBe(1);
+    expect(shared.stderr()).toMatch(/held exclusively by process \d+/);
+    const second = cli(["run", "--path", dir, "--port", "0", "--exclusive"]);
     const { code } = await second.exited;
     expect(code).toBe(1);
     const lines = second.stderr().trim().split("\n");
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^chromalite: .*in use by process \d+/);
+    expect(lines[0]).toMatch(/^chromalite: .*held exclusively by process \d+/);
     expect(second.stderr()).not.toMatch(/\n\s+at /); // no stack trace without --verbose
   });
 

@@ -162,10 +162,10 @@ describe("chromalite run: options, as a child process", () => {
     await createCollection(quiet.url);
     expect(logLines(quiet.child.stdout()).filter((l) => (l.level as number) < 30)).toEqual([]);
     expect(quiet.child.stderr()).toBe("");
-    // A failure (the folder is in use) with --verbose prints its stack.
-    const second = spawnCli(["--verbose", "run", "--path", dir, "--port", "0"]);
+    // A failure (the folder is in use, so it cannot be held alone) with --verbose prints its stack.
+    const second = spawnCli(["--verbose", "run", "--path", dir, "--port", "0", "--exclusive"]);
     expect((await second.exited).code).toBe(1);
-    expect(second.stderr()).toMatch(/in use by process \d+/);
+    expect(second.stderr()).toMatch(/in use by other processes/);
     expect(second.stderr()).toMatch(/\n\s+at /);
   });
 });

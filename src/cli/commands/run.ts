@@ -40,6 +40,8 @@ interface RunOptions {
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
   durability: Durability;
+  exclusive?: boolean;
+  readOnly?: boolean;
   json?: boolean;
 }
 
@@ -100,6 +102,8 @@ export function register(program: Command, context: () => CliContext): void {
         .choices(["normal", "full"])
         .default("normal"),
     )
+    .option("--exclusive", "hold the folder alone (by default other processes may open it too)")
+    .option("--read-only", "serve reads only; write nothing in the folder")
     .option("--json", "logs as JSON lines even on a terminal")
     .addHelpText(
       "after",
@@ -152,6 +156,8 @@ Examples:
         headersTimeoutMs: opts.headersTimeoutMs,
         bodyTimeoutMs: opts.bodyTimeoutMs,
         durability: opts.durability,
+        exclusive: opts.exclusive ?? false,
+        readOnly: opts.readOnly ?? false,
         logger: log,
       });
       handleSignals(server, log, ctx);

@@ -22,8 +22,9 @@ export function renderStats(stats: FolderStats): string {
     `${stats.path}: ${stats.collections.length} collection${stats.collections.length === 1 ? "" : "s"}, ${formatCount(records)} records, ` +
       `${formatBytes(stats.bytes.total)} on disk (SQLite ${formatBytes(stats.bytes.sqlite)}, vector indexes ${formatBytes(stats.bytes.index)})`,
   ];
-  if (stats.inUseBy !== undefined) {
-    lines.push(`in use by process ${stats.inUseBy}: counts are current, index numbers are as that process last saved them`);
+  if (stats.inUse) {
+    const who = stats.inUseBy !== undefined ? `process ${stats.inUseBy}` : "other processes";
+    lines.push(`in use by ${who}: counts are current, index numbers are as last saved`);
   }
   if (stats.collections.length > 0) {
     const rows = stats.collections.map((c) => [

@@ -29,6 +29,7 @@ export interface VerifyOptions {
 
 export function renderReport(report: VerifyReport): string {
   const lines: string[] = [];
+  if (report.inUse) lines.push("note     in use by other processes: SQLite checked as of one moment, vector indexes as last saved");
   if (report.sqlite.ok) lines.push(`ok       sqlite: integrity check passed (schema ${report.sqlite.schemaVersion ?? "?"})`);
   for (const p of report.sqlite.problems) lines.push(`DAMAGED  sqlite: ${p}`);
   for (const c of report.collections) {
@@ -49,7 +50,8 @@ export function renderReport(report: VerifyReport): string {
 
 export async function verify(opts: VerifyOptions, ctx: CliContext): Promise<void> {
   const dir = existingDataFolder(opts.path);
-  let report = await verifyFolder(dir, { sample: opts.sample });
+  // Reads beside processes that use the folder (a consistent SQLite snapshot); repairs only alone.
+  let report = await verifyFolder(dir, { sample: opts.sample, inUse: true });
   const out = (text: string) => void ctx.stdout.write(text);
   if (!opts.json) out(`verifying ${report.path}\n${renderReport(report)}`);
   let repaired: string[] = [];
@@ -61,7 +63,7 @@ export async function verify(opts: VerifyOptions, ctx: CliContext): Promise<void
       if (!opts.json) out(`rebuilding the vector index of ${fixable.map(collectionLabel).join(", ")} from SQLite\n`);
       await repairIndexes(dir, fixable.map((c) => c.id), ctx.logger);
       repaired = fixable.map((c) => c.id);
-      report = await verifyFolder(dir, { sample: opts.sample });
+      report = await verifyFolder(dir, { sample: opts.sample, inUse: true });
       if (!opts.json) out(`after repair:\n${renderReport(report)}`);
     }
   }
