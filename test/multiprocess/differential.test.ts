@@ -11,7 +11,7 @@
  * (a) and (c) are compared by the differential suite's own rules (its deliberate differences aside).
  *
  * Environment: MP_DIFF_SEEDS (comma-separated seeds, default 1,2,3), MP_DIFF_OPS (operations per
- * sequence, default 250).
+ * sequence, default 200).
  */
 import { ChromaClient } from "chromadb";
 import fc from "fast-check";
@@ -23,7 +23,7 @@ import { collectionSpec, createArgs, firstAdd, opArbitrary, runOp, type Collecti
 import { ALL, openProcs, spawnProc, type CollectionInfo, type Outcome, type Proc } from "./harness.js";
 
 const SEEDS = (process.env.MP_DIFF_SEEDS ?? "1,2,3").split(",").map(Number);
-const OPS = Number(process.env.MP_DIFF_OPS ?? 250);
+const OPS = Number(process.env.MP_DIFF_OPS ?? 200);
 const WRITES = new Set(["add", "upsert", "update", "delete", "modify"]);
 
 /** The sequence for `seed`: a collection spec, a first add, then OPS random operations. */
