@@ -6,6 +6,8 @@
  * writer itself answers after its write. The order of those calls rotates from step to step, so each
  * kind of call is, some of the time, the first one a process makes after another's write.
  */
+import path from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/tmp.js";
 import { rng } from "../helpers/rng.js";
@@ -222,5 +224,62 @@ describe("read after acknowledged write, while the writer keeps writing", () => 
     expect(acked).toBe(COUNT - 1);
     await Promise.all(checks);
     expect(checks).toHaveLength(COUNT);
+  });
+});
+
+/** The collection's last seq and its log floor (the one collection of the folder), read from SQLite directly. */
+function logState(dir: string): { seq: number; floor: number } {
+  const db = new Database(path.join(dir, "chroma.sqlite3"), { readonly: true });
+  try {
+    const floor = db.prepare("SELECT value FROM store_info WHERE key LIKE 'log_floor:%'").pluck().get() as string | undefined;
+    const seq = db.prepare("SELECT max(seq) FROM collections").pluck().get() as number;
+    return { seq, floor: Number(floor ?? 0) };
+  } finally {
+    db.close();
+  }
+}
+
+describe("a process whose index fell behind the trimmed write log", () => {
+  it("answers exactly, without the records deleted and trimmed from the log while it was idle", async () => {
+    const dir = tempDir("chromalite-mp-vis-");
+    const [a, b] = await openProcs(2, dir);
+    const col = (await a!.client<CollectionInfo>("createCollection", { name: "trimmed" })).id;
+    const r = rng(7);
+    const v4 = () => Array.from({ length: 4 }, () => Math.round((r() * 2 - 1) * 1000) / 1000);
+    const live = new Map<string, number[]>();
+    const add = async (from: number, n: number) => {
+      const ids = Array.from({ length: n }, (_, i) => `t${from + i}`);
+      const embeddings = ids.map(v4);
+      await a!.col(col, "add", { ids, embeddings });
+      ids.forEach((id, i) => live.set(id, embeddings[i]!));
+    };
+    const del = async (ids: string[]) => {
+      await a!.col(col, "delete", { ids });
+      ids.forEach((id) => live.delete(id));
+    };
+    await add(0, 400);
+    // B loads the index now and then stays idle while A deletes, saves (trimming the deletions from
+    // the log) and writes on.
+    await b!.col(col, "query", { queryEmbeddings: [v4()], nResults: 1 });
+    const seqAtLoad = logState(dir).seq;
+    for (let round = 0; round < 3; round++) {
+      await del([...live.keys()].filter((_, i) => i % 3 === round % 3).slice(0, 80));
+      await add(400 + round * 50, 50);
+      await a!.client("flush");
+    }
+    const exact = (q: number[], k: number) =>
+      [...live]
+        .map(([id, e]) => [id, e.reduce((s, x, i) => s + (x - q[i]!) ** 2, 0)] as const)
+        .sort((x, y) => x[1] - y[1])
+        .slice(0, k)
+        .map(([id]) => id);
+    // The deletions B has not seen are gone from the log: it cannot catch up from there.
+    expect(logState(dir).floor, "the log was trimmed past where B's index stands").toBeGreaterThan(seqAtLoad);
+    expect(await b!.col(col, "count")).toBe(live.size);
+    for (let i = 0; i < 20; i++) {
+      const q = v4();
+      const got = await b!.col<{ ids: string[][] }>(col, "query", { queryEmbeddings: [q], nResults: 5 });
+      expect(got.ids[0], `query ${i} in the process that was behind`).toEqual(exact(q, 5));
+    }
   });
 });
