@@ -2,7 +2,7 @@
  * Read after acknowledged write, across processes: three processes share one folder; for a sequence
  * of writes (records: add, upsert, update, delete by id / where / whereDocument; collections:
  * create, modify, rename, delete), each made by one of them in turn, the next calls of the other two
- * (get, filtered get, full-text get, query, count, list and count collections) answer exactly what the
+ * (get, filtered get, full-text get, BM25 search, query, count, list and count collections) answer exactly what the
  * writer itself answers after its write. The order of those calls rotates from step to step, so each
  * kind of call is, some of the time, the first one a process makes after another's write.
  */
@@ -41,6 +41,8 @@ async function views(p: Proc, tracked: string[], start: number): Promise<Views> 
       [`${id}:count`, () => p.tryCol(id, "count")],
       [`${id}:where`, () => p.tryCol(id, "get", { where: { n: { $gte: 2 } }, include: ["metadatas"] })],
       [`${id}:fulltext`, () => p.tryCol(id, "get", { whereDocument: { $contains: "apple" }, include: ["documents"] })],
+      // BM25: its scores hang on corpus statistics, which every write of documents moves.
+      [`${id}:bm25`, () => p.tryCol(id, "search", { rank: { $knn: { query: "apple pie", key: "#document", limit: 16 } }, select: ["#score", "#document"] })],
     );
   }
   const out: Views = {};
@@ -77,7 +79,10 @@ describe("read after acknowledged write, across three processes", () => {
           documents: ["apple pie", "banana", "cherry apple", "durian"],
           metadatas: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }],
         }),
-        check: (v) => expect(ids(v)).toEqual(["a", "b", "c", "d"]),
+        check: (v) => {
+          expect(ids(v)).toEqual(["a", "b", "c", "d"]);
+          expect(value<{ ids: string[][] }>(v[`${main}:bm25`]).ids[0]).toEqual(["a", "c"]);
+        },
       },
       {
         what: "add two more and an existing id (left as it is)",
