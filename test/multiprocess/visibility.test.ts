@@ -288,3 +288,40 @@ describe("a process whose index fell behind the trimmed write log", () => {
     }
   });
 });
+
+describe("races between processes", () => {
+  it("creating one name at once: one wins, the others get UniqueConstraintError; getOrCreate gives all the same collection", async () => {
+    const dir = tempDir("chromalite-mp-race-");
+    const procs = await openProcs(3, dir);
+    for (let round = 0; round < 5; round++) {
+      const created = await Promise.all(procs.map((p) => p.tryClient<CollectionInfo>("createCollection", { name: `race-${round}` })));
+      expect(created.filter((o) => o.ok), `round ${round}: ${JSON.stringify(created)}`).toHaveLength(1);
+      for (const o of created) if (!o.ok) expect(o.error.name).toBe("UniqueConstraintError");
+      const got = await Promise.all(procs.map((p) => p.client<CollectionInfo>("getOrCreateCollection", { name: `both-${round}` })));
+      expect(new Set(got.map((c) => c.id)).size, `round ${round}: getOrCreate ids`).toBe(1);
+    }
+    for (const p of procs) expect(await p.client("countCollections")).toBe(10);
+  });
+
+  it("adds of the same ids from three processes at once: each record is one process's, whole, seen alike by all", async () => {
+    const dir = tempDir("chromalite-mp-race-");
+    const procs = await openProcs(3, dir);
+    const col = (await procs[0]!.client<CollectionInfo>("createCollection", { name: "same-ids" })).id;
+    const ids = Array.from({ length: 50 }, (_, i) => `s${i}`);
+    for (let round = 0; round < 5; round++) {
+      const batch = ids.map((id) => `${id}-${round}`);
+      await Promise.all(
+        procs.map((p, k) => p.col(col, round % 2 ? "upsert" : "add", { ids: batch, embeddings: batch.map(() => [k, round]), documents: batch.map(() => `by ${k}`), metadatas: batch.map(() => ({ k })) })),
+      );
+      const seen = await Promise.all(procs.map((p) => p.col<{ ids: string[]; documents: string[]; metadatas: { k: number }[]; embeddings: number[][] }>(col, "get", { ids: batch, ...ALL })));
+      for (const s of seen) expect(s, "every process sees the same records").toEqual(seen[0]);
+      const got = seen[0]!;
+      expect(got.ids).toEqual(batch);
+      // One batch is the last for all of them (a transaction each): the records are all one writer's.
+      const writers = new Set(got.metadatas.map((m) => m.k));
+      expect(writers.size, `round ${round}: records from writers ${[...writers].join(",")}`).toBe(1);
+      const k = [...writers][0]!;
+      expect(got.documents.every((d) => d === `by ${k}`) && got.embeddings.every((e) => e[0] === k && e[1] === round)).toBe(true);
+    }
+  });
+});
