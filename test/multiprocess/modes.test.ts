@@ -160,6 +160,27 @@ describe("readOnly", () => {
   });
 });
 
+describe("several read-only processes", () => {
+  it("one closing does not cut another off from the writes that come after", async () => {
+    const dir = tempDir("chromalite-mp-ro2-");
+    const [seeder] = await openProcs(1, dir, MODES.shared, "W");
+    const c = (await seeder!.client<CollectionInfo>("createCollection", { name: "readonly" })).id;
+    await seeder!.col(c, "add", { ids: ["a"], embeddings: [[1, 2, 3]] });
+    await seeder!.close();
+    // The first reader finds the folder closed (it makes SQLite's -wal/-shm), the second joins it.
+    const [first] = await openProcs(1, dir, MODES.readOnly, "R1");
+    expect(await first!.col(c, "count")).toBe(1);
+    const [second] = await openProcs(1, dir, MODES.readOnly, "R2");
+    expect(await second!.col(c, "count")).toBe(1);
+    await first!.close();
+    const [writer] = await openProcs(1, dir, MODES.shared, "W2");
+    await writer!.col(c, "add", { ids: ["b"], embeddings: [[3, 2, 1]] });
+    expect(await writer!.col(c, "count")).toBe(2);
+    expect(await second!.col(c, "count"), "the remaining reader sees the writer's acknowledged write").toBe(2);
+    expect((await second!.col<{ ids: string[] }>(c, "get")).ids).toEqual(["a", "b"]);
+  });
+});
+
 /** Every entry under `dir`: type, size, mtime, and a file's content hash. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
