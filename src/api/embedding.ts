@@ -1,7 +1,7 @@
 /** Embedding functions, as the official client uses them: `generate(texts)` and a stored description. */
 import { InvalidArgumentError } from "../errors.js";
 import type { EmbeddingFunction, EmbeddingFunctionConfiguration } from "../types.js";
-import type { OperationScope } from "../util/abort.js";
+import { raceScope, type OperationScope } from "../util/abort.js";
 
 /** How Chroma records an embedding function in a collection's configuration. */
 export function describeEmbeddingFunction(ef: EmbeddingFunction | null | undefined): EmbeddingFunctionConfiguration | null {
@@ -37,24 +37,7 @@ export async function embedWith(
   return vectors;
 }
 
-/** Settles with `promise`, or rejects as soon as the scope is cancelled. */
-export function raceScope<T>(promise: Promise<T>, scope: OperationScope): Promise<T> {
-  scope.check();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(scope.signal.reason as Error);
-    scope.signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        scope.signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        scope.signal.removeEventListener("abort", onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
+export { raceScope };
 
 /** A class of embedding functions, as the official client registers them. */
 export interface EmbeddingFunctionClass {

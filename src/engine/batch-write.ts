@@ -3,7 +3,7 @@
  * rules: `add` keeps existing records, `update` ignores missing ids, upserts and updates merge
  * metadata key by key. What it returns is applied in memory by the engine once the batch commits.
  */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotFoundError } from "../errors.js";
 import { dropNulls, mergeMetadata, type RecordBatch, type WriteKind } from "../model/records.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
 import { forEachChunked, type OperationScope } from "../util/abort.js";
@@ -119,7 +119,10 @@ export async function writeBatch(
  * process may have written since this one last looked, and the seq numbers one log for all of them.
  */
 function logOf(store: SqliteStore, state: CollectionState): { seq: number; dimension: number | null } {
-  return store.collectionLog(state.cid) ?? { seq: state.row.seq, dimension: state.row.dimension };
+  const log = store.collectionLog(state.cid);
+  // Deleted by another process while this write waited for SQLite's write lock.
+  if (!log) throw new NotFoundError(`Collection [${state.id}] does not exist`);
+  return log;
 }
 
 /**

@@ -22,7 +22,7 @@ import type { SearchPlan } from "../model/search.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
-import { OperationScope, yieldToEventLoop } from "../util/abort.js";
+import { OperationScope, raceScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { ensureFolder } from "../util/fs.js";
 import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
@@ -173,7 +173,8 @@ export class Engine {
   async #sync(scope: OperationScope): Promise<void> {
     for (;;) {
       if (this.#syncing) {
-        await this.#syncing;
+        // Another call's catch-up: wait for it within this call's own time (its failure is its own).
+        await raceScope(this.#syncing.catch(() => undefined), scope);
         continue;
       }
       const version = this.#store.dataVersion();

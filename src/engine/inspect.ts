@@ -5,12 +5,12 @@
  * indexes, which an inspection must report rather than do.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, LockedError, NotFoundError, wrapError, type ChromaLiteError } from "../errors.js";
 import { HnswIndex, indexDirOf, indexRoot, type IndexManifest } from "../vector/hnsw-index.js";
 import type { StoredConfiguration } from "../model/collection.js";
+import { folderWritable, snapshotDatabase } from "../store/connections.js";
 import { FolderLock } from "../store/folder-lock.js";
 import { SQLITE_FILE } from "../store/sqlite-store.js";
 import type { CollectionMetadata, Space } from "../types.js";
@@ -62,29 +62,6 @@ export function diskSize(p: string): number {
   let total = 0;
   for (const name of fs.readdirSync(p)) total += diskSize(path.join(p, name));
   return total;
-}
-
-/** Whether this process may create files in `dir` (false on a read-only mount or without permission). */
-function writable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Copies the database file and its WAL, if any, into a new temporary folder; returns the folder. */
-function copyDatabase(file: string): string {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chromalite-readonly-"));
-  try {
-    fs.copyFileSync(file, path.join(tmp, SQLITE_FILE));
-    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, path.join(tmp, `${SQLITE_FILE}-wal`));
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw wrapError(err, file);
-  }
-  return tmp;
 }
 
 export class FolderReader {
@@ -146,7 +123,7 @@ export class FolderReader {
     // SQLite cannot open a WAL database read-only where it cannot create the -shm file (a read-only
     // mount, no write permission), and better-sqlite3 is built without URIs (no `immutable=1`): such
     // a folder is read from a temporary copy of its database (and WAL).
-    const snapshot = writable(resolved) ? undefined : copyDatabase(file);
+    const snapshot = folderWritable(resolved) ? undefined : snapshotDatabase(file);
     let db: Database.Database;
     try {
       db = new Database(snapshot ? path.join(snapshot, SQLITE_FILE) : file, { readonly: true, fileMustExist: true });

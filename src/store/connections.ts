@@ -4,9 +4,10 @@
  * SQL functions.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { CorruptionError, InternalError, NotFoundError } from "../errors.js";
+import { CorruptionError, InternalError, NotFoundError, wrapError } from "../errors.js";
 import type { OperationScope } from "../util/abort.js";
 import { tryLock } from "../util/flock.js";
 import { LOCK_FILE } from "./folder-lock.js";
@@ -109,13 +110,70 @@ export function settleWriter(db: Database.Database): void {
   db.pragma(`busy_timeout = ${WRITER_BUSY_MS}`);
 }
 
+/** Whether this process may create files in `dir` (false on a read-only mount or without permission). */
+export function folderWritable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies the database file and its WAL, if any, into a new temporary folder; returns the folder.
+ * SQLite cannot open a WAL database read-only where it cannot create the -shm file (a read-only
+ * mount, no write permission), and better-sqlite3 is built without URIs (no `immutable=1`): such a
+ * database is read from a copy (nobody can be writing it there).
+ */
+export function snapshotDatabase(file: string): string {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chromalite-readonly-"));
+  const name = path.basename(file);
+  try {
+    fs.copyFileSync(file, path.join(tmp, name));
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, path.join(tmp, `${name}-wal`));
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw wrapError(err, file);
+  }
+  return tmp;
+}
+
+/** A read-only client's connection: the file it reads (the database, or a copy) and what to undo on close. */
+export interface ReadOnlyOpen {
+  db: Database.Database;
+  /** The database file read: `file` itself, or its copy. */
+  readFile: string;
+  /** Removes what opening left behind (the copy, or the -wal/-shm SQLite made). Call after closing `db`. */
+  release(): void;
+}
+
+/** Opens `file` for a read-only client: in place where SQLite can, else from a copy. */
+export function openReadOnly(file: string): ReadOnlyOpen {
+  if (!fs.existsSync(file)) {
+    throw new NotFoundError(`No chromalite data at ${path.dirname(file)} (${path.basename(file)} is missing): a read-only client cannot create it`);
+  }
+  if (!folderWritable(path.dirname(file))) {
+    const tmp = snapshotDatabase(file);
+    const readFile = path.join(tmp, path.basename(file));
+    try {
+      return { db: openReader(readFile, { fileMustExist: true }), readFile, release: () => fs.rmSync(tmp, { recursive: true, force: true }) };
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  const companions = new ReadOnlyCompanions(file);
+  return { db: openReader(file, { fileMustExist: true }), readFile: file, release: () => companions.removeOurs() };
+}
+
 /**
  * A read-only connection still makes SQLite's -wal and -shm files when they are missing, and cannot
  * remove them (that needs a write). A read-only client leaves a folder as it found it: it notes which
  * were missing before it opened, and on close removes those (the -wal only while empty) when no other
  * process uses the folder: no lock file, or one nobody holds (every writer holds it, util/flock.ts).
  */
-export class ReadOnlyCompanions {
+class ReadOnlyCompanions {
   readonly #created: string[];
   readonly #lockFile: string;
 

@@ -19,7 +19,7 @@ import type { OperationScope } from "../util/abort.js";
 import { decodeEmbedding } from "../util/float32.js";
 import { CatalogTables, parseJson } from "./catalog-tables.js";
 import { Checkpointer } from "./checkpointer.js";
-import { beginImmediate, openReader, openWriter, ReadOnlyCompanions, settleWriter } from "./connections.js";
+import { beginImmediate, openReader, openReadOnly, openWriter, settleWriter, type ReadOnlyOpen } from "./connections.js";
 import { compileFilter, type CompiledFilter } from "./filter-sql.js";
 import { FilterWorker } from "./filter-worker.js";
 import { Bm25Ranker, type Bm25Hit } from "./fulltext/bm25-ranker.js";
@@ -75,16 +75,16 @@ export class SqliteStore {
   readonly #ranker: Bm25Ranker;
   /** Opened with `readOnly`: nothing is ever written (see connections.ts). */
   readonly readOnly: boolean;
-  readonly #companions: ReadOnlyCompanions | undefined;
+  readonly #readOnlyOpen: ReadOnlyOpen | undefined;
   readonly #dataVersion: Database.Statement;
 
-  private constructor(db: Database.Database, file: string, companions: ReadOnlyCompanions | undefined) {
+  private constructor(db: Database.Database, file: string, readOnlyOpen: ReadOnlyOpen | undefined) {
     this.#db = db;
     this.path = file;
-    this.readOnly = companions !== undefined;
-    this.#companions = companions;
+    this.readOnly = readOnlyOpen !== undefined;
+    this.#readOnlyOpen = readOnlyOpen;
     this.#checkpointer = new Checkpointer(file);
-    this.#filterWorker = new FilterWorker(file);
+    this.#filterWorker = new FilterWorker(readOnlyOpen?.readFile ?? file);
     const st = fs.statSync(file);
     this.#identity = { dev: st.dev, ino: st.ino };
     if (this.readOnly) checkSchema(db, file);
@@ -129,8 +129,8 @@ export class SqliteStore {
   static open(dir: string, opts: { durability?: Durability; readOnly?: boolean } = {}): SqliteStore {
     const file = path.join(dir, SQLITE_FILE);
     if (opts.readOnly) {
-      const companions = new ReadOnlyCompanions(file);
-      return new SqliteStore(openReader(file, { fileMustExist: true }), file, companions);
+      const opened = openReadOnly(file);
+      return new SqliteStore(opened.db, file, opened);
     }
     fs.mkdirSync(dir, { recursive: true });
     return new SqliteStore(openWriter(file, opts.durability ?? "normal"), file, undefined);
@@ -196,15 +196,20 @@ export class SqliteStore {
     this.rollback();
     this.#stmts.clear();
     this.#reads.clear();
-    if (this.#companions) {
+    if (this.#readOnlyOpen) {
       this.#db.close();
-      this.#companions.removeOurs();
+      this.#readOnlyOpen.release();
       return;
     }
     this.#readDb.close();
     // Moves the WAL into the main file on this thread and empties the WAL file (unless another
-    // process is reading: then SQLite says busy at once and the WAL stays for them).
-    this.#db.pragma("wal_checkpoint(TRUNCATE)");
+    // process is reading: then SQLite says busy at once and the WAL stays for them). On a full disk
+    // it cannot: the WAL holds the data all the same, and closing must still let go of the files.
+    try {
+      this.#db.pragma("wal_checkpoint(TRUNCATE)");
+    } catch {
+      // the WAL stays; the next open (or the last connection to close) checkpoints it
+    }
     // The last connection to close checkpoints and deletes the -wal and -shm files, so a closed
     // folder holds only chroma.sqlite3 and can be copied or deleted as it is.
     this.#db.close();

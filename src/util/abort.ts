@@ -149,3 +149,22 @@ export async function forEachChunked<T>(
     if (i < items.length) await yieldToEventLoop();
   }
 }
+
+/** Settles with `promise`, or rejects as soon as the scope is cancelled. */
+export function raceScope<T>(promise: Promise<T>, scope: OperationScope): Promise<T> {
+  scope.check();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(scope.signal.reason as Error);
+    scope.signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        scope.signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        scope.signal.removeEventListener("abort", onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

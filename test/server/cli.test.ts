@@ -53,7 +53,7 @@ describe("chromalite CLI", () => {
     const a = await serving(cli(["run", "--path", dir, "--port", "0"]));
     const b = await serving(cli(["run", "--path", dir, "--port", "0"]));
     const ca = await new ChromaClient({ host: a.host, port: a.port }).createCollection({ name: "shared", embeddingFunction: null });
-    const cb = await new ChromaClient({ host: b.host, port: b.port }).getCollection({ name: "shared", embeddingFunction: null });
+    const cb = await new ChromaClient({ host: b.host, port: b.port }).getCollection({ name: "shared" });
     for (let i = 0; i < 5; i++) {
       await ca.add({ ids: [`a${i}`], embeddings: [[10 + i, 0, 0]] });
       expect(await cb.count()).toBe(2 * i + 1);
