@@ -34,6 +34,7 @@ export interface CollectionInfo {
   id: string;
   name: string;
   metadata: unknown;
+  configuration: unknown;
 }
 
 let client: PersistentClient | undefined;
@@ -51,7 +52,7 @@ function send(message: unknown): Promise<void> {
 function plain(value: unknown): unknown {
   if (value instanceof Collection) {
     handles.set(value.id, value);
-    return { kind: "collection", id: value.id, name: value.name, metadata: value.metadata ?? null } satisfies CollectionInfo;
+    return { kind: "collection", id: value.id, name: value.name, metadata: value.metadata ?? null, configuration: plain(value.configuration ?? null) } satisfies CollectionInfo;
   }
   if (Array.isArray(value)) return value.map(plain);
   if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>);

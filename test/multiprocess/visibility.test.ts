@@ -6,6 +6,7 @@
  * writer itself answers after its write. The order of those calls rotates from step to step, so each
  * kind of call is, some of the time, the first one a process makes after another's write.
  */
+import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
@@ -30,7 +31,7 @@ async function views(p: Proc, tracked: string[], start: number): Promise<Views> 
   const calls: [string, () => Promise<Outcome<unknown>>][] = [
     ["collections", async () => {
       const o = await p.tryClient<CollectionInfo[]>("listCollections");
-      return o.ok ? { ok: true, value: o.value.map((c) => ({ id: c.id, name: c.name, metadata: c.metadata })) } : o;
+      return o.ok ? { ok: true, value: o.value.map((c) => ({ id: c.id, name: c.name, metadata: c.metadata, configuration: c.configuration })) } : o;
     }],
     ["countCollections", () => p.tryClient("countCollections")],
   ];
@@ -137,6 +138,11 @@ describe("read after acknowledged write, across three processes", () => {
         what: "modify the collection's metadata",
         write: (p) => p.col(main, "modify", { metadata: { v: 2, owner: "p" } }),
         check: (v) => expect(value<{ metadata: unknown }[]>(v.collections)[0]!.metadata).toEqual({ v: 2, owner: "p" }),
+      },
+      {
+        what: "change the collection's search configuration",
+        write: (p) => p.col(main, "modify", { configuration: { hnsw: { ef_search: 33 } } }),
+        check: (v) => expect(value<{ configuration: { hnsw: { ef_search: number } } }[]>(v.collections)[0]!.configuration.hnsw.ef_search).toBe(33),
       },
       {
         what: "rename the collection",
@@ -323,5 +329,44 @@ describe("races between processes", () => {
       const k = [...writers][0]!;
       expect(got.documents.every((d) => d === `by ${k}`) && got.embeddings.every((e) => e[0] === k && e[1] === round)).toBe(true);
     }
+  });
+});
+
+describe("deletions another process's index still holds", () => {
+  it("a collection deleted (or reset away) by one process is gone for the other, which leaves no index files of it behind", async () => {
+    const dir = tempDir("chromalite-mp-gone-");
+    const [a, b] = await openProcs(2, dir, { allowReset: true });
+    const make = async (name: string) => {
+      const id = (await a!.client<CollectionInfo>("createCollection", { name })).id;
+      const ids = Array.from({ length: 300 }, (_, i) => `${name}-${i}`);
+      await a!.col(id, "add", { ids, embeddings: ids.map((_, i) => [Math.sin(i), Math.cos(i), i / 300]) });
+      return id;
+    };
+    const indexFolders = () => (fs.existsSync(path.join(dir, "index")) ? fs.readdirSync(path.join(dir, "index")).sort() : []);
+
+    const x = await make("doomed");
+    const keep = await make("kept");
+    // B holds both indexes in memory, with changes of its own not yet saved.
+    await b!.col(x, "query", { queryEmbeddings: [[1, 0, 0]], nResults: 3 });
+    await b!.col(keep, "query", { queryEmbeddings: [[1, 0, 0]], nResults: 3 });
+    await b!.col(x, "add", { ids: ["late"], embeddings: [[0, 0, 1]] });
+    await a!.client("deleteCollection", { name: "doomed" });
+    expect(await b!.tryCol(x, "count")).toMatchObject({ ok: false, error: { name: "NotFoundError" } });
+    await b!.client("flush");
+    await a!.client("flush");
+    expect(indexFolders(), "index folders after B's flush").toEqual([keep].sort());
+
+    await b!.col(keep, "add", { ids: ["more"], embeddings: [[0, 1, 0]] });
+    await a!.client("reset");
+    expect(await b!.client("listCollections")).toEqual([]);
+    expect(await b!.tryCol(keep, "get")).toMatchObject({ ok: false, error: { name: "NotFoundError" } });
+    await b!.client("flush");
+    expect(indexFolders(), "index folders after a reset and B's flush").toEqual([]);
+
+    // And the folder goes on: B creates, A sees.
+    const fresh = (await b!.client<CollectionInfo>("createCollection", { name: "after-reset" })).id;
+    await b!.col(fresh, "add", { ids: ["z"], embeddings: [[1, 1, 1]] });
+    expect((await a!.col<{ ids: string[] }>(fresh, "get")).ids).toEqual(["z"]);
+    expect((await a!.col<{ ids: string[][] }>(fresh, "query", { queryEmbeddings: [[1, 1, 1]], nResults: 1 })).ids).toEqual([["z"]]);
   });
 });
