@@ -252,6 +252,55 @@ describe("an index save lease held by a process that dies", () => {
   });
 });
 
+describe("index files replaced while other processes load them", () => {
+  it("a process opening while another saves generation after generation loads a consistent index and finds every record", async () => {
+    const dir = tempDir("chromalite-mp-gen-");
+    const [writer] = await openProcs(1, dir, {}, "W");
+    const c = (await writer!.client<CollectionInfo>("createCollection", { name: "churn", configuration: { hnsw: { sync_threshold: 20 } } })).id;
+    const vec = (i: number) => [Math.sin(i), Math.cos(i), Math.sin(0.3 * i), Math.cos(0.7 * i)];
+    let written = 0;
+    let live = 0;
+    const write = async (n: number) => {
+      const ids = Array.from({ length: n }, (_, k) => `g${written + k}`);
+      await writer!.col(c, "add", { ids, embeddings: ids.map((_, k) => vec(written + k)) });
+      live += n;
+      if (written % 3 === 0) {
+        await writer!.col(c, "delete", { ids: [`g${written}`] });
+        live--;
+      }
+      written += n;
+    };
+    await write(200);
+    await writer!.client("flush");
+    let stop = false;
+    // The writer adds, deletes and saves a new generation again and again (sync_threshold 20).
+    const churn = (async () => {
+      while (!stop) {
+        await write(25);
+        await writer!.client("flush");
+      }
+    })();
+    const reader = await spawnProc("R");
+    try {
+      for (let round = 0; round < 12; round++) {
+        const [before, liveBefore] = [written, live];
+        await reader.open({ path: dir });
+        // Each write adds 25, then may delete 1 (maybe in flight as `live` is read): never fewer than this.
+        expect(await reader.col<number>(c, "count"), `round ${round}: count`).toBeGreaterThanOrEqual(liveBefore - 1);
+        for (const i of [1, before - 1, Math.floor(before / 2) + 1]) {
+          const q = await reader.col<{ ids: string[][] }>(c, "query", { queryEmbeddings: [vec(i)], nResults: 1 });
+          const deleted = (await reader.col<{ ids: string[] }>(c, "get", { ids: [`g${i}`] })).ids.length === 0;
+          if (!deleted) expect(q.ids[0], `round ${round}: query for g${i}`).toEqual([`g${i}`]);
+        }
+        await reader.call({ op: "close" });
+      }
+    } finally {
+      stop = true;
+      await churn;
+    }
+  });
+});
+
 describe("SQLite's write lock held by another process", () => {
   it("a write fails with TimeoutError after its timeout, changes nothing, and the event loop keeps turning", async () => {
     const dir = tempDir("chromalite-mp-busy-");
