@@ -21,7 +21,7 @@ export type Request =
   | { op: "writeLoop"; collection: string; writer: number; seed: number }
   | { op: "appendLoop"; collection: string; count: number }
   | { op: "stopLoop" }
-  | { op: "close" };
+  | { op: "close"; options?: { timeout?: number; cancel?: boolean } };
 
 export interface ErrorInfo {
   name: string;
@@ -166,7 +166,7 @@ async function handle(req: Request): Promise<unknown> {
     case "close": {
       await loop?.stop().catch(() => undefined);
       loop = undefined;
-      await client?.close();
+      await client?.close(req.options);
       client = undefined;
       handles.clear();
       return { closed: true };

@@ -333,4 +333,29 @@ describe("SQLite's write lock held by another process", () => {
     await writer!.col(c.id, "add", { ids: ["c"], embeddings: [[0, 1]] });
     expect((await observer!.col<{ ids: string[] }>(c.id, "get")).ids).toEqual(["a", "c"]);
   });
+
+  it("close finishes while another process holds the write lock, and loses nothing", async () => {
+    const dir = tempDir("chromalite-mp-busy-");
+    const [writer] = await openProcs(1, dir, {}, "W");
+    const c = await writer!.client<CollectionInfo>("createCollection", { name: "busy" });
+    const ids = Array.from({ length: 500 }, (_, i) => `r${i}`);
+    // Unsaved index changes (no flush): close saves them.
+    await writer!.col(c.id, "add", { ids, embeddings: ids.map((_, i) => [Math.sin(i), Math.cos(i)]) });
+    const holder = await spawnProc("SQL");
+    await holder.call({ op: "sqliteHold", file: path.join(dir, "chroma.sqlite3") });
+    // close's own bound is 2 s; the lock is let go after 20 s whatever happens, so a close that waits
+    // for it shows as finishing after the release instead of hanging the test.
+    const closing = writer!.call({ op: "close", options: { timeout: 2000 } }).then(() => "closed");
+    const released = new Promise((r) => setTimeout(r, 20_000)).then(() => "released");
+    const first = await Promise.race([closing, released]);
+    await holder.call({ op: "sqliteRelease" });
+    await closing;
+    expect(first, "close waited for another process's write lock (unbounded) instead of finishing").toBe("closed");
+    await holder.kill();
+    const [after] = await openProcs(1, dir, { exclusive: true }, "A");
+    expect((await after!.col<{ ids: string[] }>(c.id, "get", { include: [] })).ids).toEqual(ids);
+    expect((await after!.col<{ ids: string[][] }>(c.id, "query", { queryEmbeddings: [[Math.sin(7), Math.cos(7)]], nResults: 1 })).ids).toEqual([["r7"]]);
+    await after!.close();
+    integrityOk(dir);
+  });
 });
