@@ -1,0 +1,170 @@
+/**
+ * Many processes on one folder (issue 14), measured against one process alone, as ratios:
+ * - query p50 with 4 processes querying and 1 writing, vs 1 process querying alone (target <= 1.5x);
+ *   also 1 querying + 1 writing and 4 querying without a writer, to tell sharing costs from the CPU
+ *   the extra processes take (on 2 cores, 5 busy processes cannot each get a core);
+ * - write rate of two writer processes together vs one writer (target >= 0.8x);
+ * - catch-up: process B idle while A writes 10,000 records of 384 dimensions; B's first query and the
+ *   time until B's index has caught up, vs indexing them in one process (adds + waitForIndexing;
+ *   target <= 1x).
+ *
+ *   npm run bench:procs                    # N=10000 DIM=384
+ *   N=20000 QUERIES=500 npm run bench:procs
+ *
+ * Every process does its own timing (bench/multiprocess-worker.ts). Run on a quiet machine: the load
+ * average is printed at the start and the end.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { Run, loadAvg, machine } from "./lib/children.js";
+import type { Job, QueryResult, WriteResult } from "./multiprocess-worker.js";
+
+const N = Number(process.env.N ?? 10_000);
+const DIM = Number(process.env.DIM ?? 384);
+const QUERIES = Number(process.env.QUERIES ?? 300);
+const NQ = 200;
+const WORKER = path.join(import.meta.dirname, "multiprocess-worker.ts");
+const run = new Run("chromalite-bench-procs-");
+
+class Worker {
+  #next = 0;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private constructor(readonly child: ChildProcess) {
+    child.on("message", (m: { id?: number; ok?: boolean; value?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(new Error(m.error));
+    });
+    child.once("exit", (code, signal) => {
+      for (const p of this.#pending.values()) p.reject(new Error(`worker exited (code ${code}, signal ${signal})`));
+    });
+  }
+
+  static async start(dir: string): Promise<Worker> {
+    const child = run.fork(WORKER);
+    await new Promise<void>((resolve, reject) => {
+      child.once("message", () => resolve());
+      child.once("exit", (code) => reject(new Error(`worker exited at start (code ${code})`)));
+    });
+    const worker = new Worker(child);
+    await worker.do({ cmd: "open", path: dir, n: N, dim: DIM, nq: NQ });
+    return worker;
+  }
+
+  do<T>(job: Job): Promise<T> {
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, job });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.do({ cmd: "close" });
+    this.child.disconnect();
+    await new Promise((r) => (this.child.exitCode !== null ? r(undefined) : this.child.once("exit", r)));
+  }
+}
+
+const workers = (n: number, dir: string) => Promise.all(Array.from({ length: n }, () => Worker.start(dir)));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number, digits = 2) => x.toFixed(digits);
+
+async function seed(dir: string): Promise<void> {
+  const [w] = await workers(1, dir);
+  await w!.do<WriteResult>({ cmd: "write", name: "bench", prefix: "seed", count: N, batch: 1000 });
+  await w!.do({ cmd: "waitIndexing", name: "bench" });
+  await w!.close();
+}
+
+/** p50 over all queriers' queries (each querier's p50, then their median), with `writer` writing meanwhile. */
+async function queryScenario(seeded: string, queriers: number, writer: boolean): Promise<{ p50: number; p99: number; written: number }> {
+  const dir = run.folder(`q${queriers}${writer ? "w" : ""}`);
+  fs.cpSync(seeded, dir, { recursive: true });
+  const qs = await workers(queriers, dir);
+  // Warm-up: each querier loads the index first.
+  await Promise.all(qs.map((q) => q.do({ cmd: "queries", name: "bench", count: 20, nResults: 10 })));
+  const [w] = writer ? await workers(1, dir) : [];
+  const writing = w?.do<WriteResult>({ cmd: "writeUntilStopped", name: "bench", prefix: "live", batch: 100, pauseMs: 50 });
+  const results = await Promise.all(qs.map((q) => q.do<QueryResult>({ cmd: "queries", name: "bench", count: QUERIES, nResults: 10 })));
+  await w?.do({ cmd: "stop" });
+  const written = (await writing)?.rows ?? 0;
+  await Promise.all([...qs, ...(w ? [w] : [])].map((x) => x.close()));
+  return { p50: median(results.map((r) => r.p50)), p99: median(results.map((r) => r.p99)), written };
+}
+
+/** Rows/s of `writers` processes writing N rows each at once, on one folder (or each on its own: CPU sharing alone). */
+async function writeScenario(writers: number, ownFolders = false): Promise<number> {
+  const dir = run.folder(`w${writers}`);
+  const ws = ownFolders ? await Promise.all(Array.from({ length: writers }, (_, i) => Worker.start(run.folder(`own${i}`)))) : await workers(writers, dir);
+  for (const w of ownFolders ? ws : ws.slice(0, 1)) await w.do({ cmd: "create", name: "bench" });
+  const t = performance.now();
+  const done = await Promise.all(ws.map((w, i) => w.do<WriteResult>({ cmd: "write", name: "bench", prefix: `w${i}-`, count: N, batch: 500 })));
+  const seconds = (performance.now() - t) / 1000;
+  await Promise.all(ws.map((w) => w.close()));
+  return done.reduce((n, d) => n + d.rows, 0) / seconds;
+}
+
+async function catchUp(): Promise<{ singleAck: number; singleIndexed: number; bFirstQuery: number; bCaughtUp: number; aIndexed: number }> {
+  const single = run.folder("single");
+  const [s] = await workers(1, single);
+  const t = performance.now();
+  const ack = await s!.do<WriteResult>({ cmd: "write", name: "bench", prefix: "r", count: N, batch: 500 });
+  await s!.do({ cmd: "waitIndexing", name: "bench" });
+  const singleIndexed = performance.now() - t;
+  await s!.close();
+
+  const shared = run.folder("shared");
+  const [a, b] = await workers(2, shared);
+  await a!.do({ cmd: "create", name: "bench" });
+  await b!.do({ cmd: "queries", name: "bench", count: 1, nResults: 10 }); // B has the (empty) collection open
+  const ta = performance.now();
+  await a!.do<WriteResult>({ cmd: "write", name: "bench", prefix: "r", count: N, batch: 500 });
+  await a!.do({ cmd: "waitIndexing", name: "bench" });
+  const aIndexed = performance.now() - ta;
+  const first = await b!.do<QueryResult>({ cmd: "queries", name: "bench", count: 1, nResults: 10 });
+  const caught = await b!.do<{ ms: number }>({ cmd: "waitIndexing", name: "bench" });
+  await Promise.all([a!.close(), b!.close()]);
+  return { singleAck: ack.ms, singleIndexed, bFirstQuery: first.first, bCaughtUp: first.first + caught.ms, aIndexed };
+}
+
+try {
+  const m = machine();
+  console.log(`chromalite: many processes on one folder. N=${N} DIM=${DIM} queries=${QUERIES} per process; ${m.cpus} x ${m.cpuModel}, node ${m.node}`);
+  console.log(`load average at start: ${loadAvg()}`);
+  const seeded = run.folder("seeded");
+  await seed(seeded);
+
+  const alone = await queryScenario(seeded, 1, false);
+  const oneW = await queryScenario(seeded, 1, true);
+  const four = await queryScenario(seeded, 4, false);
+  const fourW = await queryScenario(seeded, 4, true);
+  const oneWriter = await writeScenario(1);
+  const twoWriters = await writeScenario(2);
+  const twoApart = await writeScenario(2, true);
+  const c = await catchUp();
+
+  const rows: [string, string, string, string, string][] = [
+    ["query p50, 1 querying alone (ms)", fmt(alone.p50), "-", "-", ""],
+    ["query p50, 1 querying + 1 writing", fmt(oneW.p50), fmt(alone.p50), fmt(oneW.p50 / alone.p50), ""],
+    ["query p50, 4 querying", fmt(four.p50), fmt(alone.p50), fmt(four.p50 / alone.p50), ""],
+    ["query p50, 4 querying + 1 writing", fmt(fourW.p50), fmt(alone.p50), fmt(fourW.p50 / alone.p50), "<= 1.5"],
+    ["query p99, 4 querying + 1 writing", fmt(fourW.p99), fmt(alone.p99), fmt(fourW.p99 / alone.p99), ""],
+    ["write rate, 2 writers together (rows/s)", fmt(twoWriters, 0), fmt(oneWriter, 0), fmt(twoWriters / oneWriter), ">= 0.8"],
+    ["  (2 writers, each on its own folder: CPU sharing alone)", fmt(twoApart, 0), fmt(oneWriter, 0), fmt(twoApart / oneWriter), ""],
+    [`catch-up: B's first query after A wrote ${N} (ms)`, fmt(c.bFirstQuery, 0), "-", "-", ""],
+    [`catch-up: B caught up (ms) vs indexing ${N} in one process`, fmt(c.bCaughtUp, 0), fmt(c.singleIndexed, 0), fmt(c.bCaughtUp / c.singleIndexed), "<= 1.0"],
+    [`  (one process: adds acknowledged; A alone next to idle B)`, fmt(c.singleAck, 0), fmt(c.aIndexed, 0), "", ""],
+  ];
+  const head: [string, string, string, string, string] = ["measure", "shared", "alone", "ratio", "target"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(" | ")} |`;
+  console.log(`\n${line(head)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|\n${rows.map(line).join("\n")}`);
+  console.log(`\nrows written by the writer during the query runs: 1+1 ${oneW.written}, 4+1 ${fourW.written} (batches of 100, 50 ms apart)`);
+  console.log(`load average at end: ${loadAvg()}`);
+} finally {
+  await run.cleanup();
+}
