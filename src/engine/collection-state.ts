@@ -32,6 +32,8 @@ const MAX_BATCH = 8192;
  * memory stays bounded, and compacting the buffer stays a few ms.
  */
 const PENDING_HIGH_FLOATS = 2 << 20;
+/** How long the write log's trim after a save may wait for SQLite's write lock. */
+const TRIM_TIMEOUT_MS = 1000;
 
 export class CollectionState {
   readonly cid: number;
@@ -402,7 +404,9 @@ export class CollectionState {
    * write. Not awaited by the save: a reset holds the write mutex while it waits for the indexer.
    */
   #trimLog(seq: number): void {
-    const scope = new OperationScope("trimTombstones", undefined, 0);
+    // Bounded: another process may hold SQLite's write lock for long, and close waits for this. A trim
+    // that times out is only put off to the next save.
+    const scope = new OperationScope("trimTombstones", undefined, TRIM_TIMEOUT_MS);
     const trim = this.#writes
       .transaction(scope, () => this.#store.records.trimTombstones(this.cid, seq))
       .catch((err: unknown) => this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not trim the write log"))

@@ -19,7 +19,7 @@ import type { Columns } from "../model/include.js";
 import type { RecordBatch, RecordRow, WriteKind } from "../model/records.js";
 import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
 import type { SearchPlan } from "../model/search.js";
-import { FolderLock } from "../store/folder-lock.js";
+import { FolderLock, ReadOnlyPresence } from "../store/folder-lock.js";
 import { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
 import { OperationScope, raceScope, yieldToEventLoop } from "../util/abort.js";
@@ -64,8 +64,8 @@ export class Engine {
   readonly catalog: Catalog;
   readonly #store: SqliteStore;
   readonly #reader: CollectionReader;
-  /** The folder lock; none for a read-only engine (it writes nothing, not even the lock file). */
-  readonly #lock: FolderLock | undefined;
+  /** The folder lock; a read-only engine's presence instead (it writes nothing, not even the lock file). */
+  readonly #lock: FolderLock | ReadOnlyPresence;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   /** Every operation holds it shared; close and reset hold it alone. */
@@ -82,7 +82,7 @@ export class Engine {
   /** The catch-up in flight, which concurrent calls share. */
   #syncing: Promise<void> | null = null;
 
-  private constructor(dir: string, store: SqliteStore, lock: FolderLock | undefined, options: EngineOptions) {
+  private constructor(dir: string, store: SqliteStore, lock: FolderLock | ReadOnlyPresence, options: EngineOptions) {
     this.path = dir;
     this.#store = store;
     this.#reader = new CollectionReader(store);
@@ -99,18 +99,20 @@ export class Engine {
 
   /**
    * Opens the folder: takes its lock (shared, or alone with `exclusive`), opens SQLite and removes
-   * index folders of deleted collections. A read-only engine takes no lock and changes nothing.
+   * index folders of deleted collections. A read-only engine changes nothing (see ReadOnlyPresence).
    */
   static open(options: EngineOptions): Engine {
     const dir = path.resolve(options.path);
     const readOnly = options.readOnly === true;
     if (!readOnly) ensureFolder(dir);
-    const lock = readOnly ? undefined : FolderLock.acquire(dir, { shared: options.exclusive !== true });
+    if (readOnly && !fs.existsSync(dir)) throw new NotFoundError(`No chromalite data at ${dir}: a read-only client cannot create it`);
+    const lock = readOnly ? ReadOnlyPresence.take(dir) : FolderLock.acquire(dir, { shared: options.exclusive !== true });
     let store: SqliteStore;
     try {
-      store = SqliteStore.open(dir, { durability: options.durability ?? "normal", readOnly });
+      const presence = lock instanceof ReadOnlyPresence ? { alone: () => lock.alone() } : undefined;
+      store = SqliteStore.open(dir, { durability: options.durability ?? "normal", readOnly: presence });
     } catch (err) {
-      lock?.release();
+      lock.release();
       throw err;
     }
     const engine = new Engine(dir, store, lock, options);
@@ -508,7 +510,7 @@ export class Engine {
     } finally {
       scope?.dispose();
       this.#closed = true;
-      this.#lock?.release();
+      this.#lock.release();
       release();
     }
   }

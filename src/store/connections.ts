@@ -9,8 +9,6 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { CorruptionError, InternalError, NotFoundError, wrapError } from "../errors.js";
 import type { OperationScope } from "../util/abort.js";
-import { tryLock } from "../util/flock.js";
-import { LOCK_FILE } from "./folder-lock.js";
 import { compileRegex } from "../model/filter.js";
 import type { Durability } from "../types.js";
 
@@ -148,8 +146,11 @@ export interface ReadOnlyOpen {
   release(): void;
 }
 
-/** Opens `file` for a read-only client: in place where SQLite can, else from a copy. */
-export function openReadOnly(file: string): ReadOnlyOpen {
+/**
+ * Opens `file` for a read-only client: in place where SQLite can, else from a copy. `alone` says, at
+ * close, whether no other process uses the folder (see ReadOnlyPresence).
+ */
+export function openReadOnly(file: string, alone: () => boolean): ReadOnlyOpen {
   if (!fs.existsSync(file)) {
     throw new NotFoundError(`No chromalite data at ${path.dirname(file)} (${path.basename(file)} is missing): a read-only client cannot create it`);
   }
@@ -163,7 +164,7 @@ export function openReadOnly(file: string): ReadOnlyOpen {
       throw err;
     }
   }
-  const companions = new ReadOnlyCompanions(file);
+  const companions = new ReadOnlyCompanions(file, alone);
   return { db: openReader(file, { fileMustExist: true }), readFile: file, release: () => companions.removeOurs() };
 }
 
@@ -171,35 +172,27 @@ export function openReadOnly(file: string): ReadOnlyOpen {
  * A read-only connection still makes SQLite's -wal and -shm files when they are missing, and cannot
  * remove them (that needs a write). A read-only client leaves a folder as it found it: it notes which
  * were missing before it opened, and on close removes those (the -wal only while empty) when no other
- * process uses the folder: no lock file, or one nobody holds (every writer holds it, util/flock.ts).
+ * process uses the folder.
  */
 class ReadOnlyCompanions {
   readonly #created: string[];
-  readonly #lockFile: string;
+  readonly #alone: () => boolean;
 
-  constructor(file: string) {
+  constructor(file: string, alone: () => boolean) {
     this.#created = [`${file}-wal`, `${file}-shm`].filter((f) => !fs.existsSync(f));
-    this.#lockFile = path.join(path.dirname(file), LOCK_FILE);
+    this.#alone = alone;
   }
 
   removeOurs(): void {
     if (this.#created.length === 0) return;
-    let fd: number | undefined;
     try {
-      fd = fs.openSync(this.#lockFile, "r");
-    } catch {
-      fd = undefined; // no lock file: no writer has the folder
-    }
-    try {
-      if (fd !== undefined && !tryLock(fd, true)) return; // another process is using the folder
+      if (!this.#alone()) return; // another process is using the folder (and these files)
       for (const f of this.#created) {
         const st = fs.statSync(f, { throwIfNoEntry: false });
         if (st && (f.endsWith("-shm") || st.size === 0)) fs.rmSync(f, { force: true });
       }
     } catch {
       // a read-only file system: nothing was created to remove
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 }

@@ -198,3 +198,72 @@ function lockedError(dir: string, file: string, holder: LockInfo | undefined, ex
   }
   return new LockedError(`${dir} is held exclusively by another process (lock ${file}).`);
 }
+
+/**
+ * A read-only process's presence on a folder. It writes nothing, not even a lock file, yet others
+ * must know it is there: it holds the folder itself shared (flock works on a folder's descriptor),
+ * so read-only processes see one another even where there is no lock file, and holds the lock file
+ * shared when there is one, so an exclusive holder refuses it and it refuses to open beside one.
+ */
+export class ReadOnlyPresence {
+  readonly #dir: string;
+  #dirFd: number | undefined;
+  #lockFd: number | undefined;
+
+  private constructor(dir: string, dirFd: number, lockFd: number | undefined) {
+    this.#dir = dir;
+    this.#dirFd = dirFd;
+    this.#lockFd = lockFd;
+  }
+
+  /** Takes the presence on `dir`, or throws LockedError when another process holds it exclusively. */
+  static take(dir: string): ReadOnlyPresence {
+    const dirFd = fs.openSync(dir, "r");
+    const file = path.join(dir, LOCK_FILE);
+    const started = Date.now();
+    try {
+      // A read-only process that closes takes the folder alone for a moment to tidy up: wait it out.
+      while (!tryLock(dirFd, false)) {
+        if (Date.now() - started > SHARED_PATIENCE_MS) throw new LockedError(`${dir} is being closed by another process; try again`);
+        sleepSync(1);
+      }
+      for (;;) {
+        let lockFd: number;
+        try {
+          lockFd = fs.openSync(file, "r");
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ENOENT") return new ReadOnlyPresence(dir, dirFd, undefined);
+          throw err;
+        }
+        if (tryLock(lockFd, false)) return new ReadOnlyPresence(dir, dirFd, lockFd);
+        const holder = readHolder(lockFd);
+        fs.closeSync(lockFd);
+        if (holder || Date.now() - started > SHARED_PATIENCE_MS) throw lockedError(dir, file, holder, false);
+        sleepSync(1); // the last shared holder, unlinking the file as it leaves
+      }
+    } catch (err) {
+      fs.closeSync(dirFd);
+      throw err;
+    }
+  }
+
+  /** True when no other process uses the folder (then it is held alone until release). */
+  alone(): boolean {
+    if (this.#dirFd === undefined || !tryLock(this.#dirFd, true)) return false;
+    if (this.#lockFd !== undefined) return tryLock(this.#lockFd, true);
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.#dir, LOCK_FILE), "r");
+    } catch {
+      return true; // no lock file: no writer has the folder
+    }
+    this.#lockFd = fd;
+    return tryLock(fd, true);
+  }
+
+  release(): void {
+    for (const fd of [this.#lockFd, this.#dirFd]) if (fd !== undefined) fs.closeSync(fd);
+    this.#lockFd = undefined;
+    this.#dirFd = undefined;
+  }
+}

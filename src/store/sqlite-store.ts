@@ -124,12 +124,13 @@ export class SqliteStore {
 
   /**
    * Opens (creating if needed) the store in `dir`. With `readOnly`, opens an existing store through
-   * one read-only connection and writes nothing (every write fails with ReadOnlyError).
+   * one read-only connection and writes nothing (every write fails with ReadOnlyError); its `alone`
+   * says at close whether other processes use the folder.
    */
-  static open(dir: string, opts: { durability?: Durability; readOnly?: boolean } = {}): SqliteStore {
+  static open(dir: string, opts: { durability?: Durability; readOnly?: { alone: () => boolean } } = {}): SqliteStore {
     const file = path.join(dir, SQLITE_FILE);
     if (opts.readOnly) {
-      const opened = openReadOnly(file);
+      const opened = openReadOnly(file, opts.readOnly.alone);
       return new SqliteStore(opened.db, file, opened);
     }
     fs.mkdirSync(dir, { recursive: true });
