@@ -9,11 +9,12 @@ import type { Logger } from "../logger.js";
 import type { HnswSettings } from "../model/collection.js";
 import { HnswIndex, hnswParams, indexDirOf } from "../vector/hnsw-index.js";
 import { PendingVectors } from "../vector/pending.js";
-import type { NativeHits } from "../vector/native.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
-import { OperationScope, yieldToEventLoop } from "../util/abort.js";
+import type { OperationScope} from "../util/abort.js";
+import { yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { TopK, type Scored } from "./top-k.js";
+import type { Scored } from "./top-k.js";
+import { annSearch, exactSearch } from "./merged-search.js";
 import { loadIndex, logChangesAfter } from "./index-load.js";
 import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
@@ -404,14 +405,11 @@ export class CollectionState {
    * write. Not awaited by the save: a reset holds the write mutex while it waits for the indexer.
    */
   #trimLog(seq: number): void {
-    // Bounded: another process may hold SQLite's write lock for long, and close waits for this. A trim
-    // that times out is only put off to the next save.
-    const scope = new OperationScope("trimTombstones", undefined, TRIM_TIMEOUT_MS);
     const trim = this.#writes
-      .transaction(scope, () => this.#store.records.trimTombstones(this.cid, seq))
-      .catch((err: unknown) => this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not trim the write log"))
+      .background("trimTombstones", TRIM_TIMEOUT_MS, () => this.#store.records.trimTombstones(this.cid, seq), (err) =>
+        this.#logger.warn?.({ collection: this.id, err: err.message }, "could not trim the write log"),
+      )
       .finally(() => {
-        scope.dispose();
         if (this.#trimming === trim) this.#trimming = null;
       });
     this.#trimming = trim;
@@ -455,45 +453,14 @@ export class CollectionState {
     this.#loaded = false;
   }
 
-  /**
-   * Approximate k-NN through HNSW, with an exact scan of pending vectors merged in. `allowed` restricts
-   * the candidates. Returns fewer than k only when fewer exist in the index + pending.
-   */
+  /** Approximate k-NN through HNSW with pending vectors scanned exactly (see merged-search.ts). */
   annSearch(query: Float32Array, k: number, allowed: RidSet | undefined): Scored[] {
-    const top = new TopK(k);
-    const index = this.#index;
-    const pending = this.#pending;
-    if (index && index.liveCount > 0) {
-      const hits = index.search(query, k, allowed?.sorted);
-      // A label also pending has a newer vector there (or is in flight: the scan below has it too).
-      this.#pushHits(top, hits, (rid) => pending?.has(rid) === true || this.#hidden.has(rid));
-    }
-    if (pending && pending.size > 0) this.#pushHits(top, pending.scan(query, k, allowed?.sorted));
-    return top.sorted();
+    return annSearch(this.#index, this.#pending, this.#hidden, query, k, allowed);
   }
 
   /** Exact k-NN over `candidates` (sorted rowids of live records): pending vectors and the graph's. */
   exactSearch(queries: Float32Array[], k: number, candidates: readonly number[]): Scored[][] {
-    const pending = this.#pending;
-    const inPending: number[] = [];
-    const inGraph: number[] = [];
-    for (const rid of candidates) (pending?.has(rid) ? inPending : inGraph).push(rid);
-    const pendingSet = Float64Array.from(inPending);
-    const graphSet = Float64Array.from(inGraph);
-    return queries.map((query) => {
-      const top = new TopK(k);
-      if (graphSet.length > 0 && this.#index) this.#pushHits(top, this.#index.distances(query, graphSet, k));
-      if (pendingSet.length > 0 && pending) this.#pushHits(top, pending.scan(query, k, pendingSet));
-      return top.sorted();
-    });
-  }
-
-  #pushHits(top: TopK, hits: NativeHits, skip?: (rid: number) => boolean): void {
-    for (let i = 0; i < hits.labels.length; i++) {
-      const rid = hits.labels[i]!;
-      if (skip?.(rid)) continue;
-      top.push(rid, hits.distances[i]!);
-    }
+    return exactSearch(this.#index, this.#pending, queries, k, candidates);
   }
 
   /**

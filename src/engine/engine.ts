@@ -9,7 +9,6 @@
  * or between slices.
  */
 import fs from "node:fs";
-import path from "node:path";
 import { ChromaLiteError, ClosedError, InvalidArgumentError, NotFoundError, ResetDisabledError, wrapError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
 import { DEFAULT_CLOSE_INDEXING_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
@@ -19,38 +18,24 @@ import type { Columns } from "../model/include.js";
 import type { RecordBatch, RecordRow, WriteKind } from "../model/records.js";
 import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
 import type { SearchPlan } from "../model/search.js";
-import { FolderLock, ReadOnlyPresence } from "../store/folder-lock.js";
-import { SqliteStore } from "../store/sqlite-store.js";
-import type { CallOptions, CloseOptions, Durability, IndexingStatus } from "../types.js";
-import { OperationScope, raceScope, yieldToEventLoop } from "../util/abort.js";
+import type { FolderLock, ReadOnlyPresence } from "../store/folder-lock.js";
+import type { SqliteStore } from "../store/sqlite-store.js";
+import type { CallOptions, CloseOptions, IndexingStatus } from "../types.js";
+import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { ensureFolder } from "../util/fs.js";
 import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
 import { indexRoot, removeOrphanIndexes } from "../vector/hnsw-index.js";
 import { FullTextScheduler } from "./fulltext-scheduler.js";
+import { openFolder, type EngineOptions } from "./open-folder.js";
+import { ProcessSync } from "./process-sync.js";
 import { CollectionReader } from "./reader.js";
 import type { QueryPlan } from "./explain.js";
 import { WriteLadder } from "./write-ladder.js";
 
 export type { CollectionInfo } from "./catalog.js";
-
-export interface EngineOptions {
-  /** The data folder. Created if missing. */
-  path: string;
-  /** `normal` (default): an acknowledged write survives a process crash. `full`: also a power loss. */
-  durability?: Durability;
-  /** Largest accepted batch; Chroma's is 5461. */
-  maxBatchSize?: number;
-  /** Default timeout of every operation in ms (0 = none). */
-  timeoutMs?: number;
-  logger?: Logger;
-  /** Hold the folder alone: another process opening it gets LockedError (as it does against one). */
-  exclusive?: boolean;
-  /** Read only: every write fails with ReadOnlyError, and nothing is written in the folder. */
-  readOnly?: boolean;
-}
+export type { EngineOptions } from "./open-folder.js";
 
 export interface QueryHit {
   row: RecordRow;
@@ -77,10 +62,8 @@ export class Engine {
   readonly #shutdown = new AbortController();
   #closing: Promise<void> | null = null;
   #closed = false;
-  /** SQLite's data_version when this process last caught up with the others' writes (see #sync). */
-  #seenVersion: number;
-  /** The catch-up in flight, which concurrent calls share. */
-  #syncing: Promise<void> | null = null;
+  /** Keeps this process in step with others sharing the folder. */
+  readonly #others: ProcessSync;
 
   private constructor(dir: string, store: SqliteStore, lock: FolderLock | ReadOnlyPresence, options: EngineOptions) {
     this.path = dir;
@@ -94,7 +77,9 @@ export class Engine {
     this.#states = new CollectionStates(store, this.#writes, dir, this.#logger);
     this.catalog = new Catalog(store, this.#writes, this.#states);
     this.#text = new FullTextScheduler(store, this.#writes, this, this.#logger);
-    this.#seenVersion = store.dataVersion();
+    this.#others = new ProcessSync(store, this.#states, () => {
+      if (!this.readOnly) this.#text.scheduleDrain();
+    });
   }
 
   /**
@@ -102,21 +87,9 @@ export class Engine {
    * index folders of deleted collections. A read-only engine changes nothing (see ReadOnlyPresence).
    */
   static open(options: EngineOptions): Engine {
-    const dir = path.resolve(options.path);
-    const readOnly = options.readOnly === true;
-    if (!readOnly) ensureFolder(dir);
-    if (readOnly && !fs.existsSync(dir)) throw new NotFoundError(`No chromalite data at ${dir}: a read-only client cannot create it`);
-    const lock = readOnly ? ReadOnlyPresence.take(dir) : FolderLock.acquire(dir, { shared: options.exclusive !== true });
-    let store: SqliteStore;
-    try {
-      const presence = lock instanceof ReadOnlyPresence ? { alone: () => lock.alone() } : undefined;
-      store = SqliteStore.open(dir, { durability: options.durability ?? "normal", readOnly: presence });
-    } catch (err) {
-      lock.release();
-      throw err;
-    }
+    const { dir, store, lock } = openFolder(options);
     const engine = new Engine(dir, store, lock, options);
-    if (readOnly) return engine;
+    if (engine.readOnly) return engine;
     removeOrphanIndexes(dir, () => new Set(store.catalog.allCollections().map((c) => c.id)));
     engine.#text.start(); // backfill of an older folder, documents queued before a crash or close
     return engine;
@@ -149,7 +122,7 @@ export class Engine {
       await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
       this.#store.checkFolder();
-      await this.#sync(scope);
+      await this.#others.sync(scope);
       const result = await fn(scope);
       this.#logger.debug?.({ op: name, ms: +(performance.now() - started).toFixed(3), ok: true }, name);
       return result;
@@ -164,49 +137,6 @@ export class Engine {
       releaseGate?.();
       scope.dispose();
     }
-  }
-
-  /**
-   * Catches this process up with what other processes committed (SQLite's data_version moved): the
-   * collections' rows, their vector indexes from the write log, cached text state. Before every call,
-   * so a call never answers from a state older than a write acknowledged anywhere before it began.
-   * When nothing changed it costs one pragma.
-   */
-  async #sync(scope: OperationScope): Promise<void> {
-    for (;;) {
-      if (this.#syncing) {
-        // Another call's catch-up: wait for it within this call's own time (its failure is its own).
-        await raceScope(this.#syncing.catch(() => undefined), scope);
-        continue;
-      }
-      const version = this.#store.dataVersion();
-      if (version === this.#seenVersion && !this.#states.anyBehind()) return;
-      this.#syncing = this.#catchUp(version, scope).finally(() => (this.#syncing = null));
-    }
-  }
-
-  async #catchUp(version: number, scope: OperationScope): Promise<void> {
-    const current = this.#store.collectionVersions();
-    // Any collection's text may have changed: another process's text indexing moves no seq.
-    const touched = [...this.#states.values()].map((s) => s.cid);
-    let changed = false;
-    for (const state of [...this.#states.values()]) {
-      const now = current.get(state.id);
-      if (!now) {
-        // Deleted by another process (its index folder went with it).
-        this.#states.delete(state.id);
-        state.deleted = true;
-        await state.close({ save: false });
-        continue;
-      }
-      if (now.seq === state.row.seq && now.version === state.row.version && !state.behind) continue;
-      if (now.seq !== state.row.seq) changed = true;
-      const row = this.#store.catalog.collectionById(state.id);
-      if (row) await state.catchUp(row, scope);
-    }
-    if (version !== this.#seenVersion) this.#store.noteExternalWrites(touched);
-    if (changed && !this.readOnly) this.#text.scheduleDrain();
-    this.#seenVersion = version;
   }
 
   #state(id: string): CollectionState {
@@ -330,7 +260,7 @@ export class Engine {
    */
   page(id: string, limit: number, offset: number, columns: Columns, scope: OperationScope): Promise<RecordRow[]> {
     const state = this.#state(id);
-    return this.#reading(state, scope, () => this.#store.pageRecords(state.cid, columns, limit, offset));
+    return this.#reading(state, scope, () => this.#store.reads.pageRecords(state.cid, columns, limit, offset));
   }
 
   async query(

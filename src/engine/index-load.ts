@@ -58,10 +58,10 @@ export async function loadIndex(
   }
   if (index) {
     // Catch up: drop what was deleted or rewritten since the save, then queue newer vectors.
-    for (const rid of store.tombstonesAfter(cid, savedSeq)) index.remove(rid);
+    for (const rid of store.reads.tombstonesAfter(cid, savedSeq)) index.remove(rid);
     const graph = index;
     await queueVectors(store, cid, pending, savedSeq, (rid) => graph.remove(rid));
-    const expected = store.countVectorsUpTo(cid, savedSeq);
+    const expected = store.reads.countVectorsUpTo(cid, savedSeq);
     if (index.liveCount !== expected) {
       logger.warn?.(
         { collection: collectionId, indexed: index.liveCount, expected },
@@ -82,7 +82,7 @@ export async function loadIndex(
  * Yields between pages.
  */
 export async function* logChangesAfter(store: SqliteStore, cid: number, afterSeq: number): AsyncGenerator<VectorChange[]> {
-  const deleted = store.tombstonesAfter(cid, afterSeq);
+  const deleted = store.reads.tombstonesAfter(cid, afterSeq);
   if (deleted.length > 0) yield deleted.map((rid) => ({ rid, seq: afterSeq + 1, deleted: true as const }));
   for await (const page of vectorPages(store, cid, afterSeq)) yield page.map(([rid, seq, vector]) => ({ rid, seq, vector }));
 }
@@ -114,7 +114,7 @@ async function* vectorPages(store: SqliteStore, cid: number, afterSeq: number): 
   let from: [number, number] = [afterSeq, 0];
   let afterRid = 0;
   for (;;) {
-    const page = afterSeq < 0 ? store.embeddingPage(cid, afterRid, PAGE, afterSeq) : store.vectorsAfter(cid, afterSeq, from, PAGE);
+    const page = afterSeq < 0 ? store.reads.embeddingPage(cid, afterRid, PAGE, afterSeq) : store.reads.vectorsAfter(cid, afterSeq, from, PAGE);
     if (page.length === 0) return;
     yield page;
     const [rid, seq] = page[page.length - 1]!;

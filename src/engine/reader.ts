@@ -211,7 +211,7 @@ export class CollectionReader {
         scope.check();
         await yieldToEventLoop();
       }
-      out.push(...this.#store.recordsByRid(rids.slice(i, i + slice), columns));
+      out.push(...this.#store.reads.recordsByRid(rids.slice(i, i + slice), columns));
     }
     return out;
   }

@@ -17,7 +17,7 @@
  */
 import { NotFoundError, ReadOnlyError } from "../errors.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
-import type { OperationScope } from "../util/abort.js";
+import { OperationScope } from "../util/abort.js";
 import { Mutex } from "../util/lock.js";
 import type { CollectionState } from "./collection-state.js";
 
@@ -76,6 +76,18 @@ export class WriteLadder {
       this.#count(bytes);
       return result;
     });
+  }
+
+  /**
+   * A small write nobody waits for (the log's trim after a save): one transaction bounded by
+   * `timeoutMs` (another process may hold SQLite's write lock for long, and close waits for it),
+   * whose failure is only reported to `onError`: it is put off, not lost.
+   */
+  background(name: string, timeoutMs: number, fn: () => void, onError: (err: Error) => void): Promise<void> {
+    const scope = new OperationScope(name, undefined, timeoutMs);
+    return this.transaction(scope, fn)
+      .catch((err: unknown) => onError(err as Error))
+      .finally(() => scope.dispose());
   }
 
   /**
