@@ -551,22 +551,27 @@ Napi::Value ScanFlat(const Napi::CallbackInfo& info) {
   return ToResult(env, top.Sorted());
 }
 
-// cpu(): what this build was made for and what the CPU offers, so the loader can pick the AVX2 build.
+// cpu(): what this build was made for and what the CPU offers, so the loader can pick the widest build.
 Napi::Value Cpu(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+  out.Set("build", "avx512");
+#elif defined(__AVX2__)
   out.Set("build", "avx2");
 #else
   out.Set("build", "portable");
 #endif
   bool avx2 = false;
+  bool avx512 = false;
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
   // libgcc checks the OS saves the AVX registers too (XGETBV), not only the CPUID bits.
   __builtin_cpu_init();
   avx2 = __builtin_cpu_supports("avx2");
+  avx512 = __builtin_cpu_supports("avx512f");
 #endif
   out.Set("avx2", avx2);
+  out.Set("avx512", avx512);
   return out;
 }
 

@@ -35,9 +35,11 @@ export interface NativeVectorIndex {
   readonly busy: boolean;
 }
 
+type Build = "portable" | "avx2" | "avx512";
+
 interface Binding {
-  /** The build's instruction set, and whether this CPU has AVX2. */
-  cpu(): { build: "portable" | "avx2"; avx2: boolean };
+  /** The build's instruction set, and whether this CPU has AVX2 and AVX-512F. */
+  cpu(): { build: Build; avx2: boolean; avx512?: boolean };
   VectorIndex: new (space: Space, dimension: number) => NativeVectorIndex;
   scanFlat(space: Space, query: Float32Array, vectors: Float32Array, labels: Float64Array, k: number, allowed: Float64Array | null): NativeHits;
   normalize(vector: Float32Array): void;
@@ -46,9 +48,15 @@ interface Binding {
 /** The package root: two levels above this file in both src/vector and dist/vector. */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/** The widest builds first; a build loads only when the CPU and the OS support its instructions. */
+const WIDER: readonly { build: Build; file: string; supported: (cpu: ReturnType<Binding["cpu"]>) => boolean }[] = [
+  { build: "avx512", file: "chromalite_vector_avx512", supported: (cpu) => cpu.avx512 === true },
+  { build: "avx2", file: "chromalite_vector_avx2", supported: (cpu) => cpu.avx2 },
+];
+
 /**
- * The portable build always loads; the AVX2 build (x64 only) replaces it when the CPU and the OS
- * support AVX2, unless CHROMALITE_NATIVE=portable asks for the portable one.
+ * The portable build always loads; on x64 the widest build the CPU supports replaces it.
+ * CHROMALITE_NATIVE (portable, avx2 or avx512) caps the choice, for comparisons and odd machines.
  */
 function loadBinding(): Binding {
   const require = createRequire(import.meta.url);
@@ -61,8 +69,14 @@ function loadBinding(): Binding {
     );
   }
   const binding = require(portable) as Binding;
-  const avx2 = find("chromalite_vector_avx2");
-  if (avx2 && binding.cpu().avx2 && process.env.CHROMALITE_NATIVE !== "portable") return require(avx2) as Binding;
+  const cpu = binding.cpu();
+  const cap = process.env.CHROMALITE_NATIVE;
+  const allowed = WIDER.slice(Math.max(0, WIDER.findIndex((w) => w.build === cap)));
+  if (cap === "portable") return binding;
+  for (const wider of allowed) {
+    const file = find(wider.file);
+    if (file && wider.supported(cpu)) return require(file) as Binding;
+  }
   return binding;
 }
 

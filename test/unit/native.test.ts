@@ -6,8 +6,8 @@ import { native } from "../../src/vector/native.js";
 import { rng } from "../helpers/rng.js";
 
 /**
- * The two native builds (native/vector_index.cc): portable and AVX2. The loader takes the AVX2 one
- * when the CPU has it; both must answer alike (float32 sums in another order: within 1e-5).
+ * The native builds (native/vector_index.cc): portable, AVX2 and AVX-512F. The loader takes the
+ * widest the CPU has; all must answer alike (float32 sums in another order: within 1e-5).
  */
 const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, "../..");
@@ -16,23 +16,33 @@ type Binding = typeof native;
 
 describe("native builds", () => {
   const portable = require(file("chromalite_vector")) as Binding;
-  const avx2File = file("chromalite_vector_avx2");
-  const hasAvx2Build = fs.existsSync(avx2File);
+  const cpu = portable.cpu();
+  const wider = [
+    { build: "avx512", file: file("chromalite_vector_avx512"), supported: cpu.avx512 === true },
+    { build: "avx2", file: file("chromalite_vector_avx2"), supported: cpu.avx2 },
+  ].map((w) => ({ ...w, usable: w.supported && fs.existsSync(w.file) }));
 
-  it("the loader picks the AVX2 build exactly when the CPU supports it (or CHROMALITE_NATIVE=portable)", () => {
-    const wanted = hasAvx2Build && portable.cpu().avx2 && process.env.CHROMALITE_NATIVE !== "portable" ? "avx2" : "portable";
+  it("the loader picks the widest build the CPU supports (or the one CHROMALITE_NATIVE caps it at)", () => {
+    const cap = process.env.CHROMALITE_NATIVE;
+    const allowed = cap === "portable" ? [] : cap === "avx2" ? wider.slice(1) : wider;
+    const wanted = allowed.find((w) => w.usable)?.build ?? "portable";
     expect(native.cpu().build).toBe(wanted);
   });
 
-  it.skipIf(!hasAvx2Build || !portable.cpu().avx2)("portable and AVX2 builds give the same neighbours and distances", async () => {
-    const avx2 = require(avx2File) as Binding;
+  it("every wider build this CPU can run gives the same neighbours and distances as the portable one", async (ctx) => {
+    const usable = wider.filter((w) => w.usable);
+    if (usable.length === 0) ctx.skip();
+    for (const w of usable) await sameAnswers(require(w.file) as Binding);
+  });
+
+  async function sameAnswers(other: Binding): Promise<void> {
     const rand = rng(3);
     const n = 2000;
     for (const space of ["l2", "ip", "cosine"] as const) {
       for (const dim of [7, 64, 384]) {
         const data = Float32Array.from({ length: n * dim }, () => rand() * 2 - 1);
         const labels = Float64Array.from({ length: n }, (_, i) => i + 1);
-        const indexes = [portable, avx2].map((b) => {
+        const indexes = [portable, other].map((b) => {
           const ix = new b.VectorIndex(space, dim);
           ix.init(n, 16, 100, 100);
           ix.setEf(200);
@@ -43,7 +53,7 @@ describe("native builds", () => {
         for (let q = 0; q < 20; q++) {
           const query = data.subarray(q * 97 * dim, (q * 97 + 1) * dim);
           const [a, b] = indexes.map((ix) => ix.search(query, 10, null));
-          const [fa, fb] = [portable, avx2].map((bd) => bd.scanFlat(space, query, data, labels, 10, null));
+          const [fa, fb] = [portable, other].map((bd) => bd.scanFlat(space, query, data, labels, 10, null));
           for (const [x, y] of [[a!, b!], [fa!, fb!]] as const) {
             expect(x.labels.length).toBe(10);
             for (let i = 0; i < 10; i++) expect(Math.abs(x.distances[i]! - y.distances[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(x.distances[i]!)));
@@ -55,5 +65,5 @@ describe("native builds", () => {
         }
       }
     }
-  });
+  }
 });
