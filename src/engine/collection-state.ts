@@ -18,6 +18,7 @@ import { annSearch, exactSearch } from "./merged-search.js";
 import { loadIndex, logChangesAfter } from "./index-load.js";
 import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
+import { WriteAdmission } from "./write-admission.js";
 import type { WriteLadder } from "./write-ladder.js";
 
 /** A vector change committed to SQLite, to be applied in memory. */
@@ -80,6 +81,12 @@ export class CollectionState {
   #indexedOps = 0;
   /** Filter results and the count, reused while the collection does not change. */
   readonly reads = new ReadCache(() => this.row.seq);
+  readonly #admission = new WriteAdmission({
+    level: () => this.pendingCount * (this.row.dimension ?? 0),
+    high: PENDING_HIGH_FLOATS,
+    nudge: () => this.#scheduleIndexer(),
+    stopped: () => this.#stopping,
+  });
 
   constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger) {
     this.cid = row.cid;
@@ -305,18 +312,9 @@ export class CollectionState {
     }
   }
 
-  /** Waits while scanning the pending vectors would cost more than about 1 ms (see PENDING_HIGH_FLOATS). */
-  async admitWrite(scope: OperationScope): Promise<void> {
-    if (this.#pendingFloats() <= PENDING_HIGH_FLOATS) return;
-    while (this.#pendingFloats() > PENDING_HIGH_FLOATS / 2 && !this.#stopping) {
-      scope.check();
-      this.#scheduleIndexer();
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  }
-
-  #pendingFloats(): number {
-    return this.pendingCount * (this.row.dimension ?? 0);
+  /** Waits, in arrival order, while scanning the pending vectors would cost more than about 1 ms (see PENDING_HIGH_FLOATS). */
+  admitWrite(scope: OperationScope): Promise<void> {
+    return this.#admission.admit(scope);
   }
 
   /**
