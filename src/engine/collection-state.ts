@@ -312,9 +312,13 @@ export class CollectionState {
     }
   }
 
-  /** Waits, in arrival order, while scanning the pending vectors would cost more than about 1 ms (see PENDING_HIGH_FLOATS). */
-  admitWrite(scope: OperationScope): Promise<void> {
-    return this.#admission.admit(scope);
+  /**
+   * Waits, in arrival order, while room for `vectors` more would make scanning the pending vectors
+   * cost more than about 1 ms (see PENDING_HIGH_FLOATS). Resolves with the function to call once the
+   * write has committed or failed.
+   */
+  admitWrite(vectors: number, scope: OperationScope): Promise<() => void> {
+    return this.#admission.admit(vectors * (this.row.dimension ?? 0), scope);
   }
 
   /**

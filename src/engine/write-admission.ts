@@ -1,9 +1,11 @@
 /**
- * Backpressure for one collection's writers, in arrival order. Once the backlog (vectors committed but
- * not yet indexed) passes its high mark, writers queue; when the indexer has brought it down to half,
- * every queued writer is let through at once, oldest first, and a writer arriving while others
- * queue waits behind them. So no writer can be overtaken for ever: before, each waiter polled on its
- * own and whoever woke first took the room, and one add under a 50-client load waited 55 s.
+ * Backpressure for one collection's writers, in arrival order. A writer asks for room for its
+ * vectors; it goes at once while the backlog (vectors committed but not yet indexed), plus the room
+ * held by writers admitted but not yet committed, stays under the high mark. Otherwise it queues, and
+ * the queue lets writers go one by one, oldest first, as the indexer frees room; a newcomer waits
+ * behind the queue. So no writer is overtaken for ever (before, each waiter polled on its own and one
+ * add under a 50-client load waited 55 s), and writers go in a stream, not in bursts that would hold
+ * the event loop while queries wait.
  */
 import { raceScope, type OperationScope } from "../util/abort.js";
 
@@ -13,7 +15,7 @@ const POLL_MS = 2;
 export interface AdmissionGauge {
   /** The backlog now (floats of pending vectors). */
   level(): number;
-  /** Past this, writers queue; they go again at half of it. */
+  /** The most the backlog and the room held may reach. */
   readonly high: number;
   /** Asked while writers wait: make sure the indexer runs. */
   nudge(): void;
@@ -21,9 +23,16 @@ export interface AdmissionGauge {
   stopped(): boolean;
 }
 
+interface Waiter {
+  room: number;
+  go: () => void;
+}
+
 export class WriteAdmission {
   readonly #gauge: AdmissionGauge;
-  readonly #queue: (() => void)[] = [];
+  readonly #queue: Waiter[] = [];
+  /** Room held by admitted writers that have not committed (or failed) yet. */
+  #held = 0;
   #polling = false;
 
   constructor(gauge: AdmissionGauge) {
@@ -35,32 +44,61 @@ export class WriteAdmission {
     return this.#queue.length;
   }
 
-  /** Resolves when this writer may write; rejects with the scope's error if it ends first. */
-  async admit(scope: OperationScope): Promise<void> {
-    if (this.#queue.length === 0 && this.#gauge.level() <= this.#gauge.high) return;
-    let release!: () => void;
-    const turn = new Promise<void>((resolve) => (release = resolve));
-    this.#queue.push(release);
+  /**
+   * Resolves when this writer may write `room` floats, with the function that gives the room back:
+   * call it once the write has committed (its vectors are then in the backlog) or failed. Rejects with
+   * the scope's error if the scope ends while queued.
+   */
+  async admit(room: number, scope: OperationScope): Promise<() => void> {
+    if (this.#queue.length === 0 && this.#fits(room)) return this.#hold(room);
+    let go!: () => void;
+    const turn = new Promise<void>((resolve) => (go = resolve));
+    const waiter: Waiter = { room, go };
+    this.#queue.push(waiter);
     this.#poll();
     try {
       await raceScope(turn, scope);
-    } finally {
-      // Timed out or cancelled while queued: leave the queue (a released entry is gone already).
-      const at = this.#queue.indexOf(release);
+    } catch (err) {
+      const at = this.#queue.indexOf(waiter);
       if (at >= 0) this.#queue.splice(at, 1);
+      else this.#held -= room; // let go just as the scope ended: give the room back
+      throw err;
     }
+    return this.#releaser(room);
+  }
+
+  /** Room for `room` more floats; a writer alone always fits (one batch larger than the mark still goes). */
+  #fits(room: number): boolean {
+    const level = this.#gauge.level();
+    return level + this.#held + room <= this.#gauge.high || (this.#held === 0 && level <= this.#gauge.high / 2);
+  }
+
+  #hold(room: number): () => void {
+    this.#held += room;
+    return this.#releaser(room);
+  }
+
+  #releaser(room: number): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#held -= room;
+      if (this.#queue.length > 0) this.#poll();
+    };
   }
 
   #poll(): void {
     if (this.#polling) return;
     this.#polling = true;
     const check = () => {
-      if (this.#queue.length === 0) {
-        this.#polling = false;
-        return;
+      const stopped = this.#gauge.stopped();
+      while (this.#queue.length > 0 && (stopped || this.#fits(this.#queue[0]!.room))) {
+        const waiter = this.#queue.shift()!;
+        this.#held += waiter.room;
+        waiter.go();
       }
-      if (this.#gauge.stopped() || this.#gauge.level() <= this.#gauge.high / 2) {
-        for (const release of this.#queue.splice(0)) release();
+      if (this.#queue.length === 0) {
         this.#polling = false;
         return;
       }
