@@ -194,7 +194,7 @@ export class Engine {
     await state.ensureLoaded(scope);
     return this.#writes.collection(state, scope, async (tx) => {
       if (args.ids === undefined && args.filter === undefined) return 0;
-      await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal);
+      await this.#store.prepareFilter(state.cid, args.filter, () => this.#records(state), () => scope.signal);
       let rids = this.#reader.resolveRids(state.cid, args.ids, args.filter);
       if (args.limit !== undefined) rids = rids.slice(0, args.limit);
       if (rids.length === 0) return 0;
@@ -213,7 +213,7 @@ export class Engine {
   async #prepareQueryFilter(state: CollectionState, ids: string[] | undefined, filter: FilterNode | undefined, scope: OperationScope): Promise<void> {
     if (filter === undefined) return;
     if (ids === undefined && state.reads.filter(stringifyExact(filter)) !== undefined) return;
-    await this.#store.prepareFilter(state.cid, filter, this.#records(state), () => scope.signal);
+    await this.#store.prepareFilter(state.cid, filter, () => this.#records(state), () => scope.signal);
   }
 
   /** Records in a collection (counted once per write seq), whether or not its index is loaded: sizes a filter. */
@@ -246,7 +246,7 @@ export class Engine {
       const offset = args.offset ?? 0;
       const end = args.limit === undefined ? undefined : offset + args.limit;
       const limited = args.ids === undefined && end !== undefined;
-      await this.#store.prepareFilter(state.cid, args.filter, this.#records(state), () => scope.signal, limited ? end : undefined);
+      await this.#store.prepareFilter(state.cid, args.filter, () => this.#records(state), () => scope.signal, limited ? end : undefined);
       // Without ids, a limit lets SQLite stop at the page's end: a broad $contains then reads a few
       // documents instead of every match, and a page near the start of a large collection lists a
       // few rowids instead of all of them.

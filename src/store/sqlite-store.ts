@@ -277,14 +277,15 @@ export class SqliteStore {
 
   /**
    * Runs `filter` off the main thread (see FilterWorker) when it may take long: it has a `$regex`, or
-   * its conditions times the collection's `records` are many. selectRids with the same filter object
+   * its conditions times the collection's `records` are many (counted only for a filter that needs it:
+   * a count is a scan, and a collection under writes changes its count with every add). selectRids with the same filter object
    * and `limit` then answers from the result. Cancelled by `signal` (timeout, client gone, shutdown)
    * at once, even mid-query.
    */
   async prepareFilter(
     cid: number,
     filter: FilterNode | undefined,
-    records: number,
+    records: () => number,
     signal: () => AbortSignal,
     limit?: number,
   ): Promise<void> {
@@ -297,7 +298,7 @@ export class SqliteStore {
       else if (node.kind === "doc" && (node.op === "regex" || node.op === "not_regex")) patterns.push(node.text);
     };
     walk(filter);
-    if (patterns.length === 0 && nodes * records <= INLINE_FILTER_WORK) return;
+    if (patterns.length === 0 && nodes * records() <= INLINE_FILTER_WORK) return;
     const { sql, params } = this.#filterQuery(cid, filter, limit);
     const rids = await this.#filterWorker.run(sql, params, patterns, signal());
     let byLimit = this.#prepared.get(filter);
