@@ -39,7 +39,7 @@
         {
           "target_name": "chromalite_vector_avx512",
           "sources": ["native/vector_index.cc"],
-          "cflags_cc": ["-mavx512f", "-ffp-contract=off"],
+          "cflags_cc": ["-mavx512f", "-ffp-contract=off", "-Wno-unused-variable", "-Wno-uninitialized"],
           "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-mavx512f", "-ffp-contract=off"] },
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/arch:AVX512"] } }
         }

@@ -21,6 +21,14 @@
 
 #include "hnswlib/hnswlib.h"
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#elif defined(_WIN32)
+#include <windows.h>
+#endif
+
 namespace {
 
 using hnswlib::labeltype;
@@ -384,15 +392,29 @@ class IndexWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+// Lowers the calling thread's scheduling priority (nice `level`, 0 = unchanged): insert threads then
+// yield the CPU to the event loop's thread when both want it, so queries, commits and I/O keep their
+// latency while an import indexes, and the indexer takes every cycle the process leaves idle. Each
+// batch runs on threads of its own, so no libuv pool thread is left at the lower priority.
+void LowerThreadPriority(int level) {
+  if (level <= 0) return;
+#if defined(__linux__)
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), level);
+#elif defined(_WIN32)
+  SetThreadPriority(GetCurrentThread(), level >= 10 ? THREAD_PRIORITY_LOWEST : THREAD_PRIORITY_BELOW_NORMAL);
+#endif
+}
+
 class AddWorker : public IndexWorker {
  public:
   AddWorker(Napi::Env env, VectorIndex* index, Napi::Object self, const Napi::Float64Array& labels,
-            const Napi::Float32Array& vectors, size_t threads, bool normalized)
+            const Napi::Float32Array& vectors, size_t threads, bool normalized, int nice)
       : IndexWorker(env, index, self),
         labels_(labels.Data(), labels.Data() + labels.ElementLength()),
         vectors_(vectors.Data(), vectors.Data() + vectors.ElementLength()),
         threads_(std::max<size_t>(1, threads)),
-        normalized_(normalized) {}
+        normalized_(normalized),
+        nice_(nice) {}
 
  protected:
   void Execute() override {
@@ -419,10 +441,14 @@ class AddWorker : public IndexWorker {
         }
       }
     };
-    const size_t extra = std::min(threads_, std::max<size_t>(1, n / 8)) - 1;
+    const size_t count = std::min(threads_, std::max<size_t>(1, n / 8));
     std::vector<std::thread> pool;
-    for (size_t t = 0; t < extra; t++) pool.emplace_back(work);
-    work();
+    for (size_t t = 0; t < count; t++) {
+      pool.emplace_back([&]() {
+        LowerThreadPriority(nice_);
+        work();
+      });
+    }
     for (auto& t : pool) t.join();
     if (!error.empty()) SetError(error);
   }
@@ -432,6 +458,7 @@ class AddWorker : public IndexWorker {
   std::vector<float> vectors_;
   size_t threads_;
   bool normalized_;
+  int nice_;
 };
 
 class SaveWorker : public IndexWorker {
@@ -484,6 +511,7 @@ Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
   auto vectors = info[1].As<Napi::Float32Array>();
   size_t threads = info.Length() > 2 ? info[2].As<Napi::Number>().Int64Value() : 1;
   bool normalized = info.Length() > 3 && info[3].ToBoolean().Value();
+  int nice = info.Length() > 4 ? static_cast<int>(info[4].As<Napi::Number>().Int32Value()) : 0;
   if (vectors.ElementLength() != labels.ElementLength() * dim_) {
     throw Napi::RangeError::New(env, "add: vectors must hold dimension x labels floats");
   }
@@ -497,7 +525,7 @@ Napi::Value VectorIndex::Add(const Napi::CallbackInfo& info) {
   if (graph_->cur_element_count.load() + fresh > graph_->max_elements_) {
     throw Napi::RangeError::New(env, "add: the batch does not fit the capacity (resize first)");
   }
-  auto* worker = new AddWorker(env, this, info.This().As<Napi::Object>(), labels, vectors, threads, normalized);
+  auto* worker = new AddWorker(env, this, info.This().As<Napi::Object>(), labels, vectors, threads, normalized, nice);
   worker->Queue();
   return worker->Promise();
 }

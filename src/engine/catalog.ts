@@ -60,12 +60,14 @@ export class CollectionStates {
   readonly #dir: string;
   readonly #logger: Logger;
   readonly #writes: WriteLadder;
+  readonly #insertNice: number;
 
-  constructor(store: SqliteStore, writes: WriteLadder, dir: string, logger: Logger) {
+  constructor(store: SqliteStore, writes: WriteLadder, dir: string, logger: Logger, insertNice: number) {
     this.#store = store;
     this.#writes = writes;
     this.#dir = dir;
     this.#logger = logger;
+    this.#insertNice = insertNice;
   }
 
   /** The state of a collection; NotFoundError when it does not exist. */
@@ -74,7 +76,7 @@ export class CollectionStates {
     if (!state) {
       const row = this.#store.catalog.collectionById(id);
       if (!row) throw new NotFoundError(`Collection [${id}] does not exist`);
-      state = new CollectionState(row, this.#store, this.#writes, this.#dir, this.#logger);
+      state = new CollectionState(row, this.#store, this.#writes, this.#dir, this.#logger, this.#insertNice);
       this.#states.set(id, state);
     }
     return state;

@@ -88,7 +88,10 @@ export class CollectionState {
     stopped: () => this.#stopping,
   });
 
-  constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger) {
+  readonly #insertNice: number;
+
+  constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger, insertNice = 0) {
+    this.#insertNice = insertNice;
     this.cid = row.cid;
     this.id = row.id;
     this.row = row;
@@ -165,7 +168,7 @@ export class CollectionState {
   }
 
   #params(dimension: number) {
-    return hnswParams(this.hnsw, dimension);
+    return { ...hnswParams(this.hnsw, dimension), insertNice: this.#insertNice };
   }
 
   /**

@@ -21,7 +21,7 @@ import type { SearchPlan } from "../model/search.js";
 import type { FolderLock, ReadOnlyPresence } from "../store/folder-lock.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, IndexingStatus } from "../types.js";
-import { OperationScope, yieldToEventLoop } from "../util/abort.js";
+import { OperationScope } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
@@ -33,6 +33,7 @@ import { ProcessSync } from "./process-sync.js";
 import { CollectionReader } from "./reader.js";
 import type { QueryPlan } from "./explain.js";
 import { WriteLadder } from "./write-ladder.js";
+import { TurnBudget } from "../util/turns.js";
 
 export type { CollectionInfo } from "./catalog.js";
 export type { EngineOptions } from "./open-folder.js";
@@ -64,6 +65,8 @@ export class Engine {
   #closed = false;
   /** Keeps this process in step with others sharing the folder. */
   readonly #others: ProcessSync;
+  /** Spreads calls that arrive together over loop turns of a few ms each. */
+  readonly #turns = new TurnBudget();
 
   private constructor(dir: string, store: SqliteStore, lock: FolderLock | ReadOnlyPresence, options: EngineOptions) {
     this.path = dir;
@@ -74,7 +77,7 @@ export class Engine {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#writes = new WriteLadder(store);
-    this.#states = new CollectionStates(store, this.#writes, dir, this.#logger);
+    this.#states = new CollectionStates(store, this.#writes, dir, this.#logger, options.insertNice ?? 0);
     this.catalog = new Catalog(store, this.#writes, this.#states);
     this.#text = new FullTextScheduler(store, this.#writes, this, this.#logger);
     this.#others = new ProcessSync(store, this.#states, () => {
@@ -118,8 +121,8 @@ export class Engine {
       releaseGate = await this.#gate.read(scope);
       // Every call lets the event loop turn once (holding the gate, so close() still waits for it): a
       // caller awaiting calls back to back, which can all finish in microtasks, must not starve
-      // timers, I/O and the background indexers.
-      await yieldToEventLoop();
+      // timers, I/O and the background indexers; and many calls arriving at once share the turns.
+      await this.#turns.yield();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
       this.#store.checkFolder();
       await this.#others.sync(scope);

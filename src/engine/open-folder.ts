@@ -25,6 +25,12 @@ export interface EngineOptions {
   exclusive?: boolean;
   /** Read only: every write fails with ReadOnlyError, and nothing is written in the folder. */
   readOnly?: boolean;
+  /**
+   * The nice level of the background insert threads (0, the default: the process's own). A server
+   * raises it, so that under load its request thread gets the CPU first and the indexer takes the rest.
+   * CHROMALITE_INSERT_NICE overrides it.
+   */
+  insertNice?: number;
 }
 
 export interface OpenFolder {

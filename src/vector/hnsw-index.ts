@@ -21,6 +21,8 @@ export interface HnswParams {
   efConstruction: number;
   efSearch: number;
   resizeFactor: number;
+  /** Nice level of the insert threads (0: the process's own); CHROMALITE_INSERT_NICE overrides it. */
+  insertNice?: number;
 }
 
 export type { NativeHits as IndexHits };
@@ -92,6 +94,8 @@ export function hnswParams(
 const MIN_CAPACITY = 1024;
 /** Insert threads: every core (the main thread mostly waits on SQLite and the network meanwhile). */
 const INSERT_THREADS = Number(process.env.CHROMALITE_INSERT_THREADS) || Math.max(1, os.availableParallelism());
+/** Overrides every index's insert nice level (see HnswParams.insertNice), for measurements. */
+const INSERT_NICE = process.env.CHROMALITE_INSERT_NICE === undefined ? undefined : Number(process.env.CHROMALITE_INSERT_NICE);
 /**
  * The search width is at least this many times k (up to MIN_EF_CAP): at k = 10 that is 160, which
  * brings recall@10 to 0.99 and above on the benchmark's data sets, where ef_search 100 alone stopped
@@ -165,7 +169,7 @@ export class HnswIndex {
     this.#ensureCapacity(labels);
     this.#adding = true;
     try {
-      await this.#index.add(labels, vectors, INSERT_THREADS, normalized);
+      await this.#index.add(labels, vectors, INSERT_THREADS, normalized, INSERT_NICE ?? this.params.insertNice ?? 0);
     } finally {
       this.#adding = false;
     }

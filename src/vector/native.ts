@@ -22,8 +22,11 @@ export interface NativeVectorIndex {
   save(file: string): Promise<void>;
   resize(capacity: number): void;
   setEf(ef: number): void;
-  /** Inserts (or replaces) vectors on `threads` background threads; searches may run meanwhile. */
-  add(labels: Float64Array, vectors: Float32Array, threads: number, normalized: boolean): Promise<void>;
+  /**
+   * Inserts (or replaces) vectors on `threads` background threads of their own, at scheduling
+   * priority `nice` (0: the process's own); searches may run meanwhile.
+   */
+  add(labels: Float64Array, vectors: Float32Array, threads: number, normalized: boolean, nice?: number): Promise<void>;
   markDeleted(label: number): boolean;
   search(query: Float32Array, k: number, allowed: Float64Array | null): NativeHits;
   /** The exact k nearest of `labels` that are live in the graph. */

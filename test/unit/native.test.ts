@@ -35,6 +35,37 @@ describe("native builds", () => {
     for (const w of usable) await sameAnswers(require(w.file) as Binding);
   });
 
+  it.skipIf(process.platform !== "linux")("insert threads run at the nice level asked, and the event loop's thread keeps its own", async () => {
+    const dim = 64;
+    const n = 20_000;
+    const rand = rng(5);
+    const ix = new native.VectorIndex("l2", dim);
+    ix.init(n, 16, 200, 1);
+    const data = Float32Array.from({ length: n * dim }, () => rand());
+    const labels = Float64Array.from({ length: n }, (_, i) => i);
+    const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    const threadNices = () =>
+      fs.readdirSync("/proc/self/task").map((tid) => {
+        try {
+          return niceOf(fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8"));
+        } catch {
+          return NaN; // the thread ended meanwhile
+        }
+      });
+    const before = niceOf(fs.readFileSync("/proc/self/stat", "utf8"));
+    const adding = ix.add(labels, data, 2, false, 7);
+    let seen = false;
+    while (ix.busy && !seen) {
+      seen = threadNices().includes(before + 7);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await adding;
+    expect(seen).toBe(true);
+    expect(niceOf(fs.readFileSync("/proc/self/stat", "utf8"))).toBe(before);
+    // Its threads are its own: none of the process's remaining threads is left at the lower priority.
+    expect(threadNices().filter((x) => x === before + 7)).toEqual([]);
+  });
+
   async function sameAnswers(other: Binding): Promise<void> {
     const rand = rng(3);
     const n = 2000;
