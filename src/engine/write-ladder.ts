@@ -17,7 +17,7 @@
  */
 import { NotFoundError, ReadOnlyError } from "../errors.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
-import { OperationScope } from "../util/abort.js";
+import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { Mutex } from "../util/lock.js";
 import type { CollectionState } from "./collection-state.js";
 
@@ -45,8 +45,12 @@ export class WriteLadder {
   /** Runs `fn` holding the write mutex, without a transaction of ours (reset: the store makes its own). */
   async exclusive<T>(scope: OperationScope, fn: () => Promise<T> | T): Promise<T> {
     if (this.#store.readOnly) throw new ReadOnlyError("This client was opened with readOnly: true; it cannot write");
+    const waited = this.#mutex.busy > 0;
     const release = await this.#mutex.acquire(scope);
     try {
+      // Handed over by the writer before, in a microtask: let the event loop turn first, or a queue of
+      // writers would run back to back and hold reads, timers and I/O off for the whole queue.
+      if (waited) await yieldToEventLoop();
       return await fn();
     } finally {
       release();
