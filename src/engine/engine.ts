@@ -21,7 +21,7 @@ import type { SearchPlan } from "../model/search.js";
 import type { FolderLock, ReadOnlyPresence } from "../store/folder-lock.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, IndexingStatus } from "../types.js";
-import { OperationScope } from "../util/abort.js";
+import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
@@ -33,7 +33,6 @@ import { ProcessSync } from "./process-sync.js";
 import { CollectionReader } from "./reader.js";
 import type { QueryPlan } from "./explain.js";
 import { WriteLadder } from "./write-ladder.js";
-import { TurnBudget } from "../util/turns.js";
 
 export type { CollectionInfo } from "./catalog.js";
 export type { EngineOptions } from "./open-folder.js";
@@ -65,8 +64,6 @@ export class Engine {
   #closed = false;
   /** Keeps this process in step with others sharing the folder. */
   readonly #others: ProcessSync;
-  /** Spreads calls that arrive together over loop turns of a few ms each. */
-  readonly #turns = new TurnBudget();
 
   private constructor(dir: string, store: SqliteStore, lock: FolderLock | ReadOnlyPresence, options: EngineOptions) {
     this.path = dir;
@@ -121,8 +118,8 @@ export class Engine {
       releaseGate = await this.#gate.read(scope);
       // Every call lets the event loop turn once (holding the gate, so close() still waits for it): a
       // caller awaiting calls back to back, which can all finish in microtasks, must not starve
-      // timers, I/O and the background indexers; and many calls arriving at once share the turns.
-      await this.#turns.yield();
+      // timers, I/O and the background indexers.
+      await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
       this.#store.checkFolder();
       await this.#others.sync(scope);
