@@ -32,9 +32,9 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
 /**
  * The nice level of a server's background insert threads: under load the request thread gets the CPU
- * first (50 clients, mixed writes: query p50 10 ms and p99 67 ms, against 20 ms and 120 ms at the
- * process's own priority), and the indexer takes the rest (its time under 4 querying clients went from
- * 1.2x to 1.4x of an idle server's).
+ * first (50 clients, mixed writes, one run each: query p50 12 ms and p99 89 ms, against 20 ms and
+ * 120 ms at the process's own priority), and the indexer takes the rest (at nice 12, its time under
+ * 4 querying clients went from 1.2x to 1.4x of an idle server's).
  */
 const SERVER_INSERT_NICE = 10;
 
