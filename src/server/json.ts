@@ -50,6 +50,8 @@ function vectorJson(v: Float32Array | null): string {
 
 /** Metadata may hold int64 values and whole floats (model/numbers.ts); written exactly. */
 const json = (v: unknown): string => stringifyExact(v);
+/** Ids, documents, uris and field names are strings (or null): plain JSON, no replacer pass. */
+const plain = (v: unknown): string => JSON.stringify(v);
 
 // ------------------------------------------------------------------ collections
 
@@ -87,7 +89,7 @@ export function collectionJson(info: CollectionInfo): Record<string, unknown> {
 export async function getResponseJson(rows: RecordRow[], include: Include[], scope?: OperationScope): Promise<string> {
   const has = (f: Include) => include.includes(f);
   const w = new SlicedWriter(scope);
-  w.push(`{"ids":${json(rows.map((r) => r.id))},"embeddings":`);
+  w.push(`{"ids":${plain(rows.map((r) => r.id))},"embeddings":`);
   if (has("embeddings")) {
     w.push("[");
     for (let i = 0; i < rows.length; i++) {
@@ -97,10 +99,10 @@ export async function getResponseJson(rows: RecordRow[], include: Include[], sco
     }
     w.push("]");
   } else w.push("null");
-  w.push(`,"documents":${has("documents") ? json(rows.map((r) => r.document)) : "null"}`);
-  w.push(`,"uris":${has("uris") ? json(rows.map((r) => r.uri)) : "null"}`);
+  w.push(`,"documents":${has("documents") ? plain(rows.map((r) => r.document)) : "null"}`);
+  w.push(`,"uris":${has("uris") ? plain(rows.map((r) => r.uri)) : "null"}`);
   w.push(`,"metadatas":${has("metadatas") ? json(rows.map((r) => r.metadata)) : "null"}`);
-  w.push(`,"include":${json(include)}}`);
+  w.push(`,"include":${plain(include)}}`);
   return w.text();
 }
 
@@ -108,7 +110,7 @@ export async function getResponseJson(rows: RecordRow[], include: Include[], sco
 export async function queryResponseJson(hits: QueryHit[][], include: Include[], scope?: OperationScope): Promise<string> {
   const has = (f: Include) => include.includes(f);
   const w = new SlicedWriter(scope);
-  const nested = (f: (h: QueryHit) => unknown) => json(hits.map((list) => list.map(f)));
+  const nested = (f: (h: QueryHit) => unknown, write = plain) => write(hits.map((list) => list.map(f)));
   w.push(`{"ids":${nested((h) => h.row.id)},"embeddings":`);
   if (has("embeddings")) {
     w.push("[");
@@ -126,11 +128,11 @@ export async function queryResponseJson(hits: QueryHit[][], include: Include[], 
   } else w.push("null");
   w.push(`,"documents":${has("documents") ? nested((h) => h.row.document) : "null"}`);
   w.push(`,"uris":${has("uris") ? nested((h) => h.row.uri) : "null"}`);
-  w.push(`,"metadatas":${has("metadatas") ? nested((h) => h.row.metadata) : "null"}`);
+  w.push(`,"metadatas":${has("metadatas") ? nested((h) => h.row.metadata, json) : "null"}`);
   w.push(`,"distances":`);
   if (has("distances")) {
     w.push("[" + hits.map((list) => "[" + list.map((h) => f32Json(h.distance)).join(",") + "]").join(",") + "]");
   } else w.push("null");
-  w.push(`,"include":${json(include)}}`);
+  w.push(`,"include":${plain(include)}}`);
   return w.text();
 }
