@@ -20,7 +20,10 @@ export interface ServerProc {
 }
 
 export async function startChromaliteServer(dir: string): Promise<ServerProc> {
-  const child = forkTs(path.join(import.meta.dirname, "chromalite-server-main.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // CHROMALITE_BENCH_SERVER_NODE_ARGS: node flags for chromalite's server process only, e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under the benchmark's load.
+  const execArgv = (process.env.CHROMALITE_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = forkTs(path.join(import.meta.dirname, "chromalite-server-main.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once("error", reject);
