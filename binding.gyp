@@ -1,7 +1,8 @@
 {
   # chromalite's binding of hnswlib (native/vector_index.cc), built three times on x64: portable (SSE),
   # with AVX2 and with AVX-512F; src/vector/native.ts loads the widest the CPU has (AVX2 about 1.2x
-  # faster searches and inserts and 1.6x faster exact scans than SSE; AVX-512 a further ~1.2x at 384-d). No FMA and no contraction: fused multiply-adds
+  # faster searches and inserts and 1.6x faster exact scans than SSE; AVX-512 searches a further
+  # ~1.15x at 100k x 384). No FMA and no contraction: fused multiply-adds
   # round differently, and distances must stay the float32 values Chroma answers. The hnswlib headers
   # are the ones hnswlib-node ships, so the graph files stay in the format both read.
   # chromalite_fs (native/folder_lock.cc) is flock(2) for the folder lock.

@@ -18,6 +18,7 @@ import { annSearch, exactSearch } from "./merged-search.js";
 import { loadIndex, logChangesAfter } from "./index-load.js";
 import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
+import { GraphRemovals } from "./graph-removals.js";
 import { WriteAdmission } from "./write-admission.js";
 import type { WriteLadder } from "./write-ladder.js";
 
@@ -29,9 +30,9 @@ const BATCH_MS = 30;
 const MIN_BATCH = 16;
 const MAX_BATCH = 8192;
 /**
- * Backpressure: once pending holds this many floats (an exact scan of them costs about 0.5 ms),
- * writers wait until the indexer has brought it down to half. Queries stay fast during an import,
- * memory stays bounded, and compacting the buffer stays a few ms.
+ * Backpressure (write-admission.ts): pending vectors, plus the room of admitted writes not yet
+ * committed, stay under this many floats (an exact scan of them costs about 0.5 ms). Queries stay
+ * fast during an import, memory stays bounded, and compacting the buffer stays a few ms.
  */
 const PENDING_HIGH_FLOATS = 2 << 20;
 /** How long the write log's trim after a save may wait for SQLite's write lock. */
@@ -51,15 +52,8 @@ export class CollectionState {
   #logger: Logger;
   #index: HnswIndex | null = null;
   #pending: PendingVectors | null = null;
-  /** The labels of the insert batch in flight, while one is. */
-  #inflight: ReadonlySet<number> | null = null;
-  /**
-   * Labels the graph may still hold but must not answer with: removed while their insert batch was in
-   * flight (hnswlib may add them after the removal) or while a save was writing the files.
-   */
-  readonly #hidden = new Set<number>();
-  /** Removals that arrived while a save was writing the files; applied when it ends. */
-  #deferred: number[] = [];
+  /** Removals that must wait for an insert batch or a save. */
+  readonly #removals = new GraphRemovals();
   #loaded = false;
   #loading: Promise<void> | null = null;
   /**
@@ -73,7 +67,6 @@ export class CollectionState {
   #indexer: Promise<void> | null = null;
   /** The save in flight (never rejects); saves run one at a time. */
   #saving: Promise<void> | null = null;
-  #writingFiles = false;
   /** The trim of the write log after the last save, while it waits for the write mutex. */
   #trimming: Promise<void> | null = null;
   #stopping = false;
@@ -224,8 +217,7 @@ export class CollectionState {
     if (this.#saving) await this.#saving;
     this.#index = null;
     this.#pending = null;
-    this.#hidden.clear();
-    this.#deferred = [];
+    this.#removals.clear();
     this.#unsaved = 0;
     this.#loaded = false;
     this.#stopping = false;
@@ -248,16 +240,7 @@ export class CollectionState {
   }
 
   #removeFromGraph(rid: number): void {
-    const index = this.#index;
-    if (!index || (!index.has(rid) && !this.#inflight?.has(rid))) return;
-    if (this.#writingFiles) {
-      // The files being written must stay as they were when the save began; the log replays this.
-      this.#hidden.add(rid);
-      this.#deferred.push(rid);
-      return;
-    }
-    if (this.#inflight?.has(rid)) this.#hidden.add(rid); // removed again once its batch is in
-    if (index.remove(rid)) this.#unsaved++;
+    if (this.#index && this.#removals.remove(this.#index, rid)) this.#unsaved++;
   }
 
   #scheduleIndexer(): void {
@@ -279,20 +262,17 @@ export class CollectionState {
       if (!index || !pending || pending.size === 0) return;
       const batch = pending.take(this.#batchSize);
       const started = performance.now();
-      this.#inflight = new Set(batch.labels);
       try {
-        await index.add(batch.labels, batch.vectors, this.hnsw.space === "cosine");
+        await this.#removals.inserting(batch.labels, () => index.add(batch.labels, batch.vectors, this.hnsw.space === "cosine"));
       } catch (err) {
         this.#logger.error?.({ collection: this.id, err: (err as Error).message }, "indexing failed");
         return;
-      } finally {
-        this.#inflight = null;
       }
       if (this.#index !== index) return; // closed or reset meanwhile
       for (let i = 0; i < batch.labels.length; i++) {
         const rid = batch.labels[i]!;
-        if (this.#hidden.delete(rid)) index.remove(rid); // removed while in flight
-        else if (pending.seqOf(rid) === batch.seqs[i]) pending.delete(rid);
+        if (this.#removals.settle(index, rid)) continue; // removed while in flight
+        if (pending.seqOf(rid) === batch.seqs[i]) pending.delete(rid);
       }
       this.#unsaved += batch.labels.length;
       this.#indexedOps += batch.labels.length;
@@ -315,13 +295,9 @@ export class CollectionState {
     }
   }
 
-  /**
-   * Waits, in arrival order, while room for `vectors` more would make scanning the pending vectors
-   * cost more than about 1 ms (see PENDING_HIGH_FLOATS). Resolves with the function to call once the
-   * write has committed or failed.
-   */
-  admitWrite(vectors: number, scope: OperationScope): Promise<() => void> {
-    return this.#admission.admit(vectors * (this.row.dimension ?? 0), scope);
+  /** Runs `write` once room for its `vectors` is free (see PENDING_HIGH_FLOATS), holding it until it ends. */
+  admitWrite<T>(vectors: number, scope: OperationScope, write: () => Promise<T>): Promise<T> {
+    return this.#admission.holding(vectors * (this.row.dimension ?? 0), scope, write);
   }
 
   /**
@@ -372,25 +348,13 @@ export class CollectionState {
 
   async #saveNow(): Promise<void> {
     // Not while a batch is in flight: the graph must hold still while hnswlib writes it.
-    while (this.#inflight) await yieldToEventLoop();
+    while (this.#removals.batchInFlight) await yieldToEventLoop();
     const index = this.#index;
     if (!index || this.#unsaved === 0 || this.#store.readOnly || this.deleted) return;
     const seq = Math.min(this.#syncedSeq, (this.#pending?.minSeq() ?? Infinity) - 1);
     const unsavedBefore = this.#unsaved;
     const started = performance.now();
-    this.#writingFiles = true;
-    let outcome;
-    try {
-      outcome = await index.save(this.indexDir, seq);
-    } finally {
-      this.#writingFiles = false;
-      const deferred = this.#deferred;
-      this.#deferred = [];
-      for (const rid of deferred) {
-        this.#hidden.delete(rid);
-        if (index.remove(rid)) this.#unsaved++;
-      }
-    }
+    const outcome = await this.#removals.writingFiles(index, () => index.save(this.indexDir, seq), () => void this.#unsaved++);
     if ("skipped" in outcome) {
       // Another process is saving (try again later), or has saved as far or further (nothing to add).
       if (outcome.skipped === "newer") this.#unsaved -= unsavedBefore;
@@ -454,13 +418,13 @@ export class CollectionState {
     if (opts.save && this.#trimming) await this.#trimming;
     this.#index = null;
     this.#pending = null;
-    this.#hidden.clear();
+    this.#removals.clear();
     this.#loaded = false;
   }
 
   /** Approximate k-NN through HNSW with pending vectors scanned exactly (see merged-search.ts). */
   annSearch(query: Float32Array, k: number, allowed: RidSet | undefined): Scored[] {
-    return annSearch(this.#index, this.#pending, this.#hidden, query, k, allowed);
+    return annSearch(this.#index, this.#pending, this.#removals.hidden, query, k, allowed);
   }
 
   /** Exact k-NN over `candidates` (sorted rowids of live records): pending vectors and the graph's. */

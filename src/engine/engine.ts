@@ -168,17 +168,14 @@ export class Engine {
   async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<WriteCounts> {
     const state = this.#state(id);
     await state.ensureLoaded(scope);
-    const admitted = await state.admitWrite(batch.embeddings?.length ?? 0, scope);
-    try {
-      return await this.#writes.collection(state, scope, async (tx) => {
+    return state.admitWrite(batch.embeddings?.length ?? 0, scope, () =>
+      this.#writes.collection(state, scope, async (tx) => {
         const written = await writeBatch(this.#store, state, kind, batch, scope);
         tx.wrote(written.bytes);
         tx.afterCommit(() => this.#committed(state, written));
         return written.counts;
-      }, "records");
-    } finally {
-      admitted();
-    }
+      }, "records"),
+    );
   }
 
   async deleteRecords(

@@ -67,6 +67,16 @@ export class WriteAdmission {
     return this.#releaser(room);
   }
 
+  /** Runs `write` once admitted, holding its room until it has committed or failed. */
+  async holding<T>(room: number, scope: OperationScope, write: () => Promise<T>): Promise<T> {
+    const release = await this.admit(room, scope);
+    try {
+      return await write();
+    } finally {
+      release();
+    }
+  }
+
   /** Room for `room` more floats; a writer alone always fits (one batch larger than the mark still goes). */
   #fits(room: number): boolean {
     const level = this.#gauge.level();

@@ -110,6 +110,25 @@ describe("write admission (backpressure in arrival order)", () => {
     expect(admission.waiting).toBe(0);
   });
 
+  it("holding keeps a write's room until it ends, and gives it back when the write fails", async () => {
+    const { g, admission } = gauge();
+    g.backlog = 0;
+    let inside = false;
+    const queued: string[] = [];
+    const first = admission.holding(80, scope(), async () => {
+      inside = true;
+      const second = admission.holding(40, scope(), async () => void queued.push("second"));
+      await tick(10);
+      expect(queued).toEqual([]); // 80 held + 40 > 100: waits for the first to end
+      throw Object.assign(new Error("write failed"), { second });
+    });
+    const err = (await first.catch((e: unknown) => e)) as Error & { second: Promise<void> };
+    expect(inside).toBe(true);
+    expect(err.message).toBe("write failed");
+    await err.second; // its room came back with the failure
+    expect(queued).toEqual(["second"]);
+  });
+
   it("closing lets every queued writer go", async () => {
     const { g, admission } = gauge();
     g.backlog = 100;
