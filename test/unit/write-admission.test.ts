@@ -117,7 +117,7 @@ describe("write admission (backpressure in arrival order)", () => {
     const queued: string[] = [];
     const first = admission.holding(80, scope(), async () => {
       inside = true;
-      const second = admission.holding(40, scope(), async () => void queued.push("second"));
+      const second = admission.holding(40, scope(), () => Promise.resolve(void queued.push("second")));
       await tick(10);
       expect(queued).toEqual([]); // 80 held + 40 > 100: waits for the first to end
       throw Object.assign(new Error("write failed"), { second });
