@@ -1,7 +1,9 @@
-/** Process helpers: TypeScript children, memory figures from /proc, folder sizes, pauses. */
-import { fork, type ChildProcess, type ForkOptions } from "node:child_process";
+/** Process helpers: TypeScript children, the server child, memory figures from /proc, folder sizes, pauses. */
+import { execFileSync, fork, type ChildProcess, type ForkOptions } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
 
 /** Forks a TypeScript module with tsx's loader (the harness runs from source, as `npm run bench`). */
 export function forkTs(module: string, args: string[] = [], options: ForkOptions = {}): ChildProcess {
@@ -10,6 +12,35 @@ export function forkTs(module: string, args: string[] = [], options: ForkOptions
     execArgv: ["--import", import.meta.resolve("tsx"), ...(options.execArgv ?? [])],
     serialization: "advanced",
   });
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+let built = false;
+/** Builds dist/ (`npm run build`, a few seconds) unless it is newer than every file in src/. */
+function ensureBuilt(): void {
+  if (built) return;
+  const entry = path.join(ROOT, "dist/server/index.js");
+  if (!fs.existsSync(entry) || fs.statSync(entry).mtimeMs < newestMtime(path.join(ROOT, "src"))) {
+    console.error("bench: dist/ is missing or older than src/: npm run build");
+    execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  }
+  built = true;
+}
+
+/**
+ * Forks chromalite's server child (lib/chromalite-server-main.mjs) with plain node on the built
+ * package, as `chromalite run` runs; dist/ is rebuilt first if src/ changed since.
+ */
+export function forkServerChild(options: ForkOptions = {}): ChildProcess {
+  ensureBuilt();
+  return fork(path.join(import.meta.dirname, "chromalite-server-main.mjs"), [], { ...options, serialization: "advanced" });
 }
 
 function statusField(pid: number | "self", field: "VmHWM" | "VmRSS"): number | undefined {

@@ -1,12 +1,11 @@
 /**
  * The two servers the official client talks to, each in a process of its own: chromalite's
- * (`startServer` in lib/chromalite-server-main.ts) and the real Chroma 1.4.4 (the oracle). Both are
+ * (`startServer` in lib/chromalite-server-main.mjs, on the built package) and the real Chroma 1.4.4 (the oracle). Both are
  * stopped by PID; the chromalite child also exits when its parent goes away, the oracle is started
  * with --exit-with-parent.
  */
-import path from "node:path";
 import { startOracle } from "./oracle.js";
-import { exited, forkTs, peakRss, terminate } from "./proc.js";
+import { exited, forkServerChild, peakRss, terminate } from "./proc.js";
 
 export type ServerId = "chromalite-server" | "chroma";
 
@@ -23,7 +22,7 @@ export async function startChromaliteServer(dir: string): Promise<ServerProc> {
   // CHROMALITE_BENCH_SERVER_NODE_ARGS: node flags for chromalite's server process only, e.g.
   // "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under the benchmark's load.
   const execArgv = (process.env.CHROMALITE_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = forkTs(path.join(import.meta.dirname, "chromalite-server-main.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  const child = forkServerChild({ stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once("error", reject);

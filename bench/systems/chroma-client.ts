@@ -4,10 +4,9 @@
  */
 import { ChromaClient, type Collection, type Where } from "chromadb";
 import type { ChildProcess } from "node:child_process";
-import path from "node:path";
 import type { Dataset, FilterSpec } from "../lib/datasets.js";
 import { oracleAvailable, startOracle } from "../lib/oracle.js";
-import { exited, forkTs, peakRss, sleep, terminate } from "../lib/proc.js";
+import { exited, forkServerChild, peakRss, sleep, terminate } from "../lib/proc.js";
 import { HNSW, type Handle, type SystemContext, type SystemDef } from "./types.js";
 
 const NAME = "bench";
@@ -112,7 +111,7 @@ function clientSystem(def: Pick<SystemDef, "id" | "label" | "settings" | "prepar
 let spare: Promise<ChildProcess> | undefined;
 
 function bootServerChild(): Promise<ChildProcess> {
-  const child = forkTs(path.join(import.meta.dirname, "../lib/chromalite-server-main.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = forkServerChild({ stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`chromalite server child exited during start-up (code ${code})`)));

@@ -1,17 +1,22 @@
 /**
  * Child process that runs chromalite's HTTP server for the benchmark, so the server has its own
- * process (and peak RSS), as the real Chroma server does. Protocol over IPC:
- *   → {ready}            once modules are loaded (start-up of Node and tsx is not timed)
+ * process (and peak RSS), as the real Chroma server does. Plain JavaScript on the built package
+ * (dist/), run by plain node, as `chromalite run` runs: no TypeScript loader in the server's time or
+ * memory (tsx's loader alone is about 34 MB of RSS). Protocol over IPC:
+ *   → {ready}            once modules are loaded (start-up of Node is not timed)
  *   ← {cmd:"start", path} → {port}      startServer on that folder, port 0
  *   ← {cmd:"close"}       → exits 0 after server.close() (saves the index, checkpoints SQLite)
  * It also closes and exits if the parent goes away.
  */
-import { startServer, type RunningServer } from "../../src/server/index.js";
+import { startServer } from "../../dist/server/index.js";
 
-let server: RunningServer | undefined;
-let closing: Promise<void> | undefined;
+/** @type {import("../../dist/server/index.js").RunningServer | undefined} */
+let server;
+/** @type {Promise<void> | undefined} */
+let closing;
 
-function closeAndExit(code: number): Promise<void> {
+/** @param {number} code */
+function closeAndExit(code) {
   closing ??= (async () => {
     try {
       await server?.close();
@@ -22,14 +27,14 @@ function closeAndExit(code: number): Promise<void> {
   return closing;
 }
 
-process.on("message", (msg: { cmd: string; path?: string }) => {
+process.on("message", (/** @type {{ cmd: string, path?: string }} */ msg) => {
   if (msg.cmd === "start" && msg.path) {
     startServer({ path: msg.path, host: "127.0.0.1", port: 0 }).then(
       (s) => {
         server = s;
         process.send?.({ port: s.port });
       },
-      (err: unknown) => {
+      (err) => {
         process.send?.({ error: String(err) });
         process.exit(1);
       },
