@@ -66,6 +66,12 @@ export interface OpenResult {
   /** recall@10 of the first queries after reopening (checks that the persisted index is complete). */
   recall: number;
   closeMs: number;
+  /**
+   * chromalite only: its queries (default fields) and its own persisted graph searched directly with
+   * the same width (Handle.sameIndexSearch), and the ids-only query, query by query in turn, every
+   * query of the data set twice.
+   */
+  sameIndex?: { full: Latency; idsOnly?: Latency; raw: Latency };
 }
 
 export type WorkerReply = { ok: true; result: BuildResult | OpenResult } | { ok: false; skipped: boolean; error: string };
@@ -238,6 +244,36 @@ async function build(sys: SystemDef, job: WorkerJob): Promise<BuildResult> {
   }
 }
 
+/** chromalite's query against a direct search of its own graph, alternating query by query. */
+async function timeSameIndex(h: Handle, raw: ((q: number[], k: number) => void) | undefined, ds: Dataset): Promise<OpenResult["sameIndex"]> {
+  if (!raw) return undefined;
+  const { dim, k, nQueries } = ds.meta;
+  const queries = Array.from({ length: nQueries }, (_, i) => Array.from(row(ds.queries, dim, i)));
+  for (const q of queries.slice(0, 20)) {
+    await h.query(q, k);
+    raw(q, k);
+  }
+  const full: number[] = [];
+  const idsOnly: number[] = [];
+  const direct: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (const q of queries) {
+      let t = performance.now();
+      await h.query(q, k);
+      full.push(performance.now() - t);
+      if (h.queryIdsOnly) {
+        t = performance.now();
+        await h.queryIdsOnly(q, k);
+        idsOnly.push(performance.now() - t);
+      }
+      t = performance.now();
+      raw(q, k);
+      direct.push(performance.now() - t);
+    }
+  }
+  return { full: latency(full), idsOnly: idsOnly.length > 0 ? latency(idsOnly) : undefined, raw: latency(direct) };
+}
+
 async function open(sys: SystemDef, job: WorkerJob): Promise<OpenResult> {
   const ds = loadDataset(job.datasetDir);
   const { dim, k } = ds.meta;
@@ -255,11 +291,13 @@ async function open(sys: SystemDef, job: WorkerJob): Promise<OpenResult> {
     loop.disable();
     step = "queries after open";
     const { recall } = await runQueries(h, queries, ds.truth.all.slice(0, queries.length), k);
+    step = "same index";
+    const sameIndex = h.sameIndexSearch ? await timeSameIndex(h, await h.sameIndexSearch(), ds) : undefined;
     step = "close after open";
     const tc = performance.now();
     closed = true;
     await h.close();
-    return { openMs, readyMs, loopMaxMs: loop.maxMs, recall, closeMs: performance.now() - tc };
+    return { openMs, readyMs, loopMaxMs: loop.maxMs, recall, closeMs: performance.now() - tc, sameIndex };
   } finally {
     if (!closed) await h.close().catch(() => undefined);
   }

@@ -1,5 +1,6 @@
 /** chromalite in process: the library as an application uses it. */
 import { PersistentClient, type Collection } from "../../src/index.js";
+import { HnswIndex, indexDirOf } from "../../src/vector/hnsw-index.js";
 import type { Dataset, FilterSpec } from "../lib/datasets.js";
 import { HNSW, type Handle, type SystemContext, type SystemDef } from "./types.js";
 
@@ -9,7 +10,23 @@ function where(filter: FilterSpec | undefined) {
   return filter ? { [filter.key]: filter.value } : undefined;
 }
 
-function handle(client: PersistentClient, col: Collection, ds: Dataset): Handle {
+/** The collection's saved graph in a native index of its own, searched with the collection's width. */
+async function sameIndexSearch(dir: string, col: Collection): Promise<((q: number[], k: number) => void) | undefined> {
+  const indexDir = indexDirOf(dir, col.id);
+  const manifest = await HnswIndex.readManifest(indexDir);
+  if (!manifest) return undefined;
+  const index = await HnswIndex.load(indexDir, manifest, {
+    space: manifest.space,
+    dimension: manifest.dimension,
+    maxNeighbors: manifest.maxNeighbors,
+    efConstruction: manifest.efConstruction,
+    efSearch: HNSW.efSearch,
+    resizeFactor: 1.2,
+  });
+  return (q, k) => void index.search(Float32Array.from(q), k);
+}
+
+function handle(client: PersistentClient, col: Collection, ds: Dataset, dir: string): Handle {
   const rows = (ids: string[] | undefined) => (ids ?? []).map((id) => ds.rowOf.get(id) ?? -1);
   return {
     add: (b) => col.add({ ids: b.ids, embeddings: b.embeddings, documents: b.documents, metadatas: b.metadatas }),
@@ -21,6 +38,7 @@ function handle(client: PersistentClient, col: Collection, ds: Dataset): Handle 
     },
     getById: async (id) => (await col.get({ ids: [id] })).ids.length,
     getWhere: async (filter) => (await col.get({ where: where(filter) })).ids.length,
+    sameIndexSearch: () => sameIndexSearch(dir, col),
     close: () => client.close(),
   };
 }
@@ -40,10 +58,10 @@ export const chromalite: SystemDef = {
         hnsw: { space: ds.meta.space, max_neighbors: HNSW.m, ef_construction: HNSW.efConstruction, ef_search: HNSW.efSearch },
       },
     });
-    return handle(client, col, ds);
+    return handle(client, col, ds, dir);
   },
   async open({ dir, ds }: SystemContext) {
     const client = await PersistentClient.open({ path: dir, timeout: 0 });
-    return handle(client, await client.getCollection({ name: NAME }), ds);
+    return handle(client, await client.getCollection({ name: NAME }), ds, dir);
   },
 };

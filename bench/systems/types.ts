@@ -29,6 +29,12 @@ export interface Handle {
   getWhere?(filter: FilterSpec): Promise<number>;
   /** Persists and releases everything. */
   close(): Promise<void>;
+  /**
+   * chromalite in process only: its own persisted graph, loaded into a second native index and
+   * searched directly with the same width, labels only (no call path, no SQLite, no result). The floor
+   * for chromalite's overhead on the same index. Undefined when the folder has no saved graph.
+   */
+  sameIndexSearch?(): Promise<((q: number[], k: number) => void) | undefined>;
   /** For servers: the server process's peak RSS in bytes, reported instead of the harness's. */
   serverPeakRss?(): number | undefined;
 }
