@@ -27,10 +27,16 @@ parentPort.on("message", (msg) => {
 });
 `;
 
+/** What a checkpoint did, in WAL frames (pages): all of the WAL is in the database when equal. */
+export interface CheckpointResult {
+  log: number;
+  checkpointed: number;
+}
+
 export class Checkpointer {
   readonly #file: string;
   #worker: Worker | undefined;
-  #running: Promise<void> | undefined;
+  #running: Promise<CheckpointResult | undefined> | undefined;
   #closed = false;
 
   constructor(file: string) {
@@ -41,19 +47,30 @@ export class Checkpointer {
   request(): void {
     if (this.#closed || this.#running) return;
     const worker = (this.#worker ??= this.#start());
-    this.#running = new Promise<void>((resolve) => {
-      const done = () => {
+    this.#running = new Promise<CheckpointResult | undefined>((resolve) => {
+      const done = (msg?: unknown) => {
         worker.off("message", done);
         worker.off("error", done);
         worker.off("exit", done);
         this.#running = undefined;
-        resolve();
+        const reply = msg as { ok?: boolean; log?: number; checkpointed?: number } | undefined;
+        resolve(reply?.ok === true ? { log: reply.log!, checkpointed: reply.checkpointed! } : undefined);
       };
       worker.on("message", done);
       worker.on("error", done);
       worker.on("exit", done);
       worker.postMessage("checkpoint");
     });
+  }
+
+  /**
+   * A checkpoint that starts after this call (after the one running, if any, which may have started
+   * before the latest commit): what it did, or undefined if it failed or the checkpointer is closed.
+   */
+  async now(): Promise<CheckpointResult | undefined> {
+    if (this.#running) await this.#running;
+    this.request();
+    return this.#running;
   }
 
   #start(): Worker {

@@ -15,7 +15,7 @@ import type { FilterNode } from "../model/filter.js";
 import type { Durability } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
 import { CatalogTables } from "./catalog-tables.js";
-import { Checkpointer } from "./checkpointer.js";
+import { Checkpointer, type CheckpointResult } from "./checkpointer.js";
 import { beginImmediate, openReader, openReadOnly, openWriter, settleWriter, type ReadOnlyOpen } from "./connections.js";
 import { compileFilter, type CompiledFilter } from "./filter-sql.js";
 import { FilterWorker } from "./filter-worker.js";
@@ -188,6 +188,11 @@ export class SqliteStore {
   /** Starts a checkpoint on the background thread (no-op if one is running). */
   requestCheckpoint(): void {
     if (!this.readOnly) this.#checkpointer.request();
+  }
+
+  /** Checkpoints everything committed so far, on the background thread; resolves when it is done. */
+  checkpointNow(): Promise<CheckpointResult | undefined> {
+    return this.readOnly ? Promise.resolve(undefined) : this.#checkpointer.now();
   }
 
   /** Ends the checkpoint thread, checkpoints and closes. Afterwards no file handle remains open. */
