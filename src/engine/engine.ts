@@ -335,7 +335,7 @@ export class Engine {
   #indexingStatus(state: CollectionState): IndexingStatus {
     // Records waiting for the vector index or for text indexing (whichever is further behind).
     const unindexed = Math.max(state.pendingCount, this.#text.queuedCount(state.cid));
-    const total = this.#store.countRecords(state.cid);
+    const total = this.#records(state);
     const indexed = Math.max(0, total - unindexed);
     return {
       num_indexed_ops: indexed,
