@@ -70,6 +70,11 @@ export class CollectionStates {
     this.#insertNice = insertNice;
   }
 
+  /** The engine's logger, for what the catalog reports but does not throw. */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
   /** The state of a collection; NotFoundError when it does not exist. */
   get(id: string): CollectionState {
     let state = this.#states.get(id);
@@ -271,7 +276,12 @@ export class Catalog {
     // Outside the collection lock: the indexer may be waiting for that lock, and close() waits for
     // the indexer, so closing while holding it would deadlock.
     await state.close({ save: false });
-    fs.rmSync(state.indexDir, { recursive: true, force: true });
+    // Another process that has not seen the delete yet may be saving a generation into the folder
+    // right now (rmdir then finds it not empty): retried, and if files keep coming the folder is an
+    // orphan, removed at the next open. The collection is deleted either way: its rows are gone.
+    await fs.promises.rm(state.indexDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch((err: unknown) => {
+      this.#states.logger.warn?.({ err, dir: state.indexDir }, "the deleted collection's index folder stays until the next open");
+    });
   }
 
   async modifyCollection(id: string, change: CollectionChange, scope: OperationScope): Promise<CollectionInfo> {
