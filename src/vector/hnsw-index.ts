@@ -72,7 +72,12 @@ export function removeOrphanIndexes(dataDir: string, knownCollections: () => Rea
   const names = fs.readdirSync(root);
   const known = knownCollections();
   for (const name of names) {
-    if (!known.has(name)) fs.rmSync(indexDirOf(dataDir, name), { recursive: true, force: true });
+    if (known.has(name)) continue;
+    try {
+      fs.rmSync(indexDirOf(dataDir, name), { recursive: true, force: true });
+    } catch {
+      // another process, not yet aware the collection is gone, saved into it meanwhile: next open
+    }
   }
 }
 
