@@ -1,5 +1,6 @@
 /** chromalite in process: the library as an application uses it. */
 import { PersistentClient, type Collection } from "../../src/index.js";
+import { DEFAULT_HNSW } from "../../src/model/collection.js";
 import { HnswIndex, indexDirOf } from "../../src/vector/hnsw-index.js";
 import type { Dataset, FilterSpec } from "../lib/datasets.js";
 import { HNSW, type Handle, type SystemContext, type SystemDef } from "./types.js";
@@ -21,7 +22,7 @@ async function sameIndexSearch(dir: string, col: Collection): Promise<((q: numbe
     maxNeighbors: manifest.maxNeighbors,
     efConstruction: manifest.efConstruction,
     efSearch: HNSW.efSearch,
-    resizeFactor: 1.2,
+    resizeFactor: DEFAULT_HNSW.resize_factor,
   });
   return (q, k) => void index.search(Float32Array.from(q), k);
 }

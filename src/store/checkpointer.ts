@@ -27,16 +27,10 @@ parentPort.on("message", (msg) => {
 });
 `;
 
-/** What a checkpoint did, in WAL frames (pages): all of the WAL is in the database when equal. */
-export interface CheckpointResult {
-  log: number;
-  checkpointed: number;
-}
-
 export class Checkpointer {
   readonly #file: string;
   #worker: Worker | undefined;
-  #running: Promise<CheckpointResult | undefined> | undefined;
+  #running: Promise<void> | undefined;
   #closed = false;
 
   constructor(file: string) {
@@ -47,14 +41,13 @@ export class Checkpointer {
   request(): void {
     if (this.#closed || this.#running) return;
     const worker = (this.#worker ??= this.#start());
-    this.#running = new Promise<CheckpointResult | undefined>((resolve) => {
-      const done = (msg?: unknown) => {
+    this.#running = new Promise<void>((resolve) => {
+      const done = () => {
         worker.off("message", done);
         worker.off("error", done);
         worker.off("exit", done);
         this.#running = undefined;
-        const reply = msg as { ok?: boolean; log?: number; checkpointed?: number } | undefined;
-        resolve(reply?.ok === true ? { log: reply.log!, checkpointed: reply.checkpointed! } : undefined);
+        resolve();
       };
       worker.on("message", done);
       worker.on("error", done);
@@ -64,13 +57,13 @@ export class Checkpointer {
   }
 
   /**
-   * A checkpoint that starts after this call (after the one running, if any, which may have started
-   * before the latest commit): what it did, or undefined if it failed or the checkpointer is closed.
+   * Resolves when a checkpoint that started after this call has ended (after the one running, if any,
+   * which may have started before the latest commit). Never throws, like {@link request}.
    */
-  async now(): Promise<CheckpointResult | undefined> {
+  async now(): Promise<void> {
     if (this.#running) await this.#running;
     this.request();
-    return this.#running;
+    await this.#running;
   }
 
   #start(): Worker {

@@ -15,7 +15,7 @@ import type { FilterNode } from "../model/filter.js";
 import type { Durability } from "../types.js";
 import type { OperationScope } from "../util/abort.js";
 import { CatalogTables } from "./catalog-tables.js";
-import { Checkpointer, type CheckpointResult } from "./checkpointer.js";
+import { Checkpointer } from "./checkpointer.js";
 import { beginImmediate, openReader, openReadOnly, openWriter, settleWriter, type ReadOnlyOpen } from "./connections.js";
 import { compileFilter, type CompiledFilter } from "./filter-sql.js";
 import { FilterWorker } from "./filter-worker.js";
@@ -191,8 +191,8 @@ export class SqliteStore {
   }
 
   /** Checkpoints everything committed so far, on the background thread; resolves when it is done. */
-  checkpointNow(): Promise<CheckpointResult | undefined> {
-    return this.readOnly ? Promise.resolve(undefined) : this.#checkpointer.now();
+  checkpointNow(): Promise<void> {
+    return this.readOnly ? Promise.resolve() : this.#checkpointer.now();
   }
 
   /** Ends the checkpoint thread, checkpoints and closes. Afterwards no file handle remains open. */

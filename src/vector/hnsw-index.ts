@@ -75,8 +75,9 @@ export function removeOrphanIndexes(dataDir: string, knownCollections: () => Rea
     if (known.has(name)) continue;
     try {
       fs.rmSync(indexDirOf(dataDir, name), { recursive: true, force: true });
-    } catch {
-      // another process, not yet aware the collection is gone, saved into it meanwhile: next open
+    } catch (err) {
+      // Another process, not yet aware the collection is gone, saved into it meanwhile: next open.
+      if ((err as NodeJS.ErrnoException).code !== "ENOTEMPTY") throw err;
     }
   }
 }
