@@ -236,7 +236,7 @@ export class FolderReader {
 
   embeddings(rids: readonly number[]): Map<number, Float32Array> {
     const rows = this.#all<{ rid: number; embedding: Buffer }>(
-      "SELECT rid, embedding FROM records WHERE rid IN (SELECT value FROM json_each(?))",
+      "SELECT rid, embedding FROM vectors WHERE rid IN (SELECT value FROM json_each(?))",
       JSON.stringify(rids),
     );
     return new Map(rows.map((r) => [r.rid, decodeEmbedding(r.embedding)]));
@@ -246,7 +246,13 @@ export class FolderReader {
   recordChecks(cid: number, dimension: number | null, seq: number): { badEmbeddings: number; badMetadata: number; aheadOfLog: number; danglingFilterRows: number } {
     return {
       badEmbeddings:
-        dimension === null ? 0 : this.#value<number>("SELECT count(*) FROM records WHERE cid = ? AND length(embedding) != ?", cid, dimension * 4),
+        dimension === null
+          ? 0
+          : this.#value<number>(
+              "SELECT count(*) FROM records r LEFT JOIN vectors v ON v.rid = r.rid WHERE r.cid = ? AND (v.embedding IS NULL OR length(v.embedding) != ?)",
+              cid,
+              dimension * 4,
+            ),
       badMetadata: this.#value<number>(
         "SELECT count(*) FROM records WHERE cid = ? AND metadata IS NOT NULL AND NOT json_valid(metadata)",
         cid,

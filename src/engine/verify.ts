@@ -93,7 +93,7 @@ async function verifyCollection(reader: FolderReader, c: StoredCollection, sampl
   const count = (report.count = reader.countRecords(c.cid));
   if (c.dimension === null && count > 0) problems.push(`holds ${plural(count, "record")} but no dimension`);
   const rows = reader.recordChecks(c.cid, c.dimension, c.seq);
-  if (rows.badEmbeddings > 0) problems.push(`${plural(rows.badEmbeddings, "embedding")} of the wrong size (dimension ${c.dimension})`);
+  if (rows.badEmbeddings > 0) problems.push(`${plural(rows.badEmbeddings, "embedding")} missing or of the wrong size (dimension ${c.dimension})`);
   if (rows.badMetadata > 0) problems.push(`${plural(rows.badMetadata, "record")} with unreadable metadata`);
   if (rows.aheadOfLog > 0) problems.push(`${plural(rows.aheadOfLog, "record")} newer than the collection's log position ${c.seq}`);
   if (rows.danglingFilterRows > 0) {

@@ -10,6 +10,9 @@ import type { Metadata } from "../types.js";
 import { decodeEmbedding } from "../util/float32.js";
 import { parseJson } from "./catalog-tables.js";
 
+/** Records `r` with their vectors `v`; CROSS JOIN keeps records the outer loop (vectors has no cid). */
+const WITH_VECTORS = "FROM records r CROSS JOIN vectors v ON v.rid = r.rid";
+
 export class RecordReads {
   readonly #read: (sql: string) => Database.Statement;
 
@@ -21,7 +24,7 @@ export class RecordReads {
     return [
       "rid",
       "id",
-      columns.embeddings ? "embedding" : "NULL AS embedding",
+      columns.embeddings ? "(SELECT embedding FROM vectors v WHERE v.rid = records.rid) AS embedding" : "NULL AS embedding",
       columns.documents ? "document" : "NULL AS document",
       // Chroma keeps a uri as a metadata key, so a record with a uri and no metadata has metadata {} there.
       columns.metadatas ? "CASE WHEN metadata IS NULL AND uri IS NOT NULL THEN '{}' ELSE metadata END AS metadata" : "NULL AS metadata",
@@ -77,7 +80,7 @@ export class RecordReads {
   /** Keyset page of (rid, vector_seq, embedding) after `afterRid`, for index rebuilds and catch-up. */
   embeddingPage(cid: number, afterRid: number, limit: number, minSeqExclusive = -1): [number, number, Float32Array][] {
     const rows = this.#read(
-      "SELECT rid, vector_seq, embedding FROM records WHERE cid = ? AND rid > ? AND vector_seq > ? ORDER BY rid LIMIT ?",
+      `SELECT r.rid, r.vector_seq, v.embedding ${WITH_VECTORS} WHERE r.cid = ? AND r.rid > ? AND r.vector_seq > ? ORDER BY r.rid LIMIT ?`,
     )
       .raw()
       .all(cid, afterRid, minSeqExclusive, limit) as [number, number, Buffer][];
@@ -97,7 +100,7 @@ export class RecordReads {
   vectorsAfter(cid: number, afterSeq: number, from: [seq: number, rid: number], limit: number): [number, number, Float32Array][] {
     const [seq, rid] = from[0] > afterSeq ? from : [afterSeq, Number.MAX_SAFE_INTEGER];
     const rows = this.#read(
-      "SELECT rid, vector_seq, embedding FROM records WHERE cid = ? AND (vector_seq, rid) > (?, ?) ORDER BY vector_seq, rid LIMIT ?",
+      `SELECT r.rid, r.vector_seq, v.embedding ${WITH_VECTORS} WHERE r.cid = ? AND (r.vector_seq, r.rid) > (?, ?) ORDER BY r.vector_seq, r.rid LIMIT ?`,
     )
       .raw()
       .all(cid, seq, rid, limit) as [number, number, Buffer][];

@@ -42,10 +42,16 @@ export class RecordWrites {
   }
 
   insertRecord(cid: number, id: string, seq: number, fields: RecordFields & { embedding: Float32Array }): number {
-    const info = this.#stmt(
-      "INSERT INTO records (cid, id, vector_seq, embedding, document, metadata, uri) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(cid, id, seq, encodeEmbedding(fields.embedding), fields.document ?? null, fields.metadataJson ?? null, fields.uri ?? null);
+    const info = this.#stmt("INSERT INTO records (cid, id, vector_seq, document, metadata, uri) VALUES (?, ?, ?, ?, ?, ?)").run(
+      cid,
+      id,
+      seq,
+      fields.document ?? null,
+      fields.metadataJson ?? null,
+      fields.uri ?? null,
+    );
     const rid = Number(info.lastInsertRowid);
+    this.#stmt("INSERT INTO vectors (rid, embedding) VALUES (?, ?)").run(rid, encodeEmbedding(fields.embedding));
     if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
     if (fields.document !== null && fields.document !== undefined) this.#queue.enqueue(cid, rid);
     return rid;
@@ -54,11 +60,8 @@ export class RecordWrites {
   /** Updates the given fields of a record; `undefined` leaves a field as it is. */
   updateRecord(cid: number, rid: number, seq: number, fields: RecordFields): void {
     if (fields.embedding !== undefined) {
-      this.#stmt("UPDATE records SET embedding = ?, vector_seq = ? WHERE rid = ?").run(
-        encodeEmbedding(fields.embedding),
-        seq,
-        rid,
-      );
+      this.#stmt("UPDATE vectors SET embedding = ? WHERE rid = ?").run(encodeEmbedding(fields.embedding), rid);
+      this.#stmt("UPDATE records SET vector_seq = ? WHERE rid = ?").run(seq, rid);
     }
     if (fields.document !== undefined) {
       this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
@@ -72,6 +75,7 @@ export class RecordWrites {
     }
   }
 
+  /** Deletes a record (its vector goes with it: schema.ts's trigger). */
   deleteRecord(cid: number, rid: number, seq: number): void {
     this.#stmt("DELETE FROM records WHERE rid = ?").run(rid);
     this.#stmt("DELETE FROM record_meta WHERE rid = ?").run(rid);

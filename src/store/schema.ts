@@ -1,12 +1,14 @@
 /**
- * The folder's SQLite schema and its migrations. Version 2 added the full-text indexes (fulltext/);
- * a version-1 folder is migrated in place and its documents are backfilled in the background.
+ * The folder's SQLite schema and its migrations. Version 2 added the full-text indexes (fulltext/):
+ * a version-1 folder's documents are backfilled in the background. Version 3 moved embeddings out of
+ * `records` into `vectors`: a record's row is then small (id, document, metadata, uri), so a query's
+ * lookups and the scans of filters stay in the page cache instead of reading a 1.5 KB blob's pages.
  */
 import type Database from "better-sqlite3";
 import { CorruptionError } from "../errors.js";
 import { DEFAULT_DATABASE, DEFAULT_TENANT } from "../model/defaults.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** The id of the default database, in every folder. */
 const DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000";
 
@@ -37,7 +39,6 @@ CREATE TABLE IF NOT EXISTS records (
   cid INTEGER NOT NULL,
   id TEXT NOT NULL,
   vector_seq INTEGER NOT NULL,
-  embedding BLOB NOT NULL,
   document TEXT,
   metadata TEXT,
   uri TEXT
@@ -45,6 +46,9 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_id ON records (cid, id);
 CREATE INDEX IF NOT EXISTS records_by_collection ON records (cid);
 CREATE INDEX IF NOT EXISTS records_by_vector_seq ON records (cid, vector_seq);
+-- A record's float32 embedding (util/float32.ts), under the record's rowid; goes with its record.
+CREATE TABLE IF NOT EXISTS vectors (rid INTEGER PRIMARY KEY, embedding BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS records_drop_vector AFTER DELETE ON records BEGIN DELETE FROM vectors WHERE rid = old.rid; END;
 CREATE TABLE IF NOT EXISTS record_meta (
   cid INTEGER NOT NULL,
   key TEXT NOT NULL,
@@ -87,24 +91,33 @@ export function checkSchema(db: Database.Database, file: string): void {
 }
 
 /**
- * Creates what a folder lacks and migrates an older schema. A version-1 folder's collections are
- * handed to `backfill` inside the migration's transaction, to get their full-text tables and be marked
- * for backfilling. A folder of a newer chromalite is refused.
+ * Creates what a folder lacks and migrates an older schema, in one immediate transaction (so two
+ * processes opening an old folder at once migrate it once). A version-1 folder's collections are
+ * handed to `backfill`, to get their full-text tables and be marked for backfilling; a folder whose
+ * records still hold their embeddings has them moved into `vectors`. A newer chromalite's folder is
+ * refused.
  */
 export function migrate(db: Database.Database, file: string, backfill: (cids: number[]) => void): void {
-  db.exec(SCHEMA);
-  const version = db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as string | undefined;
-  if (version === undefined) {
-    db.transaction(() => {
+  db.transaction(() => {
+    db.exec(SCHEMA); // rolled back with the rest if the folder is refused
+    const version = db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as string | undefined;
+    if (Number(version) > SCHEMA_VERSION) {
+      throw new CorruptionError(`${file} was written by a newer chromalite (schema ${version}; this one reads up to ${SCHEMA_VERSION})`);
+    }
+    if (version === undefined) {
       db.prepare("INSERT INTO store_info (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
       insertDefaults(db);
-    })();
-  } else if (Number(version) < 2) {
-    db.transaction(() => {
-      backfill(db.prepare("SELECT cid FROM collections ORDER BY cid").pluck().all() as number[]);
-      db.prepare("UPDATE store_info SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
-    })();
-  } else if (Number(version) > SCHEMA_VERSION) {
-    throw new CorruptionError(`${file} was written by a newer chromalite (schema ${version}; this one reads up to ${SCHEMA_VERSION})`);
-  }
+      return;
+    }
+    if (Number(version) < 2) backfill(db.prepare("SELECT cid FROM collections ORDER BY cid").pluck().all() as number[]);
+    if (recordsHoldEmbeddings(db)) {
+      db.exec("INSERT INTO vectors (rid, embedding) SELECT rid, embedding FROM records; ALTER TABLE records DROP COLUMN embedding;");
+    }
+    db.prepare("UPDATE store_info SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
+  }).immediate();
+}
+
+/** Whether `records` still has the embedding column of schemas 1 and 2. */
+function recordsHoldEmbeddings(db: Database.Database): boolean {
+  return (db.prepare("SELECT name FROM pragma_table_info('records')").pluck().all() as string[]).includes("embedding");
 }

@@ -240,7 +240,7 @@ describe("chromalite verify", () => {
     const changed = copyOfSeed();
     const db2 = new Database(path.join(changed, "chroma.sqlite3"));
     // Every record's vector replaced behind the index's back (no new log position).
-    db2.prepare("UPDATE records SET embedding = ?").run(Buffer.from(new Float32Array(8).fill(0.5).buffer));
+    db2.prepare("UPDATE vectors SET embedding = ?").run(Buffer.from(new Float32Array(8).fill(0.5).buffer));
     db2.close();
     const r2 = await verifyFolder(changed, { sample: 50 });
     expect(r2.problems.join("\n")).toMatch(/50 sampled records of 50 have another vector in the index than in SQLite/);
