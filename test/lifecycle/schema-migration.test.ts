@@ -55,7 +55,7 @@ describe("schema 2 folders", () => {
         embeddings,
         documents: embeddings.map((_, i) => `doc ${i}`),
         metadatas: embeddings.map((_, i) => ({ i })),
-        uris: embeddings.map((_, i) => (i % 2 ? `u${i}` : null)) as string[],
+        uris: embeddings.map((_, i) => (i % 2 ? `u${i}` : null)),
       });
       await c.delete({ ids: ["r3"] });
       await c.waitForIndexing();
