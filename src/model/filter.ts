@@ -199,9 +199,10 @@ export function parseWhereDocument(whereDocument: unknown, path = "whereDocument
  * the syntax and the Unicode-aware classes (`\w \d \s \b`, `[\p{L}&&\p{Ll}]`, `[\d--3]`) are the same
  * engine's, and matching is linear time: no pattern can hang the process. Loaded through its CommonJS
  * build, which instantiates the module synchronously (the ESM build awaits at top level, which would
- * keep `require("chromalite")` from working).
+ * keep `require("chromalite")` from working), on the first pattern: its WebAssembly module is ~7 MB
+ * that a process without `$regex` never needs.
  */
-const { RRegex: RRegexClass } = createRequire(import.meta.url)("rregex") as typeof rregex;
+let RRegexClass: typeof rregex.RRegex | undefined;
 
 /** A compiled document regex. */
 export interface DocumentRegex {
@@ -218,6 +219,7 @@ export function compileRegex(pattern: string, path = "whereDocument.$regex"): Do
   if (re) return re;
   let compiled: rregex.RRegex;
   try {
+    RRegexClass ??= (createRequire(import.meta.url)("rregex") as typeof rregex).RRegex;
     compiled = new RRegexClass(pattern);
   } catch (err) {
     throw new InvalidArgumentError(

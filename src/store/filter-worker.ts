@@ -20,7 +20,8 @@ import { onAbort } from "../util/abort.js";
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const { RRegex } = require(workerData.rregex);
+// Loaded with the first pattern (its WebAssembly module is ~7 MB a thread without $regex never needs).
+let RRegex;
 // On Linux a thread has its own nice value: at 5 this one gets about a third of the CPU weight of the
 // main thread, which keeps answering while the query runs, without starving the query on a busy
 // machine (19 made a 1 ms query take 8 here). Elsewhere setpriority would renice the whole process.
@@ -33,7 +34,10 @@ db.function("chromalite_regexp", { deterministic: true }, (pattern, text) => {
   if (typeof text !== "string") return 0;
   let re = regexes.get(pattern);
   if (re === undefined) throw new Error("regex not sent with the query: " + pattern);
-  if (re === true) regexes.set(pattern, (re = new RRegex(pattern)));
+  if (re === true) {
+    RRegex ??= require(workerData.rregex).RRegex;
+    regexes.set(pattern, (re = new RRegex(pattern)));
+  }
   return re.isMatch(text) ? 1 : 0;
 });
 const statements = new Map();

@@ -6,8 +6,9 @@
  * query vector that the official client computes with that package names the same terms, and a text
  * query in process gives the same result. Pure: no I/O.
  */
+import { createRequire } from "node:module";
 import { LRUCache } from "lru-cache";
-import snowball from "snowball-stemmers";
+import type snowball from "snowball-stemmers";
 import { CHROMA_BM25_STOPWORDS } from "./bm25-stopwords.js";
 
 /** The name Chroma records for its BM25 sparse embedding function. */
@@ -17,7 +18,8 @@ export const CHROMA_BM25_NAME = "chroma_bm25";
 export const CHROMA_BM25_CONFIG = Object.freeze({ k: 1.2, b: 0.75, avg_doc_length: 256, token_max_length: 40 });
 
 const STOPWORDS = new Set(CHROMA_BM25_STOPWORDS);
-const stemmer = snowball.newStemmer("english");
+/** Loaded on the first stem: its every-language bundle is ~7 MB of heap a store of vectors alone never needs. */
+let stemmer: ReturnType<typeof snowball.newStemmer> | undefined;
 
 /**
  * Snowball stemming costs ~9 µs a word; word frequencies are Zipfian, so a bounded cache answers almost
@@ -25,9 +27,14 @@ const stemmer = snowball.newStemmer("english");
  */
 const stemCache = new LRUCache<string, string>({ max: 200_000 });
 
+/** Snowball's English rules change letters only: a token of digits is its own stem (and is not cached). */
+const DIGITS = /^[0-9]+$/;
+
 function stem(token: string): string {
+  if (DIGITS.test(token)) return token;
   let s = stemCache.get(token);
   if (s === undefined) {
+    stemmer ??= (createRequire(import.meta.url)("snowball-stemmers") as typeof snowball).newStemmer("english");
     s = stemmer.stem(token).trim();
     stemCache.set(token, s);
   }

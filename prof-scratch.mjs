@@ -1,0 +1,12 @@
+const { PersistentClient } = await import("./dist/index.js");
+let seed = 999; const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296) - 0.5;
+const client = new PersistentClient({ path: "/tmp/scratch/fB", timeout: 0 });
+const c = await client.getCollection({ name: "bench" });
+await c.waitForIndexing();
+const qs = Array.from({ length: 200 }, () => Array.from({ length: 384 }, rnd));
+const inc = process.env.INC ? JSON.parse(process.env.INC) : undefined;
+for (let i = 0; i < 500; i++) await c.query({ queryEmbeddings: [qs[i % 200]], nResults: 10, include: inc });
+const t0 = performance.now();
+for (let i = 0; i < 10000; i++) await c.query({ queryEmbeddings: [qs[i % 200]], nResults: 10, include: inc });
+console.log("per query µs", ((performance.now() - t0) / 10).toFixed(0));
+await client.close();
