@@ -23,15 +23,17 @@ let stemmer: ReturnType<typeof snowball.newStemmer> | undefined;
 
 /**
  * Snowball stemming costs ~9 µs a word; word frequencies are Zipfian, so a bounded cache answers almost
- * every lookup and keeps indexing at well under 1 µs a word.
+ * every lookup and keeps indexing at well under 1 µs a word. Made with the stemmer: lru-cache allocates
+ * its 200,000 slots up front (measured: 5 MB of heap and typed arrays, 12-30 ms).
  */
-const stemCache = new LRUCache<string, string>({ max: 200_000 });
+let stemCache: LRUCache<string, string> | undefined;
 
 /** Snowball's English rules change letters only: a token of digits is its own stem (and is not cached). */
 const DIGITS = /^[0-9]+$/;
 
 function stem(token: string): string {
   if (DIGITS.test(token)) return token;
+  stemCache ??= new LRUCache<string, string>({ max: 200_000 });
   let s = stemCache.get(token);
   if (s === undefined) {
     stemmer ??= (createRequire(import.meta.url)("snowball-stemmers") as typeof snowball).newStemmer("english");
