@@ -92,15 +92,17 @@ export function checkSchema(db: Database.Database, file: string): void {
 
 /**
  * Creates what a folder lacks and migrates an older schema, in one immediate transaction (so two
- * processes opening an old folder at once migrate it once). A version-1 folder's collections are
+ * processes opening an old folder at once migrate it once); a current folder is only read (its open
+ * takes no write lock, which another process may hold). A version-1 folder's collections are
  * handed to `backfill`, to get their full-text tables and be marked for backfilling; a folder whose
  * records still hold their embeddings has them moved into `vectors`. A newer chromalite's folder is
  * refused.
  */
 export function migrate(db: Database.Database, file: string, backfill: (cids: number[]) => void): void {
+  if (storedVersion(db) === String(SCHEMA_VERSION)) return;
   db.transaction(() => {
     db.exec(SCHEMA); // rolled back with the rest if the folder is refused
-    const version = db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as string | undefined;
+    const version = storedVersion(db);
     if (Number(version) > SCHEMA_VERSION) {
       throw new CorruptionError(`${file} was written by a newer chromalite (schema ${version}; this one reads up to ${SCHEMA_VERSION})`);
     }
@@ -115,6 +117,13 @@ export function migrate(db: Database.Database, file: string, backfill: (cids: nu
     }
     db.prepare("UPDATE store_info SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION));
   }).immediate();
+}
+
+/** The folder's schema version; undefined for a new file (or one without chromalite's tables). */
+function storedVersion(db: Database.Database): string | undefined {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_info'").pluck().get();
+  if (table === undefined) return undefined;
+  return db.prepare("SELECT value FROM store_info WHERE key = 'schema_version'").pluck().get() as string | undefined;
 }
 
 /** Whether `records` still has the embedding column of schemas 1 and 2. */
