@@ -102,10 +102,25 @@ async function verifyWriter(reader: Proc, collection: string, w: number, writer:
     // HNSW is approximate (see test/crash/harness.ts): a miss is asked again wider before it counts.
     if (!q.ids[0]!.includes(rows.ids[i]!)) q = await reader.col(collection, "query", { queryEmbeddings: [rows.embeddings[i]!], nResults: 25, include: ["distances"] });
     const at = q.ids[0]!.indexOf(rows.ids[i]!);
-    expect(at, `record ${rows.ids[i]} not found by a query for its own embedding`).toBeGreaterThanOrEqual(0);
+    if (at < 0) {
+      expect(at, `record ${rows.ids[i]} not found by a query for its own embedding: ${await describeMiss(reader, collection, rows.ids[i]!, rows.embeddings[i]!)}`).toBeGreaterThanOrEqual(0);
+    }
     expect(q.distances[0]![at]!).toBeLessThan(1e-4);
   }
   return accepted;
+}
+
+/**
+ * For a failure message: where a query as wide as the collection finds the record (nowhere: the
+ * reader lacks it; at a distance: it holds another vector; at 0: the graph did not lead to it).
+ */
+async function describeMiss(reader: Proc, collection: string, id: string, embedding: number[]): Promise<string> {
+  const count = await reader.col<number>(collection, "count", {});
+  const wide = await reader.col<{ ids: string[][]; distances: number[][] }>(collection, "query", { queryEmbeddings: [embedding], nResults: count, include: ["distances"] });
+  const at = wide.ids[0]!.indexOf(id);
+  const status = await reader.col<unknown>(collection, "getIndexingStatus", {});
+  const where = at < 0 ? `absent from all ${wide.ids[0]!.length} results` : `at rank ${at} of ${count}, distance ${wide.distances[0]![at]}`;
+  return `${where}; nearest ${wide.ids[0]!.slice(0, 3).join(", ")} at ${wide.distances[0]!.slice(0, 3).join(", ")}; indexing ${JSON.stringify(status)}`;
 }
 
 function integrityOk(dir: string): void {
