@@ -45,12 +45,22 @@ describe("processes sharing a folder, all at once", () => {
     const all = await main.get({ include: ["embeddings", "metadatas"] });
     expect(new Set(all.ids).size).toBe(all.ids.length);
     expect(all.ids.length).toBeGreaterThan(0);
-    let missed = 0;
+    // Every record is held with its current vector: found at distance 0 by its own vector, at once or,
+    // as HNSW is approximate (after many rewrites hnswlib can leave a record with few links in), by a
+    // query as wide as the collection; the latter must stay rare.
+    const graphMisses: string[] = [];
     for (let i = 0; i < all.ids.length; i++) {
-      const q = await main.query({ queryEmbeddings: [Array.from(all.embeddings[i]!)], nResults: 1, include: ["distances"] });
-      if (!(q.distances[0]![0]! < 1e-4)) missed++;
+      const own = Array.from(all.embeddings[i]!);
+      const q = await main.query({ queryEmbeddings: [own], nResults: 1, include: ["distances"] });
+      if (q.distances[0]![0]! < 1e-4) continue;
+      const wide = await main.query({ queryEmbeddings: [own], nResults: all.ids.length, include: ["distances"] });
+      const at = wide.ids[0]!.indexOf(all.ids[i]!);
+      expect(at, `record ${all.ids[i]} is not among all the answers to its own vector`).toBeGreaterThanOrEqual(0);
+      expect(wide.distances[0]![at]!, `record ${all.ids[i]} is held with another vector`).toBeLessThan(1e-4);
+      graphMisses.push(all.ids[i]!);
     }
-    expect(missed).toBe(0);
+    if (graphMisses.length > 0) console.warn(`found only by a full-width query: ${graphMisses.join(", ")}`);
+    expect(graphMisses.length).toBeLessThanOrEqual(Math.ceil(all.ids.length * 0.01));
     await client.close();
     const db = new Database(path.join(dir, "chroma.sqlite3"), { readonly: true });
     onTestFinished(() => void db.close());

@@ -81,6 +81,9 @@ const sameSet = (a: Set<string>, b: Iterable<string>) => {
  * Checks writer `w` against its model; the killed writer's operation in flight may be applied (whole)
  * or not. Returns the model that matched (the new truth for that writer).
  */
+/** Records found only by a query as wide as the collection (see verifyWriter). */
+const graphMisses: string[] = [];
+
 async function verifyWriter(reader: Proc, collection: string, w: number, writer: Writer, rand: () => number): Promise<ModelState> {
   const { rows, sides } = await stored(reader, collection, w);
   let accepted = writer.model;
@@ -95,32 +98,28 @@ async function verifyWriter(reader: Proc, collection: string, w: number, writer:
     ).toBe(true);
     accepted = withInflight;
   }
-  // The index of the reading process (caught up from the log) must find the records, exactly.
+  // The reading process (caught up from the log) must hold every record with its current vector. HNSW
+  // is approximate (see test/crash/harness.ts): a miss is asked again wider, then as wide as the
+  // collection. After many rewrites hnswlib can leave a record with few links in (seen once in about
+  // 30 runs: found at rank 0 by the full-width query only); a record absent there, or held with
+  // another vector, is lost.
   for (let k = 0; k < Math.min(8, rows.ids.length); k++) {
     const i = Math.floor(rand() * rows.ids.length);
-    let q = await reader.col<{ ids: string[][]; distances: number[][] }>(collection, "query", { queryEmbeddings: [rows.embeddings[i]!], nResults: 3, include: ["distances"] });
-    // HNSW is approximate (see test/crash/harness.ts): a miss is asked again wider before it counts.
-    if (!q.ids[0]!.includes(rows.ids[i]!)) q = await reader.col(collection, "query", { queryEmbeddings: [rows.embeddings[i]!], nResults: 25, include: ["distances"] });
-    const at = q.ids[0]!.indexOf(rows.ids[i]!);
-    if (at < 0) {
-      expect(at, `record ${rows.ids[i]} not found by a query for its own embedding: ${await describeMiss(reader, collection, rows.ids[i]!, rows.embeddings[i]!)}`).toBeGreaterThanOrEqual(0);
+    const id = rows.ids[i]!;
+    const ask = (nResults: number) =>
+      reader.col<{ ids: string[][]; distances: number[][] }>(collection, "query", { queryEmbeddings: [rows.embeddings[i]!], nResults, include: ["distances"] });
+    let q = await ask(3);
+    if (!q.ids[0]!.includes(id)) q = await ask(25);
+    if (!q.ids[0]!.includes(id)) {
+      q = await ask(await reader.col<number>(collection, "count", {}));
+      const status = JSON.stringify(await reader.col<unknown>(collection, "getIndexingStatus", {}));
+      expect(q.ids[0]!.indexOf(id), `record ${id} is not among all ${q.ids[0]!.length} answers to its own vector (indexing ${status})`).toBeGreaterThanOrEqual(0);
+      graphMisses.push(`${id} (rank ${q.ids[0]!.indexOf(id)}, indexing ${status})`);
     }
-    expect(q.distances[0]![at]!).toBeLessThan(1e-4);
+    const at = q.ids[0]!.indexOf(id);
+    expect(q.distances[0]![at]!, `record ${id} is held with another vector`).toBeLessThan(1e-4);
   }
   return accepted;
-}
-
-/**
- * For a failure message: where a query as wide as the collection finds the record (nowhere: the
- * reader lacks it; at a distance: it holds another vector; at 0: the graph did not lead to it).
- */
-async function describeMiss(reader: Proc, collection: string, id: string, embedding: number[]): Promise<string> {
-  const count = await reader.col<number>(collection, "count", {});
-  const wide = await reader.col<{ ids: string[][]; distances: number[][] }>(collection, "query", { queryEmbeddings: [embedding], nResults: count, include: ["distances"] });
-  const at = wide.ids[0]!.indexOf(id);
-  const status = await reader.col<unknown>(collection, "getIndexingStatus", {});
-  const where = at < 0 ? `absent from all ${wide.ids[0]!.length} results` : `at rank ${at} of ${count}, distance ${wide.distances[0]![at]}`;
-  return `${where}; nearest ${wide.ids[0]!.slice(0, 3).join(", ")} at ${wide.distances[0]!.slice(0, 3).join(", ")}; indexing ${JSON.stringify(status)}`;
 }
 
 function integrityOk(dir: string): void {
@@ -209,6 +208,9 @@ describe("kill -9 during mixed writes from several processes", () => {
     await fresh!.close();
     integrityOk(dir);
     expect(stats.acks).toBeGreaterThan(KILLS * AFTER_KILL);
+    // Rare, or the graph loses records: at most one probe in a hundred.
+    if (graphMisses.length > 0) console.warn(`found only by a full-width query: ${graphMisses.join("; ")}`);
+    expect(graphMisses.length).toBeLessThanOrEqual(Math.ceil((KILLS + 1) * WRITERS * 8 * 0.01));
   }, 600_000);
 });
 
