@@ -19,6 +19,7 @@ import { loadIndex, logChangesAfter } from "./index-load.js";
 import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
 import { GraphRemovals } from "./graph-removals.js";
+import { GraphCompaction } from "./graph-compaction.js";
 import { WriteAdmission } from "./write-admission.js";
 import type { WriteLadder } from "./write-ladder.js";
 
@@ -54,6 +55,7 @@ export class CollectionState {
   #pending: PendingVectors | null = null;
   /** Removals that must wait for an insert batch or a save. */
   readonly #removals = new GraphRemovals();
+  readonly #compaction: GraphCompaction;
   #loaded = false;
   #loading: Promise<void> | null = null;
   /**
@@ -91,6 +93,7 @@ export class CollectionState {
     this.#store = store;
     this.#writes = writes;
     this.#logger = logger;
+    this.#compaction = new GraphCompaction(logger, row.id);
     this.indexDir = indexDirOf(dataDir, row.id);
   }
 
@@ -213,6 +216,7 @@ export class CollectionState {
   /** Drops the index from memory (stopping the indexer first), to load it again. */
   async #unload(): Promise<void> {
     this.#stopping = true;
+    await this.#compaction.cancel(this.#index);
     if (this.#indexer) await this.#indexer;
     if (this.#saving) await this.#saving;
     this.#index = null;
@@ -224,6 +228,13 @@ export class CollectionState {
   }
 
   #apply(changes: VectorChange[]): void {
+    this.#compaction.record(changes);
+    this.#applyToMemory(changes);
+    this.#scheduleIndexer();
+    this.#maybeCompact();
+  }
+
+  #applyToMemory(changes: VectorChange[]): void {
     const dimension = this.row.dimension;
     if (dimension === null) return;
     const pending = this.#pendingFor(dimension);
@@ -236,30 +247,63 @@ export class CollectionState {
     if (this.#index === null && pending.size > 0) {
       this.#index = HnswIndex.create(this.#params(dimension), pending.size);
     }
-    this.#scheduleIndexer();
+  }
+
+  /** Starts a compaction of the graph when it is due (see graph-compaction.ts) and nothing is in flight. */
+  #maybeCompact(): void {
+    const index = this.#index;
+    if (!index || this.#stopping || this.#compaction.active || index.busy || this.#removals.batchInFlight) return;
+    if (GraphCompaction.due(index)) this.#compaction.start(index, () => this.#scheduleIndexer());
+  }
+
+  /** Switches to the compacted graph (nothing in flight) and re-applies the changes made meanwhile. */
+  #adoptCompacted(index: HnswIndex): void {
+    const { indexed, changes } = this.#compaction.adopt(index);
+    const pending = this.#pending;
+    const d = this.row.dimension ?? 0;
+    for (const batch of indexed) {
+      for (let i = 0; i < batch.labels.length; i++) {
+        const rid = batch.labels[i]!;
+        this.#removeFromGraph(rid);
+        if (pending && (pending.seqOf(rid) ?? -1) < batch.seqs[i]!) pending.set(rid, batch.vectors.subarray(i * d, (i + 1) * d), batch.seqs[i]!, true);
+      }
+    }
+    this.#applyToMemory(changes);
+    this.#unsaved = Math.max(this.#unsaved, 1);
   }
 
   #removeFromGraph(rid: number): void {
     if (this.#index && this.#removals.remove(this.#index, rid)) this.#unsaved++;
   }
 
+  /** Whether the indexer has work: pending vectors, or a compacted graph to adopt. */
+  get #indexerHasWork(): boolean {
+    return this.pendingCount > 0 || this.#compaction.built;
+  }
+
   #scheduleIndexer(): void {
-    if (this.#indexer || this.#stopping || this.pendingCount === 0) return;
+    if (this.#indexer || this.#stopping || !this.#indexerHasWork) return;
     this.#indexer = this.#runIndexer().finally(() => {
       this.#indexer = null;
       // A write may have arrived while the loop was finishing.
-      if (this.pendingCount > 0 && !this.#stopping) this.#scheduleIndexer();
+      if (this.#indexerHasWork && !this.#stopping) this.#scheduleIndexer();
     });
   }
 
   async #runIndexer(): Promise<void> {
-    while (!this.#stopping && this.pendingCount > 0) {
+    while (!this.#stopping && this.#indexerHasWork) {
       await yieldToEventLoop();
       if (this.#saving) await this.#saving;
       if (this.#stopping) return;
       const index = this.#index;
+      if (index && this.#compaction.built) this.#adoptCompacted(index);
       const pending = this.#pending;
       if (!index || !pending || pending.size === 0) return;
+      // A batch that needs the graph to grow waits for the compaction (a resize would move what it reads).
+      if (index.compacting && !index.fits(Math.min(this.#batchSize, pending.size))) {
+        await this.#compaction.settled();
+        continue;
+      }
       const batch = pending.take(this.#batchSize);
       const started = performance.now();
       try {
@@ -274,6 +318,7 @@ export class CollectionState {
         if (this.#removals.settle(index, rid)) continue; // removed while in flight
         if (pending.seqOf(rid) === batch.seqs[i]) pending.delete(rid);
       }
+      this.#compaction.recordIndexed(batch);
       this.#unsaved += batch.labels.length;
       this.#indexedOps += batch.labels.length;
       // Aim the next batch at BATCH_MS from this one's rate.
@@ -281,9 +326,12 @@ export class CollectionState {
       this.#batchSize = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, (batch.labels.length * BATCH_MS) / ms)));
       const live = index.liveCount;
       const drained = pending.size === 0;
+      this.#maybeCompact();
       // During a long import, save each time the index has doubled: a save writes the whole graph and
-      // holds the indexer, and a crash costs at most a catch-up of half the index.
-      if (this.#unsaved >= this.hnsw.sync_threshold && (drained || this.#unsaved >= Math.max(live, 10_000))) {
+      // holds the indexer, and a crash costs at most a catch-up of half the index. Not while compacting
+      // (the save would wait for it): after the switch.
+      const due = drained || this.#unsaved >= Math.max(live, 10_000);
+      if (this.#unsaved >= this.hnsw.sync_threshold && due && !this.#compaction.active) {
         try {
           await this.save();
         } catch (err) {
@@ -306,11 +354,13 @@ export class CollectionState {
    */
   async waitForIndexing(scope?: OperationScope, onProgress?: (pending: number) => void): Promise<void> {
     await this.ensureLoaded(scope);
-    while (this.pendingCount > 0 && !this.#stopping) {
+    // A compaction in progress counts: once it is adopted, the changes made meanwhile are pending again.
+    while ((this.pendingCount > 0 || this.#compaction.active) && !this.#stopping) {
       scope?.check();
       this.#scheduleIndexer();
       onProgress?.(this.pendingCount);
-      await this.#nextBatch(scope);
+      if (this.pendingCount > 0) await this.#nextBatch(scope);
+      else await this.#compaction.settled(scope).then(() => yieldToEventLoop());
     }
     // The save the indexer starts when it drains is part of finishing: after it, nothing runs behind.
     if (this.#indexer) await this.#indexer;
@@ -348,8 +398,12 @@ export class CollectionState {
 
   async #saveNow(): Promise<void> {
     // Not while a batch is in flight: the graph must hold still while hnswlib writes it.
-    while (this.#removals.batchInFlight) await yieldToEventLoop();
+    // Nor while it is compacted (hnswlib reads it on other threads); the compacted graph is saved.
+    while (this.#removals.batchInFlight || this.#index?.compacting) {
+      await (this.#index?.compacting ? this.#compaction.settled() : yieldToEventLoop());
+    }
     const index = this.#index;
+    if (index && this.#compaction.built) this.#adoptCompacted(index);
     if (!index || this.#unsaved === 0 || this.#store.readOnly || this.deleted) return;
     const seq = Math.min(this.#syncedSeq, (this.#pending?.minSeq() ?? Infinity) - 1);
     const unsavedBefore = this.#unsaved;
@@ -405,6 +459,7 @@ export class CollectionState {
       }
     }
     this.#stopping = true;
+    await this.#compaction.cancel(this.#index);
     if (this.#indexer) await this.#indexer;
     if (opts.save) {
       try {

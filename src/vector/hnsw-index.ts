@@ -123,6 +123,7 @@ export class HnswIndex {
   readonly #deleted = new Set<number>();
   #saving = false;
   #adding = false;
+  #compacting = false;
   #generation = 0;
   #ef = -1;
 
@@ -141,18 +142,27 @@ export class HnswIndex {
     return this.#live.size;
   }
 
-  /** Slots used by deleted labels; a rebuild reclaims them. */
-  get deletedCount(): number {
-    return this.#deleted.size;
+  /** Graph elements that answer nothing (deleted records, and the old vectors of rewritten ones); {@link compact} reclaims them. */
+  get deadCount(): number {
+    return this.#index.size - this.#live.size;
   }
 
   get generation(): number {
     return this.#generation;
   }
 
-  /** True while an insert batch or a save runs in the background. */
+  /** True while an insert batch, a save or a compaction runs in the background. */
   get busy(): boolean {
-    return this.#adding || this.#saving;
+    return this.#adding || this.#saving || this.#compacting;
+  }
+
+  get compacting(): boolean {
+    return this.#compacting;
+  }
+
+  /** Whether a batch of `count` vectors goes in without a resize (which must wait for a compaction). */
+  fits(count: number): boolean {
+    return this.#index.size + count <= this.#index.capacity;
   }
 
   has(label: number): boolean {
@@ -167,11 +177,13 @@ export class HnswIndex {
    * Inserts or replaces vectors (row i of `vectors` is `labels[i]`) on background threads; searches
    * may run meanwhile. `normalized`: the vectors are already unit length (cosine). One batch at a
    * time; a label removed while its batch is in flight may come back, so the caller removes it again
-   * once the batch is done.
+   * once the batch is done. Each vector takes a new graph element (a replaced one is retired). During
+   * a compaction only a batch that {@link fits} may be added.
    */
   async add(labels: Float64Array, vectors: Float32Array, normalized = false): Promise<void> {
     this.#assertMutable();
     if (this.#adding) throw new InternalError("a vector insert batch is already in flight");
+    if (this.#compacting && !this.fits(labels.length)) throw new InternalError("the vector index must grow while it is compacted");
     this.#ensureCapacity(labels);
     this.#adding = true;
     try {
@@ -186,9 +198,7 @@ export class HnswIndex {
   }
 
   #ensureCapacity(labels: Float64Array): void {
-    let fresh = 0;
-    for (const label of labels) if (!this.#live.has(label) && !this.#deleted.has(label)) fresh++;
-    const needed = this.#index.size + fresh;
+    const needed = this.#index.size + labels.length;
     const capacity = this.#index.capacity;
     if (needed <= capacity) return;
     // Doubling keeps resizes rare: each one reallocates the graph on the main thread.
@@ -208,6 +218,44 @@ export class HnswIndex {
 
   setEfSearch(ef: number): void {
     this.params.efSearch = ef;
+  }
+
+  /**
+   * Builds, on background threads, a graph of the live vectors alone (dead elements left out), which
+   * {@link adoptCompacted} then switches to. Searches, inserts that {@link fits} and removals go on
+   * in the old graph meanwhile; the caller re-applies the changes made meanwhile after adopting.
+   * Rejects when {@link cancelCompaction} stopped it. Not while a batch or a save is in flight.
+   */
+  async compact(): Promise<void> {
+    this.#assertMutable();
+    if (this.#adding || this.#compacting) throw new InternalError("the vector index was compacted while busy");
+    this.#compacting = true;
+    try {
+      const capacity = Math.max(MIN_CAPACITY, 2 * this.#live.size);
+      await this.#index.compact(capacity, INSERT_THREADS, INSERT_NICE ?? this.params.insertNice ?? 0);
+    } finally {
+      this.#compacting = false;
+    }
+  }
+
+  cancelCompaction(): void {
+    this.#index.cancelCompaction();
+  }
+
+  /**
+   * Switches to the graph the last compaction built (false when there is none), with no batch or
+   * save in flight. Labels inserted or removed after the compaction began are not what they were in
+   * the new graph: the caller re-applies those changes.
+   */
+  adoptCompacted(): boolean {
+    if (this.#adding || this.#saving || this.#compacting) throw new InternalError("a compacted index was adopted while busy");
+    if (!this.#index.adoptCompacted()) return false;
+    const labels = this.#index.labels();
+    this.#live.clear();
+    this.#deleted.clear();
+    for (const label of labels.live) this.#live.add(label);
+    for (const label of labels.deleted) this.#deleted.add(label);
+    return true;
   }
 
   /**

@@ -28,6 +28,11 @@ export interface NativeVectorIndex {
    */
   add(labels: Float64Array, vectors: Float32Array, threads: number, normalized: boolean, nice?: number): Promise<void>;
   markDeleted(label: number): boolean;
+  /** Builds a graph of the live elements on background threads, for adoptCompacted. */
+  compact(capacity: number, threads: number, nice: number): Promise<void>;
+  cancelCompaction(): void;
+  /** Switches to the graph the last compaction built; false when there is none. */
+  adoptCompacted(): boolean;
   search(query: Float32Array, k: number, allowed: Float64Array | null): NativeHits;
   /** The exact k nearest of `labels` that are live in the graph. */
   distances(query: Float32Array, labels: Float64Array, k: number): NativeHits;

@@ -43,8 +43,11 @@ export class PendingVectors {
     return row === undefined ? undefined : this.#seqs[row];
   }
 
-  /** Adds a label's vector, or replaces it (the label moves to the end: it is now the newest). */
-  set(label: number, vector: Float32Array, seq: number): void {
+  /**
+   * Adds a label's vector, or replaces it (the label moves to the end: it is now the newest).
+   * `normalized`: the vector is already as this buffer keeps it (a row taken from it).
+   */
+  set(label: number, vector: Float32Array, seq: number, normalized = false): void {
     this.delete(label);
     if (this.#end === this.#labels.length) this.#makeRoom();
     const row = this.#end++;
@@ -53,7 +56,7 @@ export class PendingVectors {
     this.#seqs[row] = seq;
     const at = row * this.#dimension;
     this.#vectors.set(vector, at);
-    if (this.#space === "cosine") native.normalize(this.#vectors.subarray(at, at + this.#dimension));
+    if (this.#space === "cosine" && !normalized) native.normalize(this.#vectors.subarray(at, at + this.#dimension));
   }
 
   delete(label: number): boolean {

@@ -1,0 +1,134 @@
+/**
+ * Reclaiming the HNSW graph's dead elements. A rewritten vector gets a new element and a deleted
+ * record's stays, marked (native/vector_index.cc says why), so the graph grows with every rewrite and
+ * deletion. Once dead elements are as many as live ones, a graph of the live ones alone is built on
+ * background threads while the old one keeps answering and taking inserts; the changes made
+ * meanwhile are recorded, and re-applied after the switch (they go back through pending, which
+ * queries scan exactly, so no answer misses them).
+ */
+import type { Logger } from "../logger.js";
+import type { HnswIndex } from "../vector/hnsw-index.js";
+import type { OperationScope } from "../util/abort.js";
+
+/** The shape of a vector change; collection-state.ts's VectorChange. */
+type Change = { rid: number; seq: number; vector: Float32Array } | { rid: number; seq: number; deleted: true };
+/** An insert batch as pending.take gives it (vectors as pending keeps them). */
+export interface IndexedBatch {
+  labels: Float64Array;
+  seqs: Float64Array;
+  vectors: Float32Array;
+}
+
+/** Below this many dead elements a compaction is not worth its rebuild. */
+const MIN_DEAD = 1000;
+/** How often a wait for a compaction checks its scope. */
+const POLL_MS = 5;
+
+export class GraphCompaction {
+  /** The changes made since the compaction in progress began (null: none in progress). */
+  #changes: Change[] | null = null;
+  /** The batches inserted into the old graph since then: vectors pending held when it began, among others. */
+  #indexed: IndexedBatch[] = [];
+  #running: Promise<void> | null = null;
+  #built = false;
+  readonly #logger: Logger;
+  readonly #collection: string;
+
+  constructor(logger: Logger, collection: string) {
+    this.#logger = logger;
+    this.#collection = collection;
+  }
+
+  /** Whether `index` holds enough dead elements to compact: as many as live ones, and at least MIN_DEAD. */
+  static due(index: HnswIndex): boolean {
+    return index.deadCount >= Math.max(MIN_DEAD, index.liveCount);
+  }
+
+  /** True from the start of a compaction until its graph is adopted (or it failed). */
+  get active(): boolean {
+    return this.#changes !== null;
+  }
+
+  /** True when a compacted graph waits to be adopted. */
+  get built(): boolean {
+    return this.#built;
+  }
+
+  /** Starts compacting `index` (not busy); `done` hears when the graph is built or the attempt ended. */
+  start(index: HnswIndex, done: () => void): void {
+    if (this.#changes) return;
+    const changes: Change[] = [];
+    this.#changes = changes;
+    this.#indexed = [];
+    this.#built = false;
+    const dead = index.deadCount;
+    const started = performance.now();
+    this.#running = index
+      .compact()
+      .then(
+        () => {
+          if (this.#changes !== changes) return; // cancelled meanwhile
+          this.#built = true;
+          this.#logger.debug?.(
+            { collection: this.#collection, dead, live: index.liveCount, ms: Math.round(performance.now() - started) },
+            "vector index compacted",
+          );
+        },
+        (err: Error) => {
+          if (this.#changes === changes) this.#changes = null;
+          if (!/cancelled/.test(err.message)) {
+            this.#logger.warn?.({ collection: this.#collection, err: err.message }, "could not compact the vector index");
+          }
+        },
+      )
+      .finally(() => {
+        this.#running = null;
+        done();
+      });
+  }
+
+  /** Notes changes applied in memory while a compaction is in progress. */
+  record(changes: readonly Change[]): void {
+    if (this.#changes) for (const change of changes) this.#changes.push(change);
+  }
+
+  /** Notes a batch inserted into the old graph while a compaction is in progress. */
+  recordIndexed(batch: IndexedBatch): void {
+    if (this.#changes) this.#indexed.push(batch);
+  }
+
+  /**
+   * Switches `index` to the compacted graph (no batch or save in flight) and returns what the old
+   * graph took since the compaction began, which the caller re-applies to the new one: the batches
+   * inserted (back into pending), then the changes, in order.
+   */
+  adopt(index: HnswIndex): { indexed: IndexedBatch[]; changes: Change[] } {
+    const out = { indexed: this.#indexed, changes: this.#changes ?? [] };
+    this.#forget();
+    index.adoptCompacted();
+    return out;
+  }
+
+  #forget(): void {
+    this.#changes = null;
+    this.#indexed = [];
+    this.#built = false;
+  }
+
+  /** Waits until no compaction is running, bounded by `scope`. */
+  async settled(scope?: OperationScope): Promise<void> {
+    while (this.#running) {
+      scope?.check();
+      await Promise.race([this.#running, new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
+    }
+  }
+
+  /** Stops a compaction in progress and forgets it (the old graph stays). */
+  async cancel(index: HnswIndex | null): Promise<void> {
+    this.#forget();
+    if (this.#running) {
+      index?.cancelCompaction();
+      await this.#running;
+    }
+  }
+}

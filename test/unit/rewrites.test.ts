@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { HnswIndex, hnswParams } from "../../src/vector/hnsw-index.js";
+import { rng } from "../helpers/rng.js";
+
+/**
+ * Rewritten vectors (native/vector_index.cc): a label inserted again gets a new graph element and the
+ * old one is retired, so rewrites keep every record reachable (hnswlib's in-place update lost 1 to 7
+ * of these 3,000 records after 20 rounds, measured), and compaction reclaims the retired elements.
+ */
+const DIM = 8;
+const N = 3000;
+
+function makeIndex(capacity = N): HnswIndex {
+  const settings = { space: "l2" as const, max_neighbors: 16, ef_construction: 100, ef_search: 100, resize_factor: 1.2 };
+  return HnswIndex.create(hnswParams(settings, DIM), capacity);
+}
+
+async function put(index: HnswIndex, entries: [number, Float32Array][]): Promise<void> {
+  const labels = new Float64Array(entries.map(([label]) => label));
+  const vectors = new Float32Array(entries.length * DIM);
+  entries.forEach(([, v], i) => vectors.set(v, i * DIM));
+  await index.add(labels, vectors);
+}
+
+/** Labels not found at rank 0 by a query for their own vector. */
+function selfMisses(index: HnswIndex, vectors: Map<number, Float32Array>): number[] {
+  return [...vectors].filter(([label, v]) => index.search(v, 1).labels[0] !== label).map(([label]) => label);
+}
+
+/** Rounds of churn as a store makes it: a third of the records rewritten (removed, then added again), a tenth deleted and re-added as new records. */
+async function churn(index: HnswIndex, vectors: Map<number, Float32Array>, rounds: number, seed: number): Promise<void> {
+  const random = rng(seed + 1000); // not the initial vectors' sequence: no duplicates
+  const vec = () => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
+  let next = Math.max(...vectors.keys()) + 1;
+  for (let round = 0; round < rounds; round++) {
+    const rewrites: [number, Float32Array][] = [];
+    for (const label of [...vectors.keys()]) {
+      if (random() >= 1 / 3) continue;
+      index.remove(label);
+      const v = vec();
+      vectors.set(label, v);
+      rewrites.push([label, v]);
+    }
+    await put(index, rewrites);
+    const readded: [number, Float32Array][] = [];
+    for (const label of [...vectors.keys()]) {
+      if (random() >= 0.1) continue;
+      index.remove(label);
+      vectors.delete(label);
+      const v = vec();
+      vectors.set(next, v);
+      readded.push([next++, v]);
+    }
+    await put(index, readded);
+  }
+}
+
+describe("rewritten vectors", () => {
+  it("stay reachable: every record is its own nearest neighbour after 20 rounds of rewrites and re-adds", async () => {
+    const random = rng(3);
+    const vectors = new Map<number, Float32Array>();
+    for (let i = 0; i < N; i++) vectors.set(i, Float32Array.from({ length: DIM }, () => random() * 2 - 1));
+    const index = makeIndex();
+    await put(index, [...vectors]);
+    await churn(index, vectors, 20, 3);
+    expect(index.liveCount).toBe(N);
+    expect(selfMisses(index, vectors)).toEqual([]);
+    expect(index.deadCount).toBeGreaterThan(8 * N); // every rewrite and deletion left an element behind (0.43 N a round)
+  });
+
+  it("compaction drops the dead elements and keeps every live vector, exactly, and reachable", async () => {
+    const random = rng(5);
+    const vectors = new Map<number, Float32Array>();
+    for (let i = 0; i < N; i++) vectors.set(i, Float32Array.from({ length: DIM }, () => random() * 2 - 1));
+    const index = makeIndex();
+    await put(index, [...vectors]);
+    await churn(index, vectors, 5, 5);
+    expect(index.deadCount).toBeGreaterThan(N);
+    await index.compact();
+    expect(index.adoptCompacted()).toBe(true);
+    expect(index.deadCount).toBe(0);
+    expect(index.liveCount).toBe(N);
+    for (const [label, v] of vectors) expect(index.storedVector(label), `label ${label}`).toEqual(v);
+    expect(selfMisses(index, vectors)).toEqual([]);
+    expect(index.adoptCompacted()).toBe(false); // nothing more to adopt
+  });
+
+  it("the old graph keeps answering and taking inserts while it is compacted; the new one has the vectors of the moment it began", async () => {
+    const random = rng(7);
+    const vec = () => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
+    const vectors = new Map<number, Float32Array>();
+    for (let i = 0; i < N; i++) vectors.set(i, vec());
+    const index = makeIndex(N + 10); // room for the late inserts: the graph cannot grow while compacted
+    await put(index, [...vectors]);
+    for (let i = 0; i < N / 2; i++) index.remove(i); // dead elements to drop
+    const compacting = index.compact();
+    expect(index.compacting).toBe(true);
+    const late: [number, Float32Array][] = [[N, vec()], [N + 1, vec()]];
+    expect(index.fits(late.length)).toBe(true);
+    expect(index.fits(11)).toBe(false);
+    await expect(put(index, Array.from({ length: 11 }, (_, i) => [N + 2 + i, vec()] as [number, Float32Array]))).rejects.toThrow(/compacted/);
+    await put(index, late);
+    expect(index.search(late[0]![1], 1).labels[0]).toBe(N); // the old graph answers with it
+    await compacting;
+    expect(index.compacting).toBe(false);
+    expect(index.adoptCompacted()).toBe(true);
+    expect(index.liveCount).toBe(N / 2); // the late inserts are for the caller to re-apply
+    expect(index.has(N)).toBe(false);
+    expect(index.has(0)).toBe(false);
+    expect(index.has(N - 1)).toBe(true);
+  });
+
+  it("a cancelled compaction rejects and leaves the graph as it was", async () => {
+    const random = rng(9);
+    const vectors = new Map<number, Float32Array>();
+    for (let i = 0; i < N; i++) vectors.set(i, Float32Array.from({ length: DIM }, () => random() * 2 - 1));
+    const index = makeIndex();
+    await put(index, [...vectors]);
+    for (let i = 0; i < 100; i++) index.remove(i);
+    const compacting = index.compact();
+    index.cancelCompaction();
+    await expect(compacting).rejects.toThrow(/cancelled/);
+    expect(index.adoptCompacted()).toBe(false);
+    expect(index.liveCount).toBe(N - 100);
+    expect(index.deadCount).toBe(100);
+  });
+});
