@@ -21,6 +21,7 @@ import type { RidSet } from "./rid-set.js";
 import { GraphRemovals } from "./graph-removals.js";
 import { GraphCompaction } from "./graph-compaction.js";
 import { WriteAdmission } from "./write-admission.js";
+import { IndexSaves, TRIM_TIMEOUT_MS } from "./index-saves.js";
 import type { WriteLadder } from "./write-ladder.js";
 
 /** A vector change committed to SQLite, to be applied in memory. */
@@ -36,8 +37,6 @@ const MAX_BATCH = 8192;
  * fast during an import, memory stays bounded, and compacting the buffer stays a few ms.
  */
 const PENDING_HIGH_FLOATS = 2 << 20;
-/** How long the write log's trim after a save may wait for SQLite's write lock. */
-const TRIM_TIMEOUT_MS = 1000;
 
 export class CollectionState {
   readonly cid: number;
@@ -63,14 +62,9 @@ export class CollectionState {
    * another process wrote: {@link catchUp} reads the rest from the log.
    */
   #syncedSeq = 0;
-  #savedSeq = 0;
-  #unsaved = 0;
+  readonly #saves: IndexSaves;
   #batchSize = 256;
   #indexer: Promise<void> | null = null;
-  /** The save in flight (never rejects); saves run one at a time. */
-  #saving: Promise<void> | null = null;
-  /** The trim of the write log after the last save, while it waits for the write mutex. */
-  #trimming: Promise<void> | null = null;
   #stopping = false;
   /** Vectors indexed since the collection was loaded (for status). */
   #indexedOps = 0;
@@ -95,6 +89,18 @@ export class CollectionState {
     this.#logger = logger;
     this.#compaction = new GraphCompaction(logger, row.id);
     this.indexDir = indexDirOf(dataDir, row.id);
+    this.#saves = new IndexSaves({
+      id: this.id,
+      indexDir: this.indexDir,
+      logger,
+      removals: this.#removals,
+      stillIndex: () => this.#stillIndex(),
+      seqToSave: () => Math.min(this.#syncedSeq, (this.#pending?.minSeq() ?? Infinity) - 1),
+      trimLog: (seq) =>
+        this.#writes.background("trimTombstones", TRIM_TIMEOUT_MS, () => this.#store.records.trimTombstones(this.cid, seq), (err) =>
+          this.#logger.warn?.({ collection: this.id, err: err.message }, "could not trim the write log"),
+        ),
+    });
   }
 
   get hnsw(): HnswSettings {
@@ -111,10 +117,6 @@ export class CollectionState {
 
   get indexedCount(): number {
     return this.#index?.liveCount ?? 0;
-  }
-
-  get indexedOps(): number {
-    return this.#indexedOps;
   }
 
   #pendingFor(dimension: number): PendingVectors {
@@ -154,9 +156,9 @@ export class CollectionState {
     const pending = this.#pendingFor(dimension);
     const loaded = await loadIndex(this.#store, this.cid, this.indexDir, params, pending, this.#logger, this.id);
     const { index, savedSeq } = loaded;
-    if (loaded.rebuilt) this.#unsaved = Math.max(1, pending.size);
+    if (loaded.rebuilt) this.#saves.unsaved = Math.max(1, pending.size);
     this.#index = index;
-    this.#savedSeq = savedSeq;
+    this.#saves.savedSeq = savedSeq;
     // Everything up to the seq read at the start is in; a newer saved graph holds more.
     this.#syncedSeq = Math.max(seqAtStart, savedSeq);
     this.#loaded = true;
@@ -218,11 +220,11 @@ export class CollectionState {
     this.#stopping = true;
     await this.#compaction.cancel(this.#index);
     if (this.#indexer) await this.#indexer;
-    if (this.#saving) await this.#saving;
+    if (this.#saves.inFlight) await this.#saves.inFlight;
     this.#index = null;
     this.#pending = null;
     this.#removals.clear();
-    this.#unsaved = 0;
+    this.#saves.unsaved = 0;
     this.#loaded = false;
     this.#stopping = false;
   }
@@ -252,28 +254,19 @@ export class CollectionState {
   /** Starts a compaction of the graph when it is due (see graph-compaction.ts) and nothing is in flight. */
   #maybeCompact(): void {
     const index = this.#index;
-    if (!index || this.#stopping || this.#compaction.active || index.busy || this.#removals.batchInFlight) return;
-    if (GraphCompaction.due(index)) this.#compaction.start(index, () => this.#scheduleIndexer());
+    if (!index || this.#stopping || index.busy || this.#removals.batchInFlight) return;
+    this.#compaction.startIfDue(index, () => this.#scheduleIndexer());
   }
 
-  /** Switches to the compacted graph (nothing in flight) and re-applies the changes made meanwhile. */
+  /** Switches to the compacted graph (nothing in flight) and re-applies what changed meanwhile. */
   #adoptCompacted(index: HnswIndex): void {
-    const { indexed, changes } = this.#compaction.adopt(index);
-    const pending = this.#pending;
-    const d = this.row.dimension ?? 0;
-    for (const batch of indexed) {
-      for (let i = 0; i < batch.labels.length; i++) {
-        const rid = batch.labels[i]!;
-        this.#removeFromGraph(rid);
-        if (pending && (pending.seqOf(rid) ?? -1) < batch.seqs[i]!) pending.set(rid, batch.vectors.subarray(i * d, (i + 1) * d), batch.seqs[i]!, true);
-      }
-    }
+    const changes = this.#compaction.adopt(index, this.#pending, (rid) => this.#removeFromGraph(rid));
     this.#applyToMemory(changes);
-    this.#unsaved = Math.max(this.#unsaved, 1);
+    this.#saves.unsaved = Math.max(this.#saves.unsaved, 1);
   }
 
   #removeFromGraph(rid: number): void {
-    if (this.#index && this.#removals.remove(this.#index, rid)) this.#unsaved++;
+    if (this.#index && this.#removals.remove(this.#index, rid)) this.#saves.unsaved++;
   }
 
   /** Whether the indexer has work: pending vectors, or a compacted graph to adopt. */
@@ -293,7 +286,7 @@ export class CollectionState {
   async #runIndexer(): Promise<void> {
     while (!this.#stopping && this.#indexerHasWork) {
       await yieldToEventLoop();
-      if (this.#saving) await this.#saving;
+      if (this.#saves.inFlight) await this.#saves.inFlight;
       if (this.#stopping) return;
       const index = this.#index;
       if (index && this.#compaction.built) this.#adoptCompacted(index);
@@ -319,7 +312,7 @@ export class CollectionState {
         if (pending.seqOf(rid) === batch.seqs[i]) pending.delete(rid);
       }
       this.#compaction.recordIndexed(batch);
-      this.#unsaved += batch.labels.length;
+      this.#saves.unsaved += batch.labels.length;
       this.#indexedOps += batch.labels.length;
       // Aim the next batch at BATCH_MS from this one's rate.
       const ms = Math.max(0.1, performance.now() - started);
@@ -330,8 +323,8 @@ export class CollectionState {
       // During a long import, save each time the index has doubled: a save writes the whole graph and
       // holds the indexer, and a crash costs at most a catch-up of half the index. Not while compacting
       // (the save would wait for it): after the switch.
-      const due = drained || this.#unsaved >= Math.max(live, 10_000);
-      if (this.#unsaved >= this.hnsw.sync_threshold && due && !this.#compaction.active) {
+      const unsaved = this.#saves.unsaved;
+      if (unsaved >= this.hnsw.sync_threshold && (drained || unsaved >= Math.max(live, 10_000)) && !this.#compaction.active) {
         try {
           await this.save();
         } catch (err) {
@@ -364,7 +357,7 @@ export class CollectionState {
     }
     // The save the indexer starts when it drains is part of finishing: after it, nothing runs behind.
     if (this.#indexer) await this.#indexer;
-    if (this.#saving) await this.#saving;
+    if (this.#saves.inFlight) await this.#saves.inFlight;
   }
 
   /** Resolves after the indexer's next batch, or at once when it is idle; bounded by the scope. */
@@ -377,26 +370,13 @@ export class CollectionState {
     if (!this.#indexer) await yieldToEventLoop();
   }
 
-  /**
-   * Persists the index. Everything up to the returned sequence number is in the files: the last
-   * committed seq when nothing is pending, else just below the oldest pending vector.
-   */
+  /** Persists the index (see index-saves.ts). */
   save(): Promise<void> {
-    // One save at a time: overlapping saves (flush() during a background save) would write the same
-    // generation's files and break each other's renames.
-    const run = (this.#saving ?? Promise.resolve()).then(() => this.#saveNow());
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#saving = settled;
-    void settled.then(() => {
-      if (this.#saving === settled) this.#saving = null;
-    });
-    return run;
+    return this.#saves.save();
   }
 
-  async #saveNow(): Promise<void> {
+  /** The graph once it may be written, or null when there is nothing to save. */
+  async #stillIndex(): Promise<HnswIndex | null> {
     // Not while a batch is in flight: the graph must hold still while hnswlib writes it.
     // Nor while it is compacted (hnswlib reads it on other threads); the compacted graph is saved.
     while (this.#removals.batchInFlight || this.#index?.compacting) {
@@ -404,46 +384,7 @@ export class CollectionState {
     }
     const index = this.#index;
     if (index && this.#compaction.built) this.#adoptCompacted(index);
-    if (!index || this.#unsaved === 0 || this.#store.readOnly || this.deleted) return;
-    const seq = Math.min(this.#syncedSeq, (this.#pending?.minSeq() ?? Infinity) - 1);
-    const unsavedBefore = this.#unsaved;
-    const started = performance.now();
-    const outcome = await this.#removals.writingFiles(index, () => index.save(this.indexDir, seq), () => void this.#unsaved++);
-    if ("skipped" in outcome) {
-      // Another process is saving (try again later), or has saved as far or further (nothing to add).
-      if (outcome.skipped === "newer") this.#unsaved -= unsavedBefore;
-      return;
-    }
-    this.#unsaved -= unsavedBefore;
-    this.#savedSeq = seq;
-    this.#trimLog(seq);
-    this.#logger.debug?.(
-      { collection: this.id, seq, vectors: index.liveCount, ms: Math.round(performance.now() - started) },
-      "vector index saved",
-    );
-  }
-
-  /**
-   * The log's deletions up to a save are in the files now: trim them, up the write ladder like any
-   * write. Not awaited by the save: a reset holds the write mutex while it waits for the indexer.
-   */
-  #trimLog(seq: number): void {
-    const trim = this.#writes
-      .background("trimTombstones", TRIM_TIMEOUT_MS, () => this.#store.records.trimTombstones(this.cid, seq), (err) =>
-        this.#logger.warn?.({ collection: this.id, err: err.message }, "could not trim the write log"),
-      )
-      .finally(() => {
-        if (this.#trimming === trim) this.#trimming = null;
-      });
-    this.#trimming = trim;
-  }
-
-  get savedSeq(): number {
-    return this.#savedSeq;
-  }
-
-  get unsavedChanges(): number {
-    return this.#unsaved;
+    return index && !this.#store.readOnly && !this.deleted ? index : null;
   }
 
   /**
@@ -469,8 +410,8 @@ export class CollectionState {
         this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not save the vector index");
       }
     }
-    if (this.#saving) await this.#saving;
-    if (opts.save && this.#trimming) await this.#trimming;
+    if (this.#saves.inFlight) await this.#saves.inFlight;
+    if (opts.save && this.#saves.trimming) await this.#saves.trimming;
     this.#index = null;
     this.#pending = null;
     this.#removals.clear();

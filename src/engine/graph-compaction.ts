@@ -8,6 +8,7 @@
  */
 import type { Logger } from "../logger.js";
 import type { HnswIndex } from "../vector/hnsw-index.js";
+import type { PendingVectors } from "../vector/pending.js";
 import type { OperationScope } from "../util/abort.js";
 
 /** The shape of a vector change; collection-state.ts's VectorChange. */
@@ -42,6 +43,11 @@ export class GraphCompaction {
   /** Whether `index` holds enough dead elements to compact: as many as live ones, and at least MIN_DEAD. */
   static due(index: HnswIndex): boolean {
     return index.deadCount >= Math.max(MIN_DEAD, index.liveCount);
+  }
+
+  /** Starts compacting `index` (not busy) when it is {@link due} and no compaction is in progress. */
+  startIfDue(index: HnswIndex, done: () => void): void {
+    if (!this.active && GraphCompaction.due(index)) this.start(index, done);
   }
 
   /** True from the start of a compaction until its graph is adopted (or it failed). */
@@ -98,15 +104,26 @@ export class GraphCompaction {
   }
 
   /**
-   * Switches `index` to the compacted graph (no batch or save in flight) and returns what the old
-   * graph took since the compaction began, which the caller re-applies to the new one: the batches
-   * inserted (back into pending), then the changes, in order.
+   * Switches `index` to the compacted graph (no batch or save in flight). What the old graph took
+   * since the compaction began must then be re-applied to the new one: the batches inserted go back
+   * into `pending` here (their labels `remove`d from the new graph), and the changes made meanwhile
+   * are returned for the caller to apply after, in order.
    */
-  adopt(index: HnswIndex): { indexed: IndexedBatch[]; changes: Change[] } {
-    const out = { indexed: this.#indexed, changes: this.#changes ?? [] };
+  adopt(index: HnswIndex, pending: PendingVectors | null, remove: (rid: number) => void): Change[] {
+    const indexed = this.#indexed;
+    const changes = this.#changes ?? [];
     this.#forget();
     index.adoptCompacted();
-    return out;
+    const d = index.params.dimension;
+    for (const batch of indexed) {
+      for (let i = 0; i < batch.labels.length; i++) {
+        const rid = batch.labels[i]!;
+        const seq = batch.seqs[i]!;
+        remove(rid);
+        if (pending && (pending.seqOf(rid) ?? -1) < seq) pending.set(rid, batch.vectors.subarray(i * d, (i + 1) * d), seq, true);
+      }
+    }
+    return changes;
   }
 
   #forget(): void {
