@@ -268,8 +268,11 @@ std::vector<std::pair<float, double>> ConcurrentSearch(Graph* g, const float* qu
   };
   hnswlib::VisitedList* visited = g->visited_list_pool_->getFreeVisitedList();
   const hnswlib::vl_type mark = visited->curV;
-  std::priority_queue<std::pair<float, tableint>> best;     // the ef nearest eligible points, farthest on top
-  std::priority_queue<std::pair<float, tableint>> frontier;  // points to expand, nearest on top (negated)
+  // Ordered by distance alone, as hnswlib's queues are: ties then fall out in the same order, so on a
+  // graph at rest both searches answer exactly alike.
+  using Queue = std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>, Graph::CompareByFirst>;
+  Queue best;      // the ef nearest eligible points, farthest on top
+  Queue frontier;  // points to expand, nearest on top (negated)
   float bound = std::numeric_limits<float>::max();
   if (eligible(entry)) {
     best.emplace(entry_distance, entry);
