@@ -1,6 +1,6 @@
 // chromalite's binding of hnswlib (the HNSW library Chroma itself uses), made for an embedded store:
 //  - inserts run off the main thread, on several threads at once (hnswlib's addPoint is thread-safe),
-//    taking turns point by point with the main thread's searches (see TurnGate);
+//    while the main thread searches beside them (see TurnGate);
 //  - a label inserted again gets a new graph element and its old one is retired (marked deleted),
 //    instead of hnswlib's in-place update, which re-prunes the neighbours' lists until records become
 //    unreachable (hnswlib#522; measured: 242 of 20,000 records not found by their own vector after ten
@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
+#include <queue>
 #include <memory>
 #include <condition_variable>
 #include <mutex>
@@ -120,9 +122,17 @@ std::vector<float> PrepareQuery(const Napi::Float32Array& query, Space space) {
 // hnswlib's searches take no locks: a search beside an insert can follow a neighbour list being
 // rewired or read a vector being copied, and then miss records or crash (hnswlib#29, #562: "searching
 // and inserting are not thread-safe between each other"). Inserts on several threads are safe
-// together, and searches come from the one JS thread, so the two take turns: a read waits for the
-// point inserts in progress (one point per thread, well under a millisecond) and holds new ones off
-// while it waits and runs; inserts resume as soon as no read is running or waiting.
+// together (they lock each node's list while they read or rewire it), and searches come from the one
+// JS thread. Every insert adds a new element (a label inserted again retires its old one, which only
+// sets its deleted mark), so no vector already in the graph changes. So:
+//  - a search that starts while no point is being inserted runs hnswlib's own search, alone: new
+//    inserts wait for it (a fraction of a millisecond);
+//  - a search that starts while points are being inserted runs beside them (ConcurrentSearch, which
+//    locks each list it reads, as hnswlib's inserts do), so neither waits for the other: an import
+//    keeps indexing under back-to-back queries, and queries do not queue behind inserts;
+//  - the other reads (exact distances, stored vectors, marking deletions, which read the label map
+//    inserts change) take turns point by point: such a read waits for the inserts in progress and
+//    holds new ones off while it waits and runs.
 class TurnGate {
  public:
   void BeginInsert() {
@@ -134,6 +144,7 @@ class TurnGate {
     std::lock_guard<std::mutex> lock(mutex_);
     if (--inserting_ == 0) turn_.notify_all();
   }
+  // A read that excludes every insert.
   void BeginRead() {
     std::unique_lock<std::mutex> lock(mutex_);
     waiting_++;
@@ -145,13 +156,26 @@ class TurnGate {
     std::lock_guard<std::mutex> lock(mutex_);
     if (--reading_ == 0) turn_.notify_all();
   }
+  // A graph search: true when it runs alone (as BeginRead, without waiting), false when it runs beside
+  // inserts and must use ConcurrentSearch (it never waits).
+  bool BeginSearch() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (inserting_ == 0) {
+      reading_++;
+      return true;
+    }
+    return false;
+  }
+  void EndSearch(bool alone) {
+    if (alone) EndRead();
+  }
 
  private:
   std::mutex mutex_;
   std::condition_variable turn_;
-  int inserting_ = 0;
-  int reading_ = 0;
-  int waiting_ = 0;
+  int inserting_ = 0;  // points being inserted
+  int reading_ = 0;    // reads that exclude every insert
+  int waiting_ = 0;    // such reads waiting for their turn
 };
 
 // Holds a read turn for a scope.
@@ -165,6 +189,131 @@ class ReadTurn {
  private:
   TurnGate& gate_;
 };
+
+// Holds a search turn for a scope; alone() says which search may run.
+class SearchTurn {
+ public:
+  explicit SearchTurn(TurnGate& gate) : gate_(gate), alone_(gate.BeginSearch()) {}
+  ~SearchTurn() { gate_.EndSearch(alone_); }
+  bool alone() const { return alone_; }
+  SearchTurn(const SearchTurn&) = delete;
+  SearchTurn& operator=(const SearchTurn&) = delete;
+
+ private:
+  TurnGate& gate_;
+  bool alone_;
+};
+
+using Graph = hnswlib::HierarchicalNSW<float>;
+
+inline void Prefetch(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
+using hnswlib::tableint;
+
+// Copies a node's neighbour list at `level` under the node's lock: an insert may be rewiring it. A node
+// is in another's list only once its vector, label, level and lists are written (hnswlib links a new
+// point last), and taking the list's lock makes those writes visible here.
+void CopyNeighbors(Graph* g, tableint node, int level, std::vector<tableint>& out) {
+  std::lock_guard<std::mutex> lock(g->link_list_locks_[node]);
+  const hnswlib::linklistsizeint* list = level == 0 ? g->get_linklist0(node) : g->get_linklist(node, level);
+  const size_t n = g->getListCount(const_cast<hnswlib::linklistsizeint*>(list));
+  const auto* ids = reinterpret_cast<const tableint*>(list + 1);
+  out.assign(ids, ids + n);
+}
+
+// The k nearest labels to `query` (nearest first), found as hnswlib's search finds them (greedy descent
+// through the upper levels, then a best-first search of width ef on level 0, skipping deleted and
+// filtered-out points), safe beside inserts of new points: every neighbour list is read under its lock,
+// the entry point under the graph's global lock. Same distance function, so the same distances.
+std::vector<std::pair<float, double>> ConcurrentSearch(Graph* g, const float* query, size_t k, size_t ef,
+                                                       hnswlib::BaseFilterFunctor* filter) {
+  tableint entry;
+  int top_level;
+  {
+    std::lock_guard<std::mutex> lock(g->global);
+    entry = g->enterpoint_node_;
+    top_level = g->maxlevel_;
+  }
+  if (top_level < 0 || k == 0) return {};
+  auto dist = g->fstdistfunc_;
+  void* param = g->dist_func_param_;
+  std::vector<tableint> neighbors;
+  float entry_distance = dist(query, g->getDataByInternalId(entry), param);
+  for (int level = top_level; level > 0; level--) {
+    for (bool moved = true; moved;) {
+      moved = false;
+      CopyNeighbors(g, entry, level, neighbors);
+      for (tableint candidate : neighbors) {
+        float d = dist(query, g->getDataByInternalId(candidate), param);
+        if (d < entry_distance) {
+          entry_distance = d;
+          entry = candidate;
+          moved = true;
+        }
+      }
+    }
+  }
+  const bool deletions = g->num_deleted_ > 0;
+  auto eligible = [&](tableint id) {
+    return (!deletions || !g->isMarkedDeleted(id)) && (filter == nullptr || (*filter)(g->getExternalLabel(id)));
+  };
+  hnswlib::VisitedList* visited = g->visited_list_pool_->getFreeVisitedList();
+  const hnswlib::vl_type mark = visited->curV;
+  // Ordered by distance alone, as hnswlib's queues are: ties then fall out in the same order, so on a
+  // graph at rest both searches answer exactly alike.
+  using Queue = std::priority_queue<std::pair<float, tableint>, std::vector<std::pair<float, tableint>>, Graph::CompareByFirst>;
+  Queue best;      // the ef nearest eligible points, farthest on top
+  Queue frontier;  // points to expand, nearest on top (negated)
+  float bound = std::numeric_limits<float>::max();
+  if (eligible(entry)) {
+    best.emplace(entry_distance, entry);
+    bound = entry_distance;
+  }
+  frontier.emplace(-entry_distance, entry);
+  visited->mass[entry] = mark;
+  while (!frontier.empty()) {
+    auto [negated, node] = frontier.top();
+    // Stop once the nearest unexpanded point is farther than the ef found; with nothing to skip, also
+    // before ef are found (hnswlib's rule, so the same points are expanded).
+    if (-negated > bound && (best.size() == ef || (filter == nullptr && !deletions))) break;
+    frontier.pop();
+    CopyNeighbors(g, node, 0, neighbors);
+    for (size_t i = 0; i < neighbors.size(); i++) {
+      if (i + 1 < neighbors.size()) Prefetch(g->getDataByInternalId(neighbors[i + 1]));
+      tableint candidate = neighbors[i];
+      if (visited->mass[candidate] == mark) continue;
+      visited->mass[candidate] = mark;
+      float d = dist(query, g->getDataByInternalId(candidate), param);
+      if (best.size() < ef || d < bound) {
+        frontier.emplace(-d, candidate);
+        if (eligible(candidate)) best.emplace(d, candidate);
+        if (best.size() > ef) best.pop();
+        if (!best.empty()) bound = best.top().first;
+      }
+    }
+  }
+  g->visited_list_pool_->releaseVisitedList(visited);
+  std::vector<std::pair<float, double>> found(best.size());
+  for (size_t i = best.size(); i > 0; i--) {
+    found[i - 1] = {best.top().first, static_cast<double>(g->getExternalLabel(best.top().second))};
+    best.pop();
+  }
+  // A label inserted again while the search ran may have been met twice, its old element before it
+  // was retired and its new one: the nearer answers. (On a graph at rest labels are unique.)
+  std::vector<std::pair<float, double>> hits;
+  for (const auto& hit : found) {
+    if (hits.size() == k) break;
+    bool seen = false;
+    for (const auto& kept : hits) seen = seen || kept.second == hit.second;
+    if (!seen) hits.push_back(hit);
+  }
+  return hits;
+}
 
 class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
  public:
@@ -188,6 +337,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
                            InstanceAccessor<&VectorIndex::Capacity>("capacity"),
                            InstanceAccessor<&VectorIndex::Size>("size"),
                            InstanceAccessor<&VectorIndex::Busy>("busy"),
+                           InstanceAccessor<&VectorIndex::SearchesBesideInserts>("searchesBesideInserts"),
                        });
   }
 
@@ -202,6 +352,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
   Space space() const { return space_; }
   size_t dim() const { return dim_; }
   std::atomic<int> busy_{0};
+  double searches_beside_inserts_ = 0;  // searches that ran ConcurrentSearch (main thread only)
   TurnGate turns_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> loaded_;  // handed over by a finished load
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> compacted_;  // built by a compaction, until adopted
@@ -301,17 +452,22 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
       auto allowed = info[2].As<Napi::Float64Array>();
       filter = std::make_unique<SortedAllowList>(allowed.Data(), allowed.ElementLength());
     }
-    std::priority_queue<std::pair<float, labeltype>> found;
+    std::vector<std::pair<float, double>> hits;
     try {
-      ReadTurn turn(turns_);
-      found = graph_->searchKnn(q.data(), k, filter.get());
+      SearchTurn turn(turns_);
+      if (turn.alone()) {
+        auto found = graph_->searchKnn(q.data(), k, filter.get());
+        hits.resize(found.size());
+        for (size_t i = found.size(); i > 0; i--) {
+          hits[i - 1] = {found.top().first, static_cast<double>(found.top().second)};
+          found.pop();
+        }
+      } else {
+        hits = ConcurrentSearch(graph_.get(), q.data(), k, std::max(graph_->ef_, k), filter.get());
+        searches_beside_inserts_++;
+      }
     } catch (const std::exception& e) {
       throw Napi::Error::New(env, e.what());
-    }
-    std::vector<std::pair<float, double>> hits(found.size());
-    for (size_t i = found.size(); i > 0; i--) {
-      hits[i - 1] = {found.top().first, static_cast<double>(found.top().second)};
-      found.pop();
     }
     return ToResult(env, hits);
   }
@@ -382,6 +538,7 @@ class VectorIndex : public Napi::ObjectWrap<VectorIndex> {
     return Napi::Number::New(info.Env(), graph_ ? static_cast<double>(graph_->cur_element_count.load()) : 0);
   }
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_.load() != 0); }
+  Napi::Value SearchesBesideInserts(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), searches_beside_inserts_); }
 
   Space space_;
   size_t dim_;

@@ -41,6 +41,8 @@ export interface NativeVectorIndex {
   readonly capacity: number;
   readonly size: number;
   readonly busy: boolean;
+  /** How many searches ran beside inserts of new points instead of alone (see TurnGate). */
+  readonly searchesBesideInserts: number;
 }
 
 type Build = "portable" | "avx2" | "avx512";
