@@ -55,13 +55,20 @@ async function churn(index: HnswIndex, vectors: Map<number, Float32Array>, round
   }
 }
 
+/** An index of N random vectors (labels 0..N-1), with the map of them and the generator it used. */
+async function filledIndex(seed: number, capacity = N) {
+  const random = rng(seed);
+  const vec = () => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
+  const vectors = new Map<number, Float32Array>();
+  for (let i = 0; i < N; i++) vectors.set(i, vec());
+  const index = makeIndex(capacity);
+  await put(index, [...vectors]);
+  return { index, vectors, vec };
+}
+
 describe("rewritten vectors", () => {
   it("stay reachable: every record is its own nearest neighbour after 20 rounds of rewrites and re-adds", async () => {
-    const random = rng(3);
-    const vectors = new Map<number, Float32Array>();
-    for (let i = 0; i < N; i++) vectors.set(i, Float32Array.from({ length: DIM }, () => random() * 2 - 1));
-    const index = makeIndex();
-    await put(index, [...vectors]);
+    const { index, vectors } = await filledIndex(3);
     await churn(index, vectors, 20, 3);
     expect(index.liveCount).toBe(N);
     expect(selfMisses(index, vectors)).toEqual([]);
@@ -69,11 +76,7 @@ describe("rewritten vectors", () => {
   });
 
   it("compaction drops the dead elements and keeps every live vector, exactly, and reachable", async () => {
-    const random = rng(5);
-    const vectors = new Map<number, Float32Array>();
-    for (let i = 0; i < N; i++) vectors.set(i, Float32Array.from({ length: DIM }, () => random() * 2 - 1));
-    const index = makeIndex();
-    await put(index, [...vectors]);
+    const { index, vectors } = await filledIndex(5);
     await churn(index, vectors, 5, 5);
     expect(index.deadCount).toBeGreaterThan(N);
     await index.compact();
@@ -86,12 +89,7 @@ describe("rewritten vectors", () => {
   });
 
   it("the old graph keeps answering and taking inserts while it is compacted; the new one has the vectors of the moment it began", async () => {
-    const random = rng(7);
-    const vec = () => Float32Array.from({ length: DIM }, () => random() * 2 - 1);
-    const vectors = new Map<number, Float32Array>();
-    for (let i = 0; i < N; i++) vectors.set(i, vec());
-    const index = makeIndex(N + 10); // room for the late inserts: the graph cannot grow while compacted
-    await put(index, [...vectors]);
+    const { index, vec } = await filledIndex(7, N + 10); // room for the late inserts: the graph cannot grow while compacted
     for (let i = 0; i < N / 2; i++) index.remove(i); // dead elements to drop
     const compacting = index.compact();
     expect(index.compacting).toBe(true);
@@ -111,11 +109,7 @@ describe("rewritten vectors", () => {
   });
 
   it("a cancelled compaction rejects and leaves the graph as it was", async () => {
-    const random = rng(9);
-    const vectors = new Map<number, Float32Array>();
-    for (let i = 0; i < N; i++) vectors.set(i, Float32Array.from({ length: DIM }, () => random() * 2 - 1));
-    const index = makeIndex();
-    await put(index, [...vectors]);
+    const { index } = await filledIndex(9);
     for (let i = 0; i < 100; i++) index.remove(i);
     const compacting = index.compact();
     index.cancelCompaction();
