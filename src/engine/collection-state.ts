@@ -143,6 +143,7 @@ export class CollectionState {
 
   /** Loads the index (holding the lock alone): from the row as SQLite has it now. */
   async #loadLocked(): Promise<void> {
+    this.#compaction.resume(); // after a close
     const fresh = this.#store.catalog.collectionById(this.id);
     if (fresh) this.row = fresh;
     const seqAtStart = this.row.seq;
@@ -392,6 +393,7 @@ export class CollectionState {
    * by the scope), so that the next open finds the folder indexed.
    */
   async close(opts: { save: boolean; finish?: { scope: OperationScope; onProgress?: (pending: number) => void } }): Promise<void> {
+    await this.#compaction.stop(this.#index);
     if (opts.finish && this.#loaded) {
       try {
         await this.waitForIndexing(opts.finish.scope, opts.finish.onProgress);
@@ -400,7 +402,6 @@ export class CollectionState {
       }
     }
     this.#stopping = true;
-    await this.#compaction.cancel(this.#index);
     if (this.#indexer) await this.#indexer;
     if (opts.save) {
       try {

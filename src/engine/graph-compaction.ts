@@ -32,6 +32,8 @@ export class GraphCompaction {
   #indexed: IndexedBatch[] = [];
   #running: Promise<void> | null = null;
   #built = false;
+  /** Set by {@link stop}: no compaction starts until {@link resume}. */
+  #stopped = false;
   readonly #logger: Logger;
   readonly #collection: string;
 
@@ -47,7 +49,7 @@ export class GraphCompaction {
 
   /** Starts compacting `index` (not busy) when it is {@link due} and no compaction is in progress. */
   startIfDue(index: HnswIndex, done: () => void): void {
-    if (!this.active && GraphCompaction.due(index)) this.start(index, done);
+    if (!this.active && !this.#stopped && GraphCompaction.due(index)) this.start(index, done);
   }
 
   /** True from the start of a compaction until its graph is adopted (or it failed). */
@@ -138,6 +140,19 @@ export class GraphCompaction {
       scope?.check();
       await Promise.race([this.#running, new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
     }
+  }
+
+  /**
+   * Cancels any compaction and starts none until {@link resume}: a close need not wait for one (it
+   * is upkeep; the old graph holds everything).
+   */
+  async stop(index: HnswIndex | null): Promise<void> {
+    this.#stopped = true;
+    await this.cancel(index);
+  }
+
+  resume(): void {
+    this.#stopped = false;
   }
 
   /** Stops a compaction in progress and forgets it (the old graph stays). */

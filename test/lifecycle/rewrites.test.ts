@@ -75,4 +75,30 @@ describe("rewrites", () => {
       await client.close();
     }
   });
+
+  it("a close in the middle of rewrites (indexing and compaction under way) keeps every latest vector", async () => {
+    const dir = tempDir();
+    const random = rng(13);
+    let client = new PersistentClient({ path: dir });
+    let latest = batch(random, 0);
+    try {
+      const c = await client.createCollection({ name: "churn", metadata: { "hnsw:space": "l2" } });
+      await c.add(latest);
+      for (let round = 1; round <= 6; round++) {
+        latest = batch(random, round);
+        await c.upsert(latest);
+      }
+      await client.close(); // no wait for indexing first
+      client = new PersistentClient({ path: dir });
+      const again = await client.getCollection({ name: "churn" });
+      for (let i = 0; i < N; i += 7) {
+        const q = await again.query({ queryEmbeddings: [latest.embeddings[i]!], nResults: 1, include: ["distances", "metadatas"] });
+        expect(q.ids[0], `r${i}`).toEqual([`r${i}`]);
+        expect(q.distances[0]).toEqual([0]);
+        expect(q.metadatas[0]).toEqual([{ round: 6 }]);
+      }
+    } finally {
+      await client.close();
+    }
+  });
 });
