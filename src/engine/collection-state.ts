@@ -255,7 +255,8 @@ export class CollectionState {
   /** Starts a compaction of the graph when it is due (see graph-compaction.ts) and nothing is in flight. */
   #maybeCompact(): void {
     const index = this.#index;
-    if (!index || this.#stopping || index.busy || this.#removals.batchInFlight) return;
+    // A save in flight counts from its call: it checks that the graph holds still before it writes.
+    if (!index || this.#stopping || index.busy || this.#removals.batchInFlight || this.#saves.inFlight) return;
     this.#compaction.startIfDue(index, () => this.#scheduleIndexer());
   }
 
