@@ -34,6 +34,8 @@ export class GraphCompaction {
   #built = false;
   /** Set by {@link stop}: no compaction starts until {@link resume}. */
   #stopped = false;
+  /** After a failed compaction, the next waits until the dead elements have doubled. */
+  #retryAtDead = 0;
   readonly #logger: Logger;
   readonly #collection: string;
 
@@ -49,7 +51,8 @@ export class GraphCompaction {
 
   /** Starts compacting `index` (not busy) when it is {@link due} and no compaction is in progress. */
   startIfDue(index: HnswIndex, done: () => void): void {
-    if (!this.active && !this.#stopped && GraphCompaction.due(index)) this.start(index, done);
+    if (this.active || this.#stopped || index.deadCount < this.#retryAtDead) return;
+    if (GraphCompaction.due(index)) this.start(index, done);
   }
 
   /** True from the start of a compaction until its graph is adopted (or it failed). */
@@ -77,6 +80,7 @@ export class GraphCompaction {
         () => {
           if (this.#changes !== changes) return; // cancelled meanwhile
           this.#built = true;
+          this.#retryAtDead = 0;
           this.#logger.debug?.(
             { collection: this.#collection, dead, live: index.liveCount, ms: Math.round(performance.now() - started) },
             "vector index compacted",
@@ -85,6 +89,7 @@ export class GraphCompaction {
         (err: Error) => {
           if (this.#changes === changes) this.#changes = null;
           if (!/cancelled/.test(err.message)) {
+            this.#retryAtDead = 2 * dead;
             this.#logger.warn?.({ collection: this.#collection, err: err.message }, "could not compact the vector index");
           }
         },
