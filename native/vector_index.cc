@@ -20,9 +20,11 @@
 #include <queue>
 #include <memory>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "hnswlib/hnswlib.h"
@@ -306,11 +308,10 @@ std::vector<std::pair<float, double>> ConcurrentSearch(Graph* g, const float* qu
   // A label inserted again while the search ran may have been met twice, its old element before it
   // was retired and its new one: the nearer answers. (On a graph at rest labels are unique.)
   std::vector<std::pair<float, double>> hits;
+  std::unordered_set<double> seen;
   for (const auto& hit : found) {
     if (hits.size() == k) break;
-    bool seen = false;
-    for (const auto& kept : hits) seen = seen || kept.second == hit.second;
-    if (!seen) hits.push_back(hit);
+    if (seen.insert(hit.second).second) hits.push_back(hit);
   }
   return hits;
 }
@@ -587,6 +588,32 @@ void LowerThreadPriority(int level) {
 #endif
 }
 
+// Runs body(i) for i in [0, n) on up to `threads` threads of its own (at least 8 items each), at nice
+// `nice`. The first exception stops every thread and is returned; `stop` ends the work early too.
+std::string ParallelFor(size_t n, size_t threads, int nice, const std::function<void(size_t)>& body,
+                        const std::atomic<bool>* stop = nullptr) {
+  std::atomic<size_t> next{0};
+  std::mutex error_lock;
+  std::string error;
+  auto work = [&]() {
+    LowerThreadPriority(nice);
+    for (size_t i = next++; i < n; i = next++) {
+      if (stop && stop->load()) return;
+      try {
+        body(i);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> guard(error_lock);
+        if (error.empty()) error = e.what();
+        next = n;  // stop every thread
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < std::min(std::max<size_t>(1, threads), std::max<size_t>(1, n / 8)); t++) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  return error;
+}
+
 class AddWorker : public IndexWorker {
  public:
   AddWorker(Napi::Env env, VectorIndex* index, Napi::Object self, const Napi::Float64Array& labels,
@@ -604,45 +631,29 @@ class AddWorker : public IndexWorker {
     const size_t dim = index_->dim();
     const size_t n = labels_.size();
     const bool normalize = index_->space() == Space::Cosine && !normalized_;
-    std::atomic<size_t> next{0};
-    std::mutex error_lock;
-    std::string error;
-    auto work = [&]() {
-      for (size_t i = next++; i < n; i = next++) {
-        float* v = vectors_.data() + i * dim;
-        if (normalize) Normalize(v, dim);
-        index_->turns_.BeginInsert();
-        try {
-          const labeltype label = static_cast<labeltype>(labels_[i]);
-          {
-            // A new element for a label already in the graph: the old one is retired, so the label
-            // maps to the new one (a loaded graph maps a label to its last element too).
-            std::unique_lock<std::mutex> lock(g->label_lookup_lock);
-            auto it = g->label_lookup_.find(label);
-            if (it != g->label_lookup_.end()) {
-              if (!g->isMarkedDeleted(it->second)) g->markDeletedInternal(it->second);
-              g->label_lookup_.erase(it);
-            }
+    std::string error = ParallelFor(n, threads_, nice_, [&](size_t i) {
+      float* v = vectors_.data() + i * dim;
+      if (normalize) Normalize(v, dim);
+      index_->turns_.BeginInsert();
+      try {
+        const labeltype label = static_cast<labeltype>(labels_[i]);
+        {
+          // A new element for a label already in the graph: the old one is retired, so the label
+          // maps to the new one (a loaded graph maps a label to its last element too).
+          std::unique_lock<std::mutex> lock(g->label_lookup_lock);
+          auto it = g->label_lookup_.find(label);
+          if (it != g->label_lookup_.end()) {
+            if (!g->isMarkedDeleted(it->second)) g->markDeletedInternal(it->second);
+            g->label_lookup_.erase(it);
           }
-          g->addPoint(v, label);
-          index_->turns_.EndInsert();
-        } catch (const std::exception& e) {
-          index_->turns_.EndInsert();
-          std::lock_guard<std::mutex> guard(error_lock);
-          if (error.empty()) error = e.what();
-          next = n;  // stop every thread
         }
+        g->addPoint(v, label);
+      } catch (...) {
+        index_->turns_.EndInsert();
+        throw;
       }
-    };
-    const size_t count = std::min(threads_, std::max<size_t>(1, n / 8));
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < count; t++) {
-      pool.emplace_back([&]() {
-        LowerThreadPriority(nice_);
-        work();
-      });
-    }
-    for (auto& t : pool) t.join();
+      index_->turns_.EndInsert();
+    });
     if (!error.empty()) SetError(error);
   }
 
@@ -748,26 +759,11 @@ class CompactWorker : public IndexWorker {
       SetError(e.what());
       return;
     }
-    std::atomic<size_t> next{0};
-    std::mutex error_lock;
-    std::string error;
-    auto work = [&]() {
-      LowerThreadPriority(nice_);
-      for (size_t i = next++; i < live.size(); i = next++) {
-        if (index_->cancel_compaction_) return;
-        try {
-          // The old graph's vectors are already normalised for cosine.
-          fresh->addPoint(old->getDataByInternalId(live[i]), old->getExternalLabel(live[i]));
-        } catch (const std::exception& e) {
-          std::lock_guard<std::mutex> guard(error_lock);
-          if (error.empty()) error = e.what();
-          next = live.size();
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < std::min(threads_, std::max<size_t>(1, live.size() / 8)); t++) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
+    // The old graph's vectors are already normalised for cosine.
+    std::string error = ParallelFor(
+        live.size(), threads_, nice_,
+        [&](size_t i) { fresh->addPoint(old->getDataByInternalId(live[i]), old->getExternalLabel(live[i])); },
+        &index_->cancel_compaction_);
     if (index_->cancel_compaction_) {
       SetError("compaction cancelled");
     } else if (!error.empty()) {
