@@ -44,15 +44,14 @@ export class GraphCompaction {
     this.#collection = collection;
   }
 
-  /** Whether `index` holds enough dead elements to compact: as many as live ones, and at least MIN_DEAD. */
-  static due(index: HnswIndex): boolean {
-    return index.deadCount >= Math.max(MIN_DEAD, index.liveCount);
-  }
-
-  /** Starts compacting `index` (not busy) when it is {@link due} and no compaction is in progress. */
+  /**
+   * Starts compacting `index` (not busy) when its dead elements are as many as its live ones, and at
+   * least MIN_DEAD, and no compaction is in progress; `done` hears when the graph is built or the
+   * attempt ended.
+   */
   startIfDue(index: HnswIndex, done: () => void): void {
-    if (this.active || this.#stopped || index.deadCount < this.#retryAtDead) return;
-    if (GraphCompaction.due(index)) this.start(index, done);
+    if (this.active || this.#stopped || index.deadCount < Math.max(MIN_DEAD, index.liveCount, this.#retryAtDead)) return;
+    this.#start(index, done);
   }
 
   /** True from the start of a compaction until its graph is adopted (or it failed). */
@@ -65,9 +64,7 @@ export class GraphCompaction {
     return this.#built;
   }
 
-  /** Starts compacting `index` (not busy); `done` hears when the graph is built or the attempt ended. */
-  start(index: HnswIndex, done: () => void): void {
-    if (this.#changes) return;
+  #start(index: HnswIndex, done: () => void): void {
     const changes: Change[] = [];
     this.#changes = changes;
     this.#indexed = [];
