@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { PersistentClient } from "../../src/index.js";
+import { openWriter } from "../../src/store/connections.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const DIM = 1024;
@@ -41,4 +43,31 @@ describe("the WAL under a stream of writes", () => {
       await client.close();
     }
   }, 60_000);
+});
+
+describe("the WAL at rest", () => {
+  it("is cut back to 16 MB at the first commit after the log starts over, not kept at its high-water size", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "chroma.sqlite3");
+    const db = openWriter(file, "normal");
+    const other = new Database(file);
+    try {
+      db.exec("CREATE TABLE blobs (b BLOB)");
+      const insert = db.prepare("INSERT INTO blobs (b) VALUES (?)");
+      db.transaction(() => {
+        for (let i = 0; i < 40; i++) insert.run(Buffer.alloc(1 << 20, i));
+      })();
+      const high = walBytes(dir);
+      expect(high).toBeGreaterThan(40 << 20);
+      // Another connection copies the log into the database (as the checkpoint thread does); the next
+      // write starts the log over.
+      other.pragma("wal_checkpoint(PASSIVE)");
+      insert.run(Buffer.alloc(100, 1));
+      expect(walBytes(dir)).toBeLessThanOrEqual(16 << 20);
+      expect(db.prepare("SELECT count(*) FROM blobs").pluck().get()).toBe(41);
+    } finally {
+      other.close();
+      db.close();
+    }
+  });
 });
