@@ -46,7 +46,7 @@ describe("the WAL under a stream of writes", () => {
 });
 
 describe("the WAL at rest", () => {
-  it("is cut back to 16 MB at the first commit after the log starts over, not kept at its high-water size", async () => {
+  it("is cut back to 16 MB at the first commit after the log starts over, not kept at its high-water size", () => {
     const dir = tempDir();
     const file = path.join(dir, "chroma.sqlite3");
     const db = openWriter(file, "normal");
