@@ -50,7 +50,8 @@ export class FullTextScheduler {
   scheduleDrain(): void {
     if (this.#draining || this.#runner.closed) return;
     this.#draining = (async () => {
-      if (this.#store.hasQueuedText()) await warmUpStemmer();
+      // Before the first slice, not inside it; only once documents were written (not for deletions).
+      if (this.#store.records.documentsWritten) await warmUpStemmer();
       while (!this.#runner.closed && this.#store.hasQueuedText()) {
         await this.#runner.run("indexFullText", { timeout: 0 }, (scope) => this.#drainSlice(scope));
       }

@@ -23,9 +23,9 @@ let stemmer: ReturnType<typeof snowball.newStemmer> | undefined;
 
 /**
  * Snowball stemming costs ~9 µs a word; word frequencies are Zipfian, so a bounded cache answers almost
- * every lookup and keeps indexing at well under 1 µs a word. Made on the first stem, inside a slice of
- * text indexing: lru-cache allocates its slots up front (200,000 took 12-30 ms and 5 MB; 50,000 take
- * about 7 ms), and the most frequent words are what it must keep.
+ * every lookup and keeps indexing at well under 1 µs a word. Made on the first stem or by
+ * {@link warmUpStemmer}: lru-cache allocates its slots up front (200,000 took 12-30 ms and 5 MB; 50,000
+ * take about 7 ms), and the most frequent words are what it must keep.
  */
 let stemCache: LRUCache<string, string> | undefined;
 
