@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import { ChromaLiteError, ClosedError, InvalidArgumentError, NotFoundError, ResetDisabledError, wrapError } from "../errors.js";
 import { silentLogger, type Logger } from "../logger.js";
-import { DEFAULT_CLOSE_INDEXING_MS, DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
+import { DEFAULT_CLOSE_INDEXING_MS, DEFAULT_INSERT_NICE, DEFAULT_MAX_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from "../model/defaults.js";
 import type { FilterNode } from "../model/filter.js";
 import { stringifyExact } from "../model/numbers.js";
 import type { Columns } from "../model/include.js";
@@ -74,7 +74,7 @@ export class Engine {
     this.maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#writes = new WriteLadder(store);
-    this.#states = new CollectionStates(store, this.#writes, dir, this.#logger, options.insertNice ?? 0);
+    this.#states = new CollectionStates(store, this.#writes, dir, this.#logger, options.insertNice ?? DEFAULT_INSERT_NICE);
     this.catalog = new Catalog(store, this.#writes, this.#states);
     this.#text = new FullTextScheduler(store, this.#writes, this, this.#logger);
     this.#others = new ProcessSync(store, this.#states, () => {

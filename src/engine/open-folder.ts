@@ -26,9 +26,8 @@ export interface EngineOptions {
   /** Read only: every write fails with ReadOnlyError, and nothing is written in the folder. */
   readOnly?: boolean;
   /**
-   * The nice level of the background insert threads (0, the default: the process's own). A server
-   * raises it, so that under load its request thread gets the CPU first and the indexer takes the rest.
-   * CHROMALITE_INSERT_NICE overrides it.
+   * The nice level of the background insert threads (default DEFAULT_INSERT_NICE, 10: the threads
+   * that answer calls get the CPU first). CHROMALITE_INSERT_NICE overrides it.
    */
   insertNice?: number;
 }

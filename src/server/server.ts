@@ -30,13 +30,6 @@ export const DEFAULT_MAX_CONNECTIONS = 512;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** Time a client has to send its whole request, headers and body. */
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
-/**
- * The nice level of a server's background insert threads: under load the request thread gets the CPU
- * first (50 clients, mixed writes, one run each: query p50 12 ms and p99 89 ms, against 20 ms and
- * 120 ms at the process's own priority), and the indexer takes the rest (at nice 12, its time under
- * 4 querying clients went from 1.2x to 1.4x of an idle server's).
- */
-const SERVER_INSERT_NICE = 10;
 
 export interface ServerOptions {
   /** The data folder (created if missing). Only one process can serve a folder at a time. */
@@ -208,7 +201,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const allowReset = options.allowReset ?? false;
   const engine = Engine.open({
     path: options.path,
-    insertNice: SERVER_INSERT_NICE,
     maxBatchSize: options.maxBatchSize,
     durability: options.durability,
     timeoutMs: timeout,
