@@ -79,7 +79,7 @@ export class CollectionState {
 
   readonly #insertNice: number;
 
-  constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger, insertNice = 0) {
+  constructor(row: CollectionRow, store: SqliteStore, writes: WriteLadder, dataDir: string, logger: Logger, insertNice: number) {
     this.#insertNice = insertNice;
     this.cid = row.cid;
     this.id = row.id;
