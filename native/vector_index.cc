@@ -614,6 +614,24 @@ std::string ParallelFor(size_t n, size_t threads, int nice, const std::function<
   return error;
 }
 
+// As ParallelFor, but into `g`: when it is empty, item 0 goes in first, alone. hnswlib's addPoint
+// makes the first point to reach the graph's lock the entry point, but records element 0 as it: a
+// point that got element 1 and took the lock first would leave the entry point's vector unwritten
+// and itself linked to nothing.
+std::string ParallelInsert(Graph* g, size_t n, size_t threads, int nice, const std::function<void(size_t)>& body,
+                           const std::atomic<bool>* stop = nullptr) {
+  size_t first = 0;
+  if (n > 0 && g->cur_element_count.load() == 0) {
+    try {
+      body(0);
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    first = 1;
+  }
+  return ParallelFor(n - first, threads, nice, [&](size_t i) { body(i + first); }, stop);
+}
+
 class AddWorker : public IndexWorker {
  public:
   AddWorker(Napi::Env env, VectorIndex* index, Napi::Object self, const Napi::Float64Array& labels,
@@ -631,7 +649,7 @@ class AddWorker : public IndexWorker {
     const size_t dim = index_->dim();
     const size_t n = labels_.size();
     const bool normalize = index_->space() == Space::Cosine && !normalized_;
-    std::string error = ParallelFor(n, threads_, nice_, [&](size_t i) {
+    std::string error = ParallelInsert(g, n, threads_, nice_, [&](size_t i) {
       float* v = vectors_.data() + i * dim;
       if (normalize) Normalize(v, dim);
       index_->turns_.BeginInsert();
@@ -760,8 +778,8 @@ class CompactWorker : public IndexWorker {
       return;
     }
     // The old graph's vectors are already normalised for cosine.
-    std::string error = ParallelFor(
-        live.size(), threads_, nice_,
+    std::string error = ParallelInsert(
+        fresh.get(), live.size(), threads_, nice_,
         [&](size_t i) { fresh->addPoint(old->getDataByInternalId(live[i]), old->getExternalLabel(live[i])); },
         &index_->cancel_compaction_);
     if (index_->cancel_compaction_) {
