@@ -30,9 +30,8 @@ const CHECKPOINT_BYTES = 8 << 20;
  * head, so the WAL grew without end: 426 MB (more than the database) by the end of a 100k x 384 import,
  * disk used twice, every page read looking through a larger WAL index, and a long recovery after a
  * crash. So after about this many bytes of writes the next writer, holding the mutex, first waits for
- * a checkpoint of everything committed (the rest since the last background one: tens of ms, the event
- * loop free meanwhile), and its commit then restarts the WAL. The WAL file then stays near 3x this
- * (52 MB through a 100k x 384 import).
+ * a checkpoint of everything committed that also empties the WAL file (the rest since the last
+ * background one: tens of ms, the event loop free meanwhile), and its commit then restarts the WAL.
  */
 const WAL_RESTART_BYTES = 16 << 20;
 

@@ -17,7 +17,9 @@ const CACHE_PRAGMA = "cache_size = -16384";
 /**
  * The WAL file SQLite leaves on disk after it starts the log over (write-ladder.ts restarts it every
  * 16 MB of writes): without a limit it keeps its high-water size until close (52 MB after a 100k x 384
- * import), with one it is cut back to this at the first commit after a restart.
+ * import), with one it is cut back to this at the first commit after a restart. The restart's
+ * checkpoint empties the file itself, off the main thread (checkpointer.ts); this cut is for when it
+ * could not (another process was reading).
  */
 const WAL_SIZE_LIMIT_BYTES = 16 << 20;
 
