@@ -257,6 +257,7 @@ export class CollectionState {
     const index = this.#index;
     // A save in flight counts from its call: it checks that the graph holds still before it writes.
     if (!index || this.#stopping || index.busy || this.#removals.batchInFlight || this.#saves.inFlight) return;
+    if (index.liveCount === 0 && this.pendingCount > 0) return; // the next batch restarts the graph empty
     this.#compaction.startIfDue(index, () => this.#scheduleIndexer());
   }
 
