@@ -23,6 +23,7 @@ import type { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, IndexingStatus } from "../types.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
+import { callEnds, callStarts } from "../util/loop-turns.js";
 import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
@@ -114,12 +115,13 @@ export class Engine {
     const scope = new OperationScope(name, [call?.signal, this.#shutdown.signal], timeout);
     const started = performance.now();
     let releaseGate: (() => void) | undefined;
+    const mustYield = callStarts();
     try {
       releaseGate = await this.#gate.read(scope);
-      // Every call lets the event loop turn once (holding the gate, so close() still waits for it): a
-      // caller awaiting calls back to back, which can all finish in microtasks, must not starve
-      // timers, I/O and the background indexers.
-      await yieldToEventLoop();
+      // A call lets the event loop turn first (holding the gate, so close() still waits for it) unless
+      // it turned idle just before (util/loop-turns.ts): a caller awaiting calls back to back, which
+      // can all finish in microtasks, must not starve timers, I/O and the background indexers.
+      if (mustYield) await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
       this.#store.checkFolder();
       await this.#others.sync(scope);
@@ -136,6 +138,7 @@ export class Engine {
     } finally {
       releaseGate?.();
       scope.dispose();
+      callEnds();
     }
   }
 
@@ -156,6 +159,16 @@ export class Engine {
     } finally {
       release();
     }
+  }
+
+  /**
+   * The tenant and database of a live collection, from memory (they never change): record routes
+   * check a request's path against them on every call. NotFoundError when it does not exist.
+   */
+  collectionPlace(id: string): { tenant: string; database: string } {
+    const state = this.#state(id);
+    this.#assertLive(state);
+    return state.row;
   }
 
   collectionDimension(id: string): number | null {
