@@ -79,17 +79,25 @@ export function floatText(x: number): string {
 
 const STRINGIFIERS = [{ test: (v: unknown) => v instanceof WholeFloat, stringify: (v: unknown) => floatText((v as WholeFloat).value) }];
 
-/** JSON.stringify that writes bigints as integers and {@link WholeFloat}s as floats. */
+/** True when a JSON value holds a bigint or a {@link WholeFloat} anywhere. */
+function holdsExact(v: unknown): boolean {
+  if (typeof v === "bigint" || v instanceof WholeFloat) return true;
+  if (v === null || typeof v !== "object") return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (holdsExact(x)) return true;
+    return false;
+  }
+  for (const k in v) if (holdsExact((v as Record<string, unknown>)[k])) return true;
+  return false;
+}
+
+/**
+ * JSON.stringify that writes bigints as integers and {@link WholeFloat}s as floats. A walk first
+ * (cheap) decides: plain JSON.stringify, without a replacer call per value, for nearly every value.
+ */
 export function stringifyExact(value: unknown): string {
-  let exact = false;
-  const text = JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === "bigint" || v instanceof WholeFloat) {
-      exact = true;
-      return null;
-    }
-    return v;
-  });
-  return exact ? (stringifyLossless(value, null, undefined, STRINGIFIERS) ?? "null") : (text ?? "null");
+  if (holdsExact(value)) return stringifyLossless(value, null, undefined, STRINGIFIERS) ?? "null";
+  return JSON.stringify(value) ?? "null";
 }
 
 /** A number of any internal form as a `number` (nearest double for a big integer), else undefined. */

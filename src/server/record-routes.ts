@@ -13,7 +13,7 @@ import { searchResponse } from "../model/search-result.js";
 import { parseSearchPayload } from "../model/search.js";
 import type { Where, WhereDocument } from "../types.js";
 import { getResponseJson, queryResponseJson } from "./json.js";
-import { COLLECTION, collectionId, run, scopedCollection, type Route, type RouteDef } from "./request.js";
+import { checkScopedCollection, COLLECTION, collectionId, run, type Route, type RouteDef } from "./request.js";
 import {
   decodeEmbeddings,
   decodeMetadatas,
@@ -53,7 +53,7 @@ function writeRoute(kind: WriteKind): RouteDef {
       const uris = optNullableStringArray(body, "uris");
       const metadatas = decodeMetadatas(body, kind !== "add");
       await run(ctx, kind, async (scope) => {
-        scopedCollection(ctx, id);
+        checkScopedCollection(ctx, id);
         // The collection's dimension is checked by the engine under its write lock.
         const batch = validateRecordBatch({ ids, embeddings, documents, metadatas, uris }, kind, {
           mode: "server",
@@ -83,7 +83,7 @@ export const records: Route[] = [
         const id = collectionId(ctx);
         return {
           json: await run(ctx, "count", (scope) => {
-            scopedCollection(ctx, id);
+            checkScopedCollection(ctx, id);
             return ctx.engine.count(id, scope);
           }),
         };
@@ -103,7 +103,7 @@ export const records: Route[] = [
         const include = parseInclude(ctx.body, GET_DEFAULT_INCLUDE);
         const filter = filtersOf(ctx.body);
         const text = await run(ctx, "get", async (scope) => {
-          scopedCollection(ctx, id);
+          checkScopedCollection(ctx, id);
           const rows = await ctx.engine.get(id, { ids, filter, limit, offset, columns: columnsOf(include) }, scope);
           return getResponseJson(rows, include, scope);
         });
@@ -125,7 +125,7 @@ export const records: Route[] = [
         const include = parseInclude(ctx.body, QUERY_DEFAULT_INCLUDE);
         const filter = filtersOf(ctx.body);
         const text = await run(ctx, "query", async (scope) => {
-          scopedCollection(ctx, id);
+          checkScopedCollection(ctx, id);
           const hits = await ctx.engine.query(id, { queries, nResults, ids, filter, columns: columnsOf(include) }, scope);
           return queryResponseJson(hits, include, scope);
         });
@@ -147,7 +147,7 @@ export const records: Route[] = [
           throw new InvalidArgumentError("Validation error: ids, where: Either ids or where must be specified");
         }
         const deleted = await run(ctx, "delete", (scope) => {
-          scopedCollection(ctx, id);
+          checkScopedCollection(ctx, id);
           return ctx.engine.deleteRecords(id, { ids, filter, limit }, scope);
         });
         return { json: { deleted } };
@@ -166,7 +166,7 @@ export const records: Route[] = [
         if (!Array.isArray(searches)) throw new InvalidArgumentError("Validation error: searches: expected a list of search payloads");
         const plans = searches.map((s, i) => parseSearchPayload(s, `searches[${i}]`));
         const response = await run(ctx, "search", async (scope) => {
-          scopedCollection(ctx, id);
+          checkScopedCollection(ctx, id);
           const hits = await ctx.engine.search(id, plans, scope);
           return searchResponse(plans, hits);
         });
@@ -182,7 +182,7 @@ export const records: Route[] = [
         const id = collectionId(ctx);
         return {
           json: await run(ctx, "indexingStatus", (scope) => {
-            scopedCollection(ctx, id);
+            checkScopedCollection(ctx, id);
             return ctx.engine.indexingStatus(id, scope);
           }),
         };
@@ -199,7 +199,7 @@ function notImplemented(message: string, check?: (body: JsonObject) => void): Ro
     handler: async (ctx) => {
       const id = collectionId(ctx);
       check?.(ctx.body);
-      await run(ctx, "notImplemented", () => scopedCollection(ctx, id));
+      await run(ctx, "notImplemented", () => checkScopedCollection(ctx, id));
       throw new NotImplementedError(message);
     },
   };
@@ -219,7 +219,7 @@ export const unsupported: Route[] = [
     {
       handler: async (ctx) => {
         const id = collectionId(ctx);
-        await run(ctx, "getAttachedFunction", () => scopedCollection(ctx, id));
+        await run(ctx, "getAttachedFunction", () => checkScopedCollection(ctx, id));
         throw new NotFoundError("Attached function not found");
       },
     },

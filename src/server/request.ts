@@ -57,18 +57,28 @@ export function collectionId(ctx: RequestContext): string {
   return id;
 }
 
+/** The collection a path names, in the tenant and database of the path (NotFoundError otherwise). */
 export function scopedCollection(ctx: RequestContext, id: string, message = `Collection [${id}] does not exist.`): CollectionInfo {
+  return inScope(ctx, () => ctx.engine.catalog.getCollectionById(id), message);
+}
+
+/** {@link scopedCollection} for record routes: only the check, from memory, with nothing to return. */
+export function checkScopedCollection(ctx: RequestContext, id: string): void {
+  inScope(ctx, () => ctx.engine.collectionPlace(id), `Collection [${id}] does not exist.`);
+}
+
+function inScope<T extends { tenant: string; database: string }>(ctx: RequestContext, find: () => T, message: string): T {
   checkDatabaseRef(p(ctx, "database")); // 400 for a name Chroma cannot read, before "not found"
-  let info: CollectionInfo;
+  let found: T;
   try {
-    info = ctx.engine.catalog.getCollectionById(id);
+    found = find();
   } catch (err) {
     if (err instanceof NotFoundError) throw new NotFoundError(message);
     throw err;
   }
   // Chroma itself ignores the tenant and database of record routes; chromalite keeps them apart.
-  if (info.tenant !== p(ctx, "tenant") || info.database !== p(ctx, "database")) throw new NotFoundError(message);
-  return info;
+  if (found.tenant !== p(ctx, "tenant") || found.database !== p(ctx, "database")) throw new NotFoundError(message);
+  return found;
 }
 
 /** A route: method, path under `/api/v2`, handler. */
