@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../logger.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
-import { bm25TermIds, splitAtWhitespace, warmUpStemmer } from "../text/bm25.js";
+import { bm25TermIds, splitAtWhitespace } from "../text/bm25.js";
 import type { CallOptions } from "../types.js";
 import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import type { WriteLadder } from "./write-ladder.js";
@@ -50,8 +50,6 @@ export class FullTextScheduler {
   scheduleDrain(): void {
     if (this.#draining || this.#runner.closed) return;
     this.#draining = (async () => {
-      // Before the first slice, not inside it; only once documents were written (not for deletions).
-      if (this.#store.records.documentsWritten) await warmUpStemmer();
       while (!this.#runner.closed && this.#store.hasQueuedText()) {
         await this.#runner.run("indexFullText", { timeout: 0 }, (scope) => this.#drainSlice(scope));
       }

@@ -25,8 +25,6 @@ export interface RecordFields {
 export class RecordWrites {
   readonly #stmt: Prepare;
   readonly #queue: TextQueue;
-  /** True once this process wrote a document (text indexing will stem; a store of vectors alone never does). */
-  documentsWritten = false;
 
   constructor(stmt: Prepare, queue: TextQueue) {
     this.#stmt = stmt;
@@ -55,10 +53,7 @@ export class RecordWrites {
     const rid = Number(info.lastInsertRowid);
     this.#stmt("INSERT INTO vectors (rid, embedding) VALUES (?, ?)").run(rid, encodeEmbedding(fields.embedding));
     if (fields.metadata) this.#indexMetadata(cid, rid, fields.metadata);
-    if (fields.document !== null && fields.document !== undefined) {
-      this.documentsWritten = true;
-      this.#queue.enqueue(cid, rid);
-    }
+    if (fields.document !== null && fields.document !== undefined) this.#queue.enqueue(cid, rid);
     return rid;
   }
 
@@ -70,7 +65,6 @@ export class RecordWrites {
     }
     if (fields.document !== undefined) {
       this.#stmt("UPDATE records SET document = ? WHERE rid = ?").run(fields.document, rid);
-      if (fields.document !== null) this.documentsWritten = true;
       this.#queue.enqueue(cid, rid);
     }
     if (fields.uri !== undefined) this.#stmt("UPDATE records SET uri = ? WHERE rid = ?").run(fields.uri, rid);
