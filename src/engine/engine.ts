@@ -119,7 +119,7 @@ export class Engine {
     try {
       releaseGate = await this.#gate.read(scope);
       // A call lets the event loop turn first (holding the gate, so close() still waits for it) unless
-      // it turned idle just before (util/loop-turns.ts): a caller awaiting calls back to back, which
+      // the loop itself started it (util/loop-turns.ts): a caller awaiting calls back to back, which
       // can all finish in microtasks, must not starve timers, I/O and the background indexers.
       if (mustYield) await yieldToEventLoop();
       if (this.#closed) throw new ClosedError(`${name}: the client is closed`);
