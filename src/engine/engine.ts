@@ -15,6 +15,7 @@ import { DEFAULT_CLOSE_INDEXING_MS, DEFAULT_INSERT_NICE, DEFAULT_MAX_BATCH_SIZE,
 import type { FilterNode } from "../model/filter.js";
 import { stringifyExact } from "../model/numbers.js";
 import type { Columns } from "../model/include.js";
+import { indexingStatus } from "../model/indexing-status.js";
 import type { RecordBatch, RecordRow, WriteKind } from "../model/records.js";
 import { columnsForSelect, type RankedRecord } from "../model/search-result.js";
 import type { SearchPlan } from "../model/search.js";
@@ -161,10 +162,7 @@ export class Engine {
     }
   }
 
-  /**
-   * The tenant and database of a live collection, from memory (they never change): record routes
-   * check a request's path against them on every call. NotFoundError when it does not exist.
-   */
+  /** A live collection's tenant and database, from memory (record routes check every request's path). */
   collectionPlace(id: string): { tenant: string; database: string } {
     const state = this.#state(id);
     this.#assertLive(state);
@@ -336,26 +334,15 @@ export class Engine {
     return this.#indexingStatus(state);
   }
 
-  /**
-   * The indexing status if the collection's index is in memory, else null: lets the console list
-   * many collections without loading every index (each can take memory in proportion to its size).
-   */
+  /** The indexing status if the index is in memory, else null: the console lists collections without loading them. */
   loadedIndexingStatus(id: string): IndexingStatus | null {
     const state = this.#state(id);
     return state.loaded ? this.#indexingStatus(state) : null;
   }
 
+  /** Records wait for the vector index or for text indexing: whichever is further behind counts. */
   #indexingStatus(state: CollectionState): IndexingStatus {
-    // Records waiting for the vector index or for text indexing (whichever is further behind).
-    const unindexed = Math.max(state.pendingCount, this.#text.queuedCount(state.cid));
-    const total = this.#records(state);
-    const indexed = Math.max(0, total - unindexed);
-    return {
-      num_indexed_ops: indexed,
-      num_unindexed_ops: unindexed,
-      total_ops: total,
-      op_indexing_progress: total === 0 ? 1 : indexed / total,
-    };
+    return indexingStatus(this.#records(state), Math.max(state.pendingCount, this.#text.queuedCount(state.cid)));
   }
 
   /**
