@@ -24,7 +24,7 @@ import type { SqliteStore } from "../store/sqlite-store.js";
 import type { CallOptions, CloseOptions, IndexingStatus } from "../types.js";
 import { OperationScope, yieldToEventLoop } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
-import { callEnds, callStarts } from "../util/loop-turns.js";
+import { callEnds, chainedCall } from "../util/loop-turns.js";
 import { deleteBatch, writeBatch, type WriteCounts } from "./batch-write.js";
 import { Catalog, CollectionStates } from "./catalog.js";
 import type { CollectionState, VectorChange } from "./collection-state.js";
@@ -116,7 +116,7 @@ export class Engine {
     const scope = new OperationScope(name, [call?.signal, this.#shutdown.signal], timeout);
     const started = performance.now();
     let releaseGate: (() => void) | undefined;
-    const mustYield = callStarts();
+    const mustYield = chainedCall();
     try {
       releaseGate = await this.#gate.read(scope);
       // A call lets the event loop turn first (holding the gate, so close() still waits for it) unless

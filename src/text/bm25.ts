@@ -6,7 +6,13 @@
  * query vector that the official client computes with that package names the same terms, and a text
  * query in process gives the same result. Pure: no I/O.
  */
-import { stem as porter2 } from "porter2";
+/**
+ * Snowball's English stemmer (Porter2), which chroma_bm25 applies with `snowball-stemmers`: the
+ * `porter2` package gives the same stems (test/text/stemmer.test.ts compares the two over the test
+ * corpora's words and generated ones) at 0.1-0.6 µs a word instead of 4-5, and loads in 2 ms instead
+ * of holding the event loop for 18-31 ms while snowball's every-language bundle compiles.
+ */
+import { stem } from "porter2";
 import { CHROMA_BM25_STOPWORDS } from "./bm25-stopwords.js";
 
 /** The name Chroma records for its BM25 sparse embedding function. */
@@ -16,14 +22,6 @@ export const CHROMA_BM25_NAME = "chroma_bm25";
 export const CHROMA_BM25_CONFIG = Object.freeze({ k: 1.2, b: 0.75, avg_doc_length: 256, token_max_length: 40 });
 
 const STOPWORDS = new Set(CHROMA_BM25_STOPWORDS);
-
-/**
- * Snowball's English stemmer (Porter2), which chroma_bm25 applies with `snowball-stemmers`: the
- * `porter2` package gives the same stems (test/text/stemmer.test.ts compares the two over the test
- * corpora's words and generated ones) at about 0.2 µs a word instead of 5, and loads in 2 ms instead
- * of holding the event loop for 18-50 ms while snowball's every-language bundle compiles.
- */
-const stem: (token: string) => string = porter2;
 
 /**
  * chroma_bm25's murmur3 (seed 0) over UTF-16 code units truncated to bytes, made non-negative with
@@ -73,12 +71,20 @@ function murmur3Abs(key: string): number {
 const NON_WORD = /[^\p{L}\p{N}_\s]+/gu;
 const SPACE = /\s+/u;
 
+/** The words of `text` that are stemmed, in order (repeats kept): lower case, no stopwords, none too long. */
+export function bm25Words(text: string): string[] {
+  return text
+    .replace(NON_WORD, " ")
+    .toLowerCase()
+    .split(SPACE)
+    .filter((w) => w.length > 0 && !STOPWORDS.has(w) && w.length <= CHROMA_BM25_CONFIG.token_max_length);
+}
+
 /** The stemmed tokens of `text`, in order (repeats kept). */
 export function bm25Tokens(text: string): string[] {
   const out: string[] = [];
-  for (const raw of text.replace(NON_WORD, " ").toLowerCase().split(SPACE)) {
-    if (raw.length === 0 || STOPWORDS.has(raw) || raw.length > CHROMA_BM25_CONFIG.token_max_length) continue;
-    const s = stem(raw);
+  for (const word of bm25Words(text)) {
+    const s = stem(word);
     if (s.length > 0) out.push(s);
   }
   return out;

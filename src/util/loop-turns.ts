@@ -24,8 +24,8 @@ function countTurn(): void {
   });
 }
 
-/** True when a call starting now must yield to the event loop before it does any work. */
-export function callStarts(): boolean {
+/** True when a call starting now was chained onto the last call's end (same turn): it must yield first. */
+export function chainedCall(): boolean {
   return lastEnd === turn;
 }
 

@@ -1,35 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { callEnds, callStarts } from "../../src/util/loop-turns.js";
+import { callEnds, chainedCall } from "../../src/util/loop-turns.js";
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("loop turns between calls", () => {
   it("makes a call started in the turn the previous one ended in yield", async () => {
-    callStarts();
+    chainedCall();
     callEnds();
     await Promise.resolve(); // a caller awaiting calls back to back: only a microtask between them
-    expect(callStarts()).toBe(true);
+    expect(chainedCall()).toBe(true);
     callEnds();
   });
 
   it("lets a call started by the event loop, a turn after the last call ended, skip the yield", async () => {
-    callStarts();
+    chainedCall();
     callEnds();
     await turn();
-    expect(callStarts()).toBe(false);
+    expect(chainedCall()).toBe(false);
     callEnds();
-    expect(callStarts()).toBe(true); // the caller's next call, in the same turn
+    expect(chainedCall()).toBe(true); // the caller's next call, in the same turn
     callEnds();
   });
 
   it("lets a call skip the yield while a long call started earlier is still running", async () => {
-    callStarts();
+    chainedCall();
     callEnds();
     await turn();
-    callStarts(); // a long call: it has not ended when the next request arrives
+    chainedCall(); // a long call: it has not ended when the next request arrives
     await turn();
     await turn();
-    expect(callStarts()).toBe(false);
+    expect(chainedCall()).toBe(false);
     callEnds();
     callEnds();
   });
