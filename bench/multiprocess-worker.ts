@@ -11,7 +11,8 @@ export type Job =
   | { cmd: "open"; path: string; n: number; dim: number; nq: number }
   | { cmd: "create"; name: string }
   | { cmd: "write"; name: string; prefix: string; count: number; batch: number }
-  | { cmd: "writeUntilStopped"; name: string; prefix: string; batch: number; pauseMs: number }
+  | { cmd: "writeUntilStopped"; name: string; prefix: string; batch: number; everyMs: number }
+  | { cmd: "cpu" }
   | { cmd: "stop" }
   | { cmd: "queries"; name: string; count: number; nResults: number }
   | { cmd: "waitIndexing"; name: string }
@@ -42,18 +43,24 @@ async function col(name: string): Promise<Collection> {
   return c;
 }
 
-/** Adds `count` rows (the workload's vectors, cycled) in batches, ids `<prefix><n>`; stops early on `stop`. */
-async function write(name: string, prefix: string, count: number, batch: number, pauseMs = 0): Promise<WriteResult> {
+/**
+ * Adds `count` rows (the workload's vectors, cycled) in batches, ids `<prefix><n>`; stops early on
+ * `stop`. With `everyMs`, a batch starts every `everyMs` (a fixed rate, whatever a write takes).
+ */
+async function write(name: string, prefix: string, count: number, batch: number, everyMs = 0): Promise<WriteResult> {
   const c = await col(name);
   const started = performance.now();
   let rows = 0;
+  let batches = 0;
   while (rows < count && !(stopping && count === Infinity)) {
     const n = Math.min(batch, count - rows);
     const ids = Array.from({ length: n }, (_, k) => `${prefix}${rows + k}`);
     const embeddings = ids.map((_, k) => w!.vectors[(rows + k) % w!.vectors.length]!);
     await c.add({ ids, embeddings, metadatas: ids.map((_, k) => ({ n: rows + k })) });
     rows += n;
-    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    batches++;
+    const wait = started + batches * everyMs - performance.now();
+    if (everyMs && wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
   return { rows, ms: performance.now() - started };
 }
@@ -72,7 +79,11 @@ async function run(job: Job): Promise<unknown> {
       return write(job.name, job.prefix, job.count, job.batch);
     case "writeUntilStopped":
       stopping = false;
-      return write(job.name, job.prefix, Infinity, job.batch, job.pauseMs);
+      return write(job.name, job.prefix, Infinity, job.batch, job.everyMs);
+    case "cpu": {
+      const { user, system } = process.cpuUsage();
+      return { ms: (user + system) / 1000 };
+    }
     case "stop":
       stopping = true;
       return {};

@@ -10,8 +10,7 @@ import type { HnswSettings } from "../model/collection.js";
 import { HnswIndex, hnswParams, indexDirOf } from "../vector/hnsw-index.js";
 import { PendingVectors } from "../vector/pending.js";
 import type { CollectionRow, SqliteStore } from "../store/sqlite-store.js";
-import type { OperationScope} from "../util/abort.js";
-import { yieldToEventLoop } from "../util/abort.js";
+import { yieldToEventLoop, type OperationScope } from "../util/abort.js";
 import { ReadWriteLock } from "../util/lock.js";
 import type { Scored } from "./top-k.js";
 import { annSearch, exactSearch } from "./merged-search.js";
@@ -20,7 +19,7 @@ import { ReadCache } from "./read-cache.js";
 import type { RidSet } from "./rid-set.js";
 import { GraphRemovals } from "./graph-removals.js";
 import { GraphCompaction } from "./graph-compaction.js";
-import { WriteAdmission } from "./write-admission.js";
+import { WriteRoom } from "./write-room.js";
 import { IndexSaves, TRIM_TIMEOUT_MS } from "./index-saves.js";
 import type { WriteLadder } from "./write-ladder.js";
 
@@ -31,12 +30,6 @@ export type VectorChange = { rid: number; seq: number; vector: Float32Array } | 
 const BATCH_MS = 30;
 const MIN_BATCH = 16;
 const MAX_BATCH = 8192;
-/**
- * Backpressure (write-admission.ts): pending vectors, plus the room of admitted writes not yet
- * committed, stay under this many floats (an exact scan of them costs about 0.5 ms). Queries stay
- * fast during an import, memory stays bounded, and compacting the buffer stays a few ms.
- */
-const PENDING_HIGH_FLOATS = 2 << 20;
 
 export class CollectionState {
   readonly cid: number;
@@ -70,12 +63,8 @@ export class CollectionState {
   #indexedOps = 0;
   /** Filter results and the count, reused while the collection does not change. */
   readonly reads = new ReadCache(() => this.row.seq);
-  readonly #admission = new WriteAdmission({
-    level: () => this.pendingCount * (this.row.dimension ?? 0),
-    high: PENDING_HIGH_FLOATS,
-    nudge: () => this.#scheduleIndexer(),
-    stopped: () => this.#stopping,
-  });
+  /** Backpressure for writers, and whether this process indexes for those that only write (write-room.ts). */
+  readonly room: WriteRoom;
 
   readonly #insertNice: number;
 
@@ -89,6 +78,16 @@ export class CollectionState {
     this.#logger = logger;
     this.#compaction = new GraphCompaction(logger, row.id);
     this.indexDir = indexDirOf(dataDir, row.id);
+    this.room = new WriteRoom({
+      indexDir: this.indexDir,
+      readOnly: store.readOnly,
+      loaded: () => this.#loaded,
+      dimension: () => this.row.dimension ?? 0,
+      progress: () => ({ seq: this.#syncedSeq, pending: this.pendingCount }),
+      ensureLoaded: (scope) => this.ensureLoaded(scope),
+      nudge: () => this.#scheduleIndexer(),
+      stopping: () => this.#stopping,
+    });
     this.#saves = new IndexSaves({
       id: this.id,
       indexDir: this.indexDir,
@@ -148,9 +147,11 @@ export class CollectionState {
     if (fresh) this.row = fresh;
     const seqAtStart = this.row.seq;
     this.#syncedSeq = seqAtStart;
+    this.room.join();
     const dimension = this.row.dimension;
     if (dimension === null) {
       this.#loaded = true; // nothing written yet; the index is created with the first vector
+      this.room.publish();
       return;
     }
     const params = this.#params(dimension);
@@ -163,8 +164,10 @@ export class CollectionState {
     // Everything up to the seq read at the start is in; a newer saved graph holds more.
     this.#syncedSeq = Math.max(seqAtStart, savedSeq);
     this.#loaded = true;
+    this.room.publish();
     this.#scheduleIndexer();
   }
+
 
   #params(dimension: number) {
     return { ...hnswParams(this.hnsw, dimension), insertNice: this.#insertNice };
@@ -176,10 +179,15 @@ export class CollectionState {
    * (another process wrote in between), the next {@link catchUp} reads it all from the log instead.
    */
   applyCommitted(changes: VectorChange[], fromSeq: number, toSeq: number): void {
-    if (!this.#loaded) return; // not loaded: the catch-up on load will read these from the log
+    if (!this.#loaded) {
+      // The catch-up on load will read these from the log; until then another process may index them.
+      this.room.wroteUnloaded(toSeq, changes.filter((c) => !("deleted" in c)).length);
+      return;
+    }
     if (fromSeq !== this.#syncedSeq) return;
     this.#apply(changes);
     this.#syncedSeq = toSeq;
+    this.room.publish();
   }
 
   /** True when memory lacks changes SQLite has (another process wrote): the engine then calls catchUp. */
@@ -211,6 +219,7 @@ export class CollectionState {
         this.#apply(changes);
       }
       this.#syncedSeq = Math.max(this.#syncedSeq, target);
+      this.room.publish();
     } finally {
       release();
     }
@@ -222,12 +231,18 @@ export class CollectionState {
     await this.#compaction.cancel(this.#index);
     if (this.#indexer) await this.#indexer;
     if (this.#saves.inFlight) await this.#saves.inFlight;
+    this.#saves.unsaved = 0;
+    this.#dropMemory();
+    this.#stopping = false;
+  }
+
+  /** Forgets the graph and pending (nothing may be in flight) and leaves the indexer lease. */
+  #dropMemory(): void {
     this.#index = null;
     this.#pending = null;
     this.#removals.clear();
-    this.#saves.unsaved = 0;
+    this.room.leave();
     this.#loaded = false;
-    this.#stopping = false;
   }
 
   #apply(changes: VectorChange[]): void {
@@ -320,33 +335,16 @@ export class CollectionState {
         if (pending.seqOf(rid) === batch.seqs[i]) pending.delete(rid);
       }
       this.#compaction.recordIndexed(batch);
+      this.room.publish();
       this.#saves.unsaved += batch.labels.length;
       this.#indexedOps += batch.labels.length;
       // Aim the next batch at BATCH_MS from this one's rate.
       const ms = Math.max(0.1, performance.now() - started);
       this.#batchSize = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, (batch.labels.length * BATCH_MS) / ms)));
-      const live = index.liveCount;
-      const drained = pending.size === 0;
       this.#maybeCompact();
-      // During a long import, save each time the index has doubled: a save writes the whole graph and
-      // holds the indexer, and a crash costs at most a catch-up of half the index. Not while compacting
-      // (the save would wait for it): after the switch.
-      const unsaved = this.#saves.unsaved;
-      if (unsaved >= this.hnsw.sync_threshold && (drained || unsaved >= Math.max(live, 10_000)) && !this.#compaction.active) {
-        try {
-          await this.save();
-        } catch (err) {
-          // Nothing awaits the indexer's own saves: a rejection here would be unhandled. The index is
-          // derived data, so a failed save only means a longer catch-up on the next open.
-          this.#logger.warn?.({ collection: this.id, err: (err as Error).message }, "could not save the vector index");
-        }
-      }
+      // Not while compacting (the save would wait for it): after the switch.
+      if (!this.#compaction.active) await this.#saves.saveIfDue(this.hnsw.sync_threshold, index.liveCount, pending.size === 0);
     }
-  }
-
-  /** Runs `write` once room for its `vectors` is free (see PENDING_HIGH_FLOATS), holding it until it ends. */
-  admitWrite<T>(vectors: number, scope: OperationScope, write: () => Promise<T>): Promise<T> {
-    return this.#admission.holding(vectors * (this.row.dimension ?? 0), scope, write);
   }
 
   /**
@@ -420,10 +418,7 @@ export class CollectionState {
     }
     if (this.#saves.inFlight) await this.#saves.inFlight;
     if (opts.save && this.#saves.trimming) await this.#saves.trimming;
-    this.#index = null;
-    this.#pending = null;
-    this.#removals.clear();
-    this.#loaded = false;
+    this.#dropMemory();
   }
 
   /** Approximate k-NN through HNSW with pending vectors scanned exactly (see merged-search.ts). */

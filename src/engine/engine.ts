@@ -81,7 +81,7 @@ export class Engine {
     this.#text = new FullTextScheduler(store, this.#writes, this, this.#logger);
     this.#others = new ProcessSync(store, this.#states, () => {
       if (!this.readOnly) this.#text.scheduleDrain();
-    });
+    }, () => this.run("catch up", undefined, () => undefined));
   }
 
   /**
@@ -94,6 +94,7 @@ export class Engine {
     if (engine.readOnly) return engine;
     removeOrphanIndexes(dir, () => new Set(store.catalog.allCollections().map((c) => c.id)));
     engine.#text.start(); // backfill of an older folder, documents queued before a crash or close
+    engine.#others.watch();
     return engine;
   }
 
@@ -178,8 +179,8 @@ export class Engine {
   /** Adds, upserts or updates a validated batch. Atomic: on error or cancellation nothing is written. */
   async write(id: string, kind: WriteKind, batch: RecordBatch, scope: OperationScope): Promise<WriteCounts> {
     const state = this.#state(id);
-    await state.ensureLoaded(scope);
-    return state.admitWrite(batch.embeddings?.length ?? 0, scope, () =>
+    await state.room.prepare(scope);
+    return state.room.admit(batch.embeddings?.length ?? 0, scope, () =>
       this.#writes.collection(state, scope, async (tx) => {
         const written = await writeBatch(this.#store, state, kind, batch, scope);
         tx.wrote(written.bytes);
@@ -199,7 +200,7 @@ export class Engine {
       throw new InvalidArgumentError("Validation error: limit can only be specified when a where or whereDocument clause is provided");
     }
     const state = this.#state(id);
-    await state.ensureLoaded(scope);
+    await state.room.prepare(scope);
     return this.#writes.collection(state, scope, async (tx) => {
       if (args.ids === undefined && args.filter === undefined) return 0;
       await this.#store.prepareFilter(state.cid, args.filter, () => this.#records(state), () => scope.signal);
@@ -423,6 +424,7 @@ export class Engine {
   }
 
   async #close(opts: CloseOptions): Promise<void> {
+    this.#others.unwatch();
     const release = await this.#gate.write();
     // Indexing what is pending (unless cancelled) leaves the folder ready for the next open.
     const scope = opts.cancel ? undefined : new OperationScope("close", undefined, opts.timeout ?? DEFAULT_CLOSE_INDEXING_MS);

@@ -66,6 +66,22 @@ export class IndexSaves {
     return run;
   }
 
+  /**
+   * The indexer's own saves, after a batch. During a long import, one each time the index has
+   * doubled: a save writes the whole graph and holds the indexer, and a crash costs at most a
+   * catch-up of half the index. Nothing awaits these: a failure is logged (the index is derived data,
+   * so it only means a longer catch-up on the next open).
+   */
+  async saveIfDue(threshold: number, live: number, drained: boolean): Promise<void> {
+    const unsaved = this.unsaved;
+    if (unsaved < threshold || !(drained || unsaved >= Math.max(live, 10_000))) return;
+    try {
+      await this.save();
+    } catch (err) {
+      this.#host.logger.warn?.({ collection: this.#host.id, err: (err as Error).message }, "could not save the vector index");
+    }
+  }
+
   async #saveNow(): Promise<void> {
     const host = this.#host;
     const index = await host.stillIndex();

@@ -4,10 +4,19 @@
  * process's writer connection: one pragma when nothing changed) and, if so, catches up: the
  * collections' rows, their vector indexes from the write log, cached text state. So a call never
  * answers from a state older than a write acknowledged anywhere before it began.
+ *
+ * The process that holds a collection's indexer lease (indexer-lease.ts) also watches data_version in
+ * the background and catches up between calls: it indexes for processes that only write, and they
+ * hold back while its backlog is full, so it cannot wait for a call of its own. The other processes
+ * catch up at their next call: indexing at the same time as the holder would cost them more CPU
+ * (four insert threads on two cores), for a process that may never query again.
  */
 import type { SqliteStore } from "../store/sqlite-store.js";
 import { raceScope, type OperationScope } from "../util/abort.js";
 import type { CollectionStates } from "./catalog.js";
+
+/** How often a lease holder looks for other processes' writes (one pragma when there are none). */
+const WATCH_MS = 20;
 
 export class ProcessSync {
   readonly #store: SqliteStore;
@@ -19,11 +28,43 @@ export class ProcessSync {
   /** The catch-up in flight, which concurrent calls share. */
   #syncing: Promise<void> | null = null;
 
-  constructor(store: SqliteStore, states: CollectionStates, recordsChanged: () => void) {
+  /** Runs a catch-up as a call of its own (through the engine's gate, so close waits for it). */
+  readonly #background: () => Promise<void>;
+  #watcher: NodeJS.Timeout | undefined;
+  #watching: Promise<void> | null = null;
+
+  constructor(store: SqliteStore, states: CollectionStates, recordsChanged: () => void, background: () => Promise<void>) {
     this.#store = store;
     this.#states = states;
     this.#recordsChanged = recordsChanged;
+    this.#background = background;
     this.#seenVersion = store.dataVersion();
+  }
+
+  /** Starts watching for other processes' writes, for the collections whose lease this process holds. */
+  watch(): void {
+    this.#watcher ??= setInterval(() => this.#tick(), WATCH_MS).unref();
+  }
+
+  /** Stops watching (close); a catch-up already started finishes as a call does. */
+  unwatch(): void {
+    clearInterval(this.#watcher);
+    this.#watcher = undefined;
+  }
+
+  #tick(): void {
+    if (this.#watching || this.#syncing) return;
+    let holding = false;
+    for (const state of this.#states.values()) {
+      if (!state.loaded) continue;
+      state.room.tryTake(); // its holder may have closed or died
+      holding ||= state.room.held;
+    }
+    if (!holding || this.#store.dataVersion() === this.#seenVersion) return;
+    // Failures are the next call's to report (it catches up again); closing ends the watch.
+    this.#watching = this.#background()
+      .catch(() => undefined)
+      .finally(() => (this.#watching = null));
   }
 
   /** Resolves once this process holds every change committed anywhere before the call. */

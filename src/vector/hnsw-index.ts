@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { CorruptionError, InternalError } from "../errors.js";
 import type { Space } from "../types.js";
+import { LEASE_FILE } from "./indexer-lease.js";
 import { tryLockPath } from "../util/flock.js";
 import { crc32File, fsyncPath, writeFileAtomic } from "../util/fs.js";
 import { native, type NativeHits, type NativeVectorIndex } from "./native.js";
@@ -417,7 +418,8 @@ export class HnswIndex {
 
 async function removeStaleFiles(dir: string, keep: IndexManifest): Promise<void> {
   const names = await fsp.readdir(dir);
-  const wanted = new Set([MANIFEST_FILE, keep.graph.name, keep.deleted.name]);
+  // The indexer's lease stays: removing a lock file another process may have open breaks the lock.
+  const wanted = new Set([MANIFEST_FILE, LEASE_FILE, keep.graph.name, keep.deleted.name]);
   for (const name of names) {
     if (!wanted.has(name)) await fsp.rm(path.join(dir, name), { force: true });
   }

@@ -8,6 +8,7 @@
 import Database from "better-sqlite3";
 import { Collection, PersistentClient } from "../../src/index.js";
 import { tryLockPath } from "../../src/util/flock.js";
+import { rng } from "../helpers/rng.js";
 import { runWriteLoop, type LoopControl } from "./writer.js";
 
 export type Request =
@@ -20,6 +21,7 @@ export type Request =
   | { op: "leaseHold"; dir: string }
   | { op: "writeLoop"; collection: string; writer: number; seed: number }
   | { op: "appendLoop"; collection: string; count: number }
+  | { op: "bulkAdd"; collection: string; prefix: string; count: number; dim: number; batch: number; seed: number }
   | { op: "stopLoop" }
   | { op: "close"; options?: { timeout?: number; cancel?: boolean } };
 
@@ -156,6 +158,16 @@ async function handle(req: Request): Promise<unknown> {
         }
       })().catch((err: unknown) => send({ type: "event", event: { type: "failed", writer: -1, error: String(err) } }));
       return { started: true };
+    }
+    case "bulkAdd": {
+      // Random vectors made here, not sent over IPC: `count` records `<prefix><i>` in batches.
+      const col = open().collection(req.collection);
+      const rand = rng(req.seed);
+      for (let at = 0; at < req.count; at += req.batch) {
+        const ids = Array.from({ length: Math.min(req.batch, req.count - at) }, (_, k) => `${req.prefix}${at + k}`);
+        await col.add({ ids, embeddings: ids.map(() => Array.from({ length: req.dim }, () => rand() * 2 - 1)) });
+      }
+      return { added: req.count };
     }
     case "stopLoop": {
       const running = loop;

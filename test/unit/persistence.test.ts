@@ -17,6 +17,7 @@ import {
   type PersistentClientOptions,
 } from "../../src/index.js";
 import { tempClient, tempDir } from "../helpers/tmp.js";
+import { LEASE_FILE } from "../../src/vector/indexer-lease.js";
 import { rng } from "../helpers/rng.js";
 
 interface Manifest {
@@ -175,7 +176,7 @@ describe("close and reopen", () => {
     const manifest = readManifest(dir, id);
     expect(manifest.liveCount).toBe(2400);
     expect(fs.readdirSync(path.join(dir, "index", id)).sort()).toEqual(
-      [manifest.deleted.name, manifest.graph.name, "index.json"].sort(),
+      [manifest.deleted.name, manifest.graph.name, "index.json", LEASE_FILE].sort(),
     );
   });
 
@@ -283,7 +284,7 @@ describe("the vector index is rebuilt or caught up from SQLite", () => {
     const manifest = readManifest(template, collectionId);
     expect(manifest.liveCount).toBe(N);
     expect(manifest.dimension).toBe(DIM);
-    expect(fs.readdirSync(indexDir(template)).sort()).toEqual([manifest.deleted.name, manifest.graph.name, "index.json"].sort());
+    expect(fs.readdirSync(indexDir(template)).sort()).toEqual([manifest.deleted.name, manifest.graph.name, "index.json", LEASE_FILE].sort());
     expect(fs.statSync(path.join(indexDir(template), manifest.graph.name)).size).toBe(manifest.graph.size);
   });
 
