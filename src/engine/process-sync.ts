@@ -46,10 +46,15 @@ export class ProcessSync {
     this.#watcher ??= setInterval(() => this.#tick(), WATCH_MS).unref();
   }
 
-  /** Stops watching (close); a catch-up already started finishes as a call does. */
+  /**
+   * Stops watching and gives up the leases (close): from now on this process catches up with no one,
+   * so writers elsewhere must not wait on its backlog while it finishes; another process takes over.
+   * A catch-up already started finishes as a call does.
+   */
   unwatch(): void {
     clearInterval(this.#watcher);
     this.#watcher = undefined;
+    for (const state of this.#states.values()) state.room.leave();
   }
 
   #tick(): void {
