@@ -4,9 +4,10 @@
  * with no call of its own, and writers hold back on its backlog; when the holder closes or dies, a
  * process with the collection loaded takes the lease over, or a writer indexes for itself.
  */
+import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { IndexerLease, type HolderProgress } from "../../src/vector/indexer-lease.js";
 import { tempDir } from "../helpers/tmp.js";
 import { openProcs, spawnProc, type CollectionInfo, type Proc } from "./harness.js";
@@ -88,6 +89,24 @@ describe("one process indexes for the others", () => {
     // The writer never took the lease: it is still the second process's after the writer is gone.
     expect(IndexerLease.peek(indexDir)).toEqual({ seq, pending: 0 });
     expect(await second!.col<Status>(id, STATUS)).toMatchObject({ num_unindexed_ops: 0, total_ops: ROWS + 1 });
+  });
+
+  it("a closing holder gives the lease up before it finishes indexing, so writers elsewhere do not wait on it", async () => {
+    const dir = tempDir("cl-mp-shared-");
+    const [holder] = await openProcs(1, dir, { timeout: 20_000 });
+    const id = await setup([holder!]);
+    await holder!.call({ op: "bulkAdd", collection: id, prefix: "h", count: ROWS, batch: 2000, seed: 6, dim: DIM });
+    const backlog = IndexerLease.peek(path.join(dir, "index", id));
+    expect(backlog?.pending, "the holder has vectors to index before it closes").toBeGreaterThan(1000);
+    const closing = holder!.close().then(() => undefined, (err: unknown) => err); // awaited below, also if an expect fails first
+    onTestFinished(async () => void (await closing));
+    while (IndexerLease.peek(path.join(dir, "index", id)) !== undefined) await new Promise((r) => setTimeout(r, 1));
+    // The lease is free before close has indexed everything and saved it (it saves the whole index last).
+    const manifest = path.join(dir, "index", id, "index.json");
+    const saved = fs.existsSync(manifest) ? (JSON.parse(fs.readFileSync(manifest, "utf8")) as { liveCount: number }).liveCount : 0;
+    expect(saved, "vectors in the saved index when the lease was seen free").toBeLessThan(ROWS + 1);
+    expect(await closing).toBeUndefined();
+    expect((JSON.parse(fs.readFileSync(manifest, "utf8")) as { liveCount: number }).liveCount, "close indexed and saved everything").toBe(ROWS + 1);
   });
 
   it("when the holder is killed mid-import, the writer indexes for itself and loses nothing", async () => {
