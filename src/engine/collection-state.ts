@@ -168,7 +168,6 @@ export class CollectionState {
     this.#scheduleIndexer();
   }
 
-
   #params(dimension: number) {
     return { ...hnswParams(this.hnsw, dimension), insertNice: this.#insertNice };
   }

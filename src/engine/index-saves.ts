@@ -69,8 +69,8 @@ export class IndexSaves {
   /**
    * The indexer's own saves, after a batch. During a long import, one each time the index has
    * doubled: a save writes the whole graph and holds the indexer, and a crash costs at most a
-   * catch-up of half the index. Nothing awaits these: a failure is logged (the index is derived data,
-   * so it only means a longer catch-up on the next open).
+   * catch-up of half the index. A failure is logged, not thrown: no caller awaits the indexer, and
+   * the index is derived data, so it only means a longer catch-up on the next open.
    */
   async saveIfDue(threshold: number, live: number, drained: boolean): Promise<void> {
     const unsaved = this.unsaved;

@@ -54,7 +54,7 @@ export class ProcessSync {
   unwatch(): void {
     clearInterval(this.#watcher);
     this.#watcher = undefined;
-    for (const state of this.#states.values()) state.room.leave();
+    for (const state of this.#states.values()) state.room.leave(true);
   }
 
   #tick(): void {

@@ -34,6 +34,8 @@ export class WriteRoom {
   readonly #host: RoomHost;
   /** Open while the collection is loaded here (never in a read-only process). */
   #lease: IndexerLease | null = null;
+  /** Set once the engine closes: a load still in flight then must not take the lease again. */
+  #retired = false;
   /** Not loaded here: writes this process committed that the holder may not have read yet. */
   readonly #unread: { seq: number; vectors: number }[] = [];
   readonly #admission: WriteAdmission;
@@ -69,7 +71,7 @@ export class WriteRoom {
 
   /** The collection is loaded here: opens the lease file and takes the lease if it is free. */
   join(): void {
-    if (!this.#host.readOnly) this.#lease ??= IndexerLease.open(this.#host.indexDir);
+    if (!this.#host.readOnly && !this.#retired) this.#lease ??= IndexerLease.open(this.#host.indexDir);
     this.#unread.length = 0;
   }
 
@@ -88,7 +90,9 @@ export class WriteRoom {
     this.#lease?.publish(this.#host.progress());
   }
 
-  leave(): void {
+  /** Lets the lease go; `forGood` when the engine closes (it will not catch up for anyone again). */
+  leave(forGood = false): void {
+    this.#retired ||= forGood;
     this.#lease?.close();
     this.#lease = null;
   }
