@@ -129,10 +129,10 @@ async function writeScenario(writers: number, ownFolders = false, count = N): Pr
 const cpuMs = async (w: Worker) => (await w.do<{ ms: number }>({ cmd: "cpu" })).ms;
 
 /**
- * Catching up: A writes N records while B has the collection open. B catches up in the background
- * (its watch of data_version) or at its next call, so its cost is CPU time, not a wait: B's CPU from
- * before A's first write until B has everything indexed, against the CPU one process alone spends
- * adding and indexing the same records (which includes the writes B does not do).
+ * Catching up: A writes N records while B has the collection open. A holds the indexer lease (it
+ * loaded first), so only A watches in the background; B catches up at its next call. The cost is B's
+ * CPU from before A's first write until B has everything indexed, against the CPU one process alone
+ * spends adding and indexing the same records (which includes the writes B does not do).
  */
 async function catchUp() {
   const single = run.folder("single");
